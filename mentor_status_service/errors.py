@@ -1,0 +1,60 @@
+"""Domain errors, and the handlers that give every error the JSON shape flask-smorest uses."""
+import logging
+
+from werkzeug.http import HTTP_STATUS_CODES
+
+from .db import DATABASE_ERRORS, discard_connection
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    code = 500
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    code = 404
+
+
+class Conflict(DomainError):
+    code = 409
+
+
+class Invalid(DomainError):
+    """A request that is well-formed but breaks a rule; `fields` maps each field to its problem."""
+
+    code = 422
+
+    def __init__(self, **fields):
+        super().__init__("The request breaks a rule.", {"json": {name: [problem] for name, problem in fields.items()}})
+
+
+def error_body(code, message=None, errors=None):
+    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Unknown Error")}
+    if message:
+        body["message"] = message
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def handle_domain_error(error):
+    return error_body(error.code, error.message, error.errors), error.code
+
+
+def handle_database_unavailable(error):
+    logger.error("database unavailable: %s", error)
+    discard_connection()
+    return error_body(503, "The database is unavailable; try again shortly."), 503, {"Retry-After": "5"}
+
+
+def register_error_handlers(app):
+    """flask-smorest already answers every HTTPException (404, 405, 413, 500 ...) in this shape."""
+    app.register_error_handler(DomainError, handle_domain_error)
+    for error_class in DATABASE_ERRORS:
+        app.register_error_handler(error_class, handle_database_unavailable)

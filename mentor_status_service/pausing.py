@@ -1,0 +1,255 @@
+"""The rules that tie mentor statuses and pause records together; both blueprints call these.
+
+A mentor is paused exactly while it has an active pause record (end_date null), and its pause
+fields are that record's: `MentorStatus` derives them, so the two can never disagree. What the
+rules below decide is which record opens, changes or closes, and what the mentor becomes after.
+Every write is one transaction that first locks the mentor row (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transactions hold the whole database), and the partial unique
+index `pause_record_one_active_per_mentor` backs the one-active-pause rule.
+"""
+import datetime as dt
+import re
+
+from peewee import IntegrityError
+
+from .db import database
+from .errors import Conflict, Invalid, NotFound
+from .models import MENTOR_ID_PATTERN, MentorStatus, PauseRecord
+
+# A mentor's pause fields, and the fields of its active record they mirror.
+MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
+                       "pause_reason": "reason"}
+_MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
+
+
+def utc_now():
+    """Naive UTC, to the second: the precision the API stores and returns."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+# Reads
+
+def list_mentor_statuses(page, limit, **filters):
+    return _page(MentorStatus.listing(**filters), page, limit)
+
+
+def list_pause_records(page, limit, **filters):
+    return _page(PauseRecord.listing(**filters), page, limit)
+
+
+def _page(query, page, limit):
+    """One page of `query` with the exact total, as the list endpoints return it."""
+    return {"data": list(query.paginate(page, limit)),
+            "pagination": {"page": page, "limit": limit, "total": query.count()}}
+
+
+def get_mentor_status(mentor_id):
+    mentor = None
+    if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
+        mentor = MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id).first()
+    if mentor is None:
+        raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
+    return mentor
+
+
+def get_pause_record(pause_record_id):
+    number = PauseRecord.number_from_public_id(pause_record_id)
+    record = None if number is None else PauseRecord.get_or_none(PauseRecord.id == number)
+    if record is None:
+        raise NotFound(f"No pause record with pause_record_id {pause_record_id!r}.")
+    return record
+
+
+# Mentor statuses
+
+def create_mentor_status(fields):
+    """Create a mentor; if it starts paused, open its pause record too. 409 if the id exists."""
+    now = utc_now()
+    with database.atomic():
+        mentor = MentorStatus(mentor_id=fields["mentor_id"], base_status="active", created_at=now)
+        pause = _apply_mentor_changes(mentor, fields, now, current_status=None)
+        try:
+            mentor.save(force_insert=True)
+        except IntegrityError:
+            raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
+        _save_pause(pause)
+    return mentor
+
+
+def update_mentor_status(mentor_id, changes):
+    """Change what was sent. Becoming paused opens a pause record, changing pause fields changes
+    it, and leaving `paused` closes it."""
+    now = utc_now()
+    with database.atomic():
+        mentor = _lock_mentor(mentor_id)
+        if not changes:
+            return mentor
+        pause = _apply_mentor_changes(mentor, changes, now, current_status=mentor.status)
+        mentor.save()
+        _save_pause(pause)
+    return mentor
+
+
+def delete_mentor_status(mentor_id):
+    """Delete a mentor and every pause record it has."""
+    with database.atomic():
+        _lock_mentor(mentor_id)
+        PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
+        MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()
+
+
+def _target_status(current, changes):
+    """The status a write leads to; `current` is None on create."""
+    if "status" in changes:
+        return changes["status"]
+    if changes.get("is_paused") is True:
+        return "paused"
+    if changes.get("is_paused") is False and current in (None, "paused"):
+        return "active"
+    return current or "active"
+
+
+def _apply_mentor_changes(mentor, changes, now, current_status):
+    """Set `changes` on the unsaved `mentor`; returns the pause record to save with it, if any."""
+    target = _target_status(current_status, changes)
+    if target == "paused":
+        pause = _opened_or_changed_pause(mentor, changes, now)
+        mentor.active_pause = pause
+    else:
+        for name in MENTOR_PAUSE_FIELDS:
+            if changes.get(name) is not None:
+                raise Invalid(**{name: f"Only a paused mentor has a {name}."})
+        pause = mentor.active_pause
+        if pause:
+            pause.end_date = max(now, pause.start_date)
+            mentor.active_pause = None
+        mentor.base_status = target
+    if "metadata" in changes:
+        mentor.metadata = changes["metadata"]
+    mentor.last_updated = now
+    return pause
+
+
+def _opened_or_changed_pause(mentor, changes, now):
+    pause = mentor.active_pause
+    beginning = pause is None
+    if beginning:
+        pause = PauseRecord(mentor=mentor.mentor_id, start_date=now, created_at=now)
+    for mentor_field, record_field in MENTOR_PAUSE_FIELDS.items():
+        if mentor_field not in changes:
+            continue
+        value = changes[mentor_field]
+        if value is None and record_field == "start_date":
+            if not beginning:
+                raise Invalid(pause_start_date="A paused mentor's pause_start_date cannot be cleared.")
+            continue
+        setattr(pause, record_field, value)
+    _check_dates(pause)
+    return pause
+
+
+# Pause records
+
+def create_pause_record(fields):
+    """Open an active pause (the mentor becomes paused; 409 if it already is), or, with an
+    end_date or is_active false, record a past pause that changes nothing else."""
+    now = utc_now()
+    with database.atomic():
+        mentor = _lock_mentor(fields["mentor_id"], missing=Invalid(
+            mentor_id=f"No mentor status has mentor_id {fields['mentor_id']!r}."))
+        record = PauseRecord(mentor=mentor.mentor_id, start_date=fields.get("start_date") or now,
+                             expected_return_date=fields.get("expected_return_date"),
+                             reason=fields.get("reason"), created_at=now)
+        if fields.get("end_date") is not None or fields.get("is_active") is False:
+            record.end_date = fields.get("end_date") or max(now, record.start_date)
+        _check_dates(record)
+        if record.is_active:
+            if mentor.active_pause:
+                raise _already_paused(mentor)
+            mentor.last_updated = now
+            mentor.save()
+        _save_pause(record)
+    return record
+
+
+def update_pause_record(pause_record_id, changes):
+    """Change what was sent. Closing (is_active false or an end_date) resumes the mentor if the
+    record was its active pause; reopening pauses the mentor again (409 if it has another)."""
+    now = utc_now()
+    with database.atomic():
+        mentor, record = _lock_pause_record(pause_record_id)
+        was_active = record.is_active
+        for name in ("start_date", "expected_return_date", "reason"):
+            if name in changes:
+                setattr(record, name, changes[name])
+        if changes.get("is_active") is False or changes.get("end_date") is not None:
+            record.end_date = changes.get("end_date") or record.end_date or max(now, record.start_date)
+        elif changes.get("is_active") is True or ("end_date" in changes and changes["end_date"] is None):
+            record.end_date = None
+        _check_dates(record)
+        if record.is_active and not was_active and mentor.active_pause:
+            raise _already_paused(mentor)
+        _save_pause(record)
+        if was_active or record.is_active:
+            _after_active_pause_changed(mentor, record, now)
+    return record
+
+
+def delete_pause_record(pause_record_id):
+    """Delete a pause record; deleting the active one resumes the mentor."""
+    now = utc_now()
+    with database.atomic():
+        mentor, record = _lock_pause_record(pause_record_id)
+        record.delete_instance()
+        if record.is_active:
+            _after_active_pause_changed(mentor, None, now)
+
+
+def _after_active_pause_changed(mentor, record, now):
+    if record is None or not record.is_active:
+        mentor.base_status = "active"
+    mentor.last_updated = now
+    mentor.save()
+
+
+# Shared steps
+
+def _lock_mentor(mentor_id, missing=None):
+    """Within a transaction: the mentor with its active pause, locked until the transaction ends."""
+    mentor = None
+    if _MENTOR_ID.fullmatch(mentor_id):
+        query = MentorStatus.select().where(MentorStatus.mentor_id == mentor_id)
+        mentor = (query.for_update() if database.for_update else query).first()
+    if mentor is None:
+        raise missing or NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
+    mentor.active_pause = PauseRecord.get_or_none((PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null())
+    return mentor
+
+
+def _lock_pause_record(pause_record_id):
+    """Within a transaction: a pause record and its mentor, the mentor locked first as every write does."""
+    mentor = _lock_mentor(get_pause_record(pause_record_id).mentor_id)
+    # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
+    return mentor, get_pause_record(pause_record_id)
+
+
+def _check_dates(record):
+    if record.expected_return_date is not None and record.expected_return_date < record.start_date:
+        raise Invalid(expected_return_date="Must not be before the start of the pause.")
+    if record.end_date is not None and record.end_date < record.start_date:
+        raise Invalid(end_date="Must not be before start_date.")
+
+
+def _save_pause(record):
+    if record is None:
+        return
+    try:
+        record.save()
+    except IntegrityError:
+        # Only the one-active-pause index can refuse a valid record: a concurrent pause won.
+        raise _already_paused(record.mentor_id) from None
+
+
+def _already_paused(mentor):
+    mentor_id = getattr(mentor, "mentor_id", mentor)
+    return Conflict(f"Mentor {mentor_id!r} already has an active pause record.")

@@ -1,0 +1,222 @@
+"""Request, response and query schemas: the shape of the API. Shape checks only, no queries."""
+import datetime as dt
+import json
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+
+from .models import MENTOR_ID_PATTERN, REASON_CODE_PATTERN, STATUSES
+
+METADATA_MAX_BYTES = 16 * 1024
+METADATA_MAX_DEPTH = 32
+MAX_PAGE = 10_000_000  # keeps OFFSET within a 32-bit integer on every backend
+
+
+class FullMatch(validate.Regexp):
+    """`validate.Regexp` that must match the whole value (`$` alone lets a final newline through)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class UtcDateTime(fields.DateTime):
+    """Reads ISO 8601 datetimes (any offset, none meaning UTC) and plain dates; holds naive UTC to
+    the second, the precision the API returns; writes `YYYY-MM-DDTHH:MM:SSZ`."""
+
+    default_error_messages = {"invalid": "Not a valid ISO 8601 datetime or date."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except (ValueError, OverflowError) as error:
+            raise self.make_error("invalid") from error
+        return parsed.replace(microsecond=0)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false` only: not 1, "yes" or "true"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
+
+
+class QueryBoolean(fields.Boolean):
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+
+
+def _depth(value):
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def validate_metadata(value):
+    if _depth(value) > METADATA_MAX_DEPTH:
+        raise ValidationError(f"Nested deeper than {METADATA_MAX_DEPTH} levels.")
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    if size > METADATA_MAX_BYTES:
+        raise ValidationError(f"Larger than {METADATA_MAX_BYTES} bytes as compact UTF-8 JSON.")
+
+
+def mentor_id_field(**kwargs):
+    return fields.String(validate=FullMatch(MENTOR_ID_PATTERN, error="Must be 1 to 64 letters, digits or -_.:@, "
+                                                                      "starting with a letter or digit."), **kwargs)
+
+
+def reason_code_field(**kwargs):
+    return fields.String(validate=FullMatch(REASON_CODE_PATTERN, error="Must be a reason code: 1 to 64 lowercase "
+                                                                       "letters, digits or _, starting with a letter."),
+                         **kwargs)
+
+
+class RejectReadOnly:
+    """Names read-only fields sent in a request, rather than calling them unknown."""
+
+    read_only_fields = ()
+
+    @pre_load
+    def reject_read_only(self, data, **kwargs):
+        if isinstance(data, dict):
+            sent = [name for name in self.read_only_fields if name in data]
+            if sent:
+                raise ValidationError({name: ["Read-only field: it cannot be changed."] for name in sent})
+        return data
+
+
+# Mentor statuses
+
+class MentorStatusSchema(ma.Schema):
+    mentor_id = fields.String(required=True, metadata={"example": "mentor-042"})
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES), metadata={"example": "paused"})
+    is_paused = fields.Boolean(required=True, metadata={"example": True})
+    pause_start_date = UtcDateTime(required=True, allow_none=True, metadata={"example": "2026-03-01T00:00:00Z"})
+    expected_return_date = UtcDateTime(required=True, allow_none=True, metadata={"example": "2026-04-01T00:00:00Z"})
+    pause_reason = fields.String(required=True, allow_none=True, metadata={"example": "certification_expiry"})
+    metadata = fields.Dict(required=True, metadata={"example": {"initiated_by": "coordinator-007"}})
+    created_at = UtcDateTime(required=True, metadata={"example": "2026-03-01T09:15:00Z"})
+    last_updated = UtcDateTime(required=True, metadata={"example": "2026-03-01T09:15:00Z"})
+
+
+class MentorStatusChangesSchema(ma.Schema):
+    """The writable fields of a mentor status, shared by create and update."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    is_paused = StrictBoolean()
+    pause_start_date = UtcDateTime(allow_none=True, metadata={"description": "Only while paused; defaults to now "
+                                                                             "when a pause begins."})
+    expected_return_date = UtcDateTime(allow_none=True, metadata={"description": "Only while paused; not before "
+                                                                                 "pause_start_date."})
+    pause_reason = reason_code_field(allow_none=True, metadata={"description": "Only while paused."})
+    metadata = fields.Dict(validate=validate_metadata, metadata={"description": "Free-form JSON object, at most "
+                                                                                "16 KiB; replaced whole."})
+
+    @validates_schema
+    def status_agrees_with_is_paused(self, data, **kwargs):
+        if "status" in data and "is_paused" in data and (data["status"] == "paused") != data["is_paused"]:
+            problem = "status and is_paused contradict each other."
+            raise ValidationError({"status": [problem], "is_paused": [problem]})
+
+
+class MentorStatusCreateSchema(MentorStatusChangesSchema):
+    mentor_id = mentor_id_field(required=True, metadata={"example": "mentor-099"})
+
+
+class MentorStatusUpdateSchema(RejectReadOnly, MentorStatusChangesSchema):
+    read_only_fields = ("mentor_id", "created_at", "last_updated")
+
+
+class MentorStatusDeletedSchema(ma.Schema):
+    deleted = fields.Boolean(required=True, metadata={"example": True})
+    mentor_id = fields.String(required=True, metadata={"example": "mentor-099"})
+
+
+# Pause records
+
+class PauseRecordSchema(ma.Schema):
+    pause_record_id = fields.String(required=True, metadata={"example": "pause-rec-0018"})
+    mentor_id = fields.String(required=True, metadata={"example": "mentor-042"})
+    start_date = UtcDateTime(required=True, metadata={"example": "2026-03-01T00:00:00Z"})
+    expected_return_date = UtcDateTime(required=True, allow_none=True, metadata={"example": "2026-04-01T00:00:00Z"})
+    end_date = UtcDateTime(required=True, allow_none=True, metadata={"example": None})
+    is_active = fields.Boolean(required=True, metadata={"example": True})
+    reason = fields.String(required=True, allow_none=True, metadata={"example": "certification_expiry"})
+    created_at = UtcDateTime(required=True, metadata={"example": "2026-03-01T09:15:00Z"})
+
+
+class PauseRecordChangesSchema(ma.Schema):
+    """The writable fields of a pause record, shared by create and update."""
+
+    start_date = UtcDateTime(metadata={"description": "Defaults to now."})
+    expected_return_date = UtcDateTime(allow_none=True, metadata={"description": "Not before start_date."})
+    end_date = UtcDateTime(allow_none=True, metadata={"description": "Null while active; not before start_date."})
+    is_active = StrictBoolean(metadata={"description": "True exactly when end_date is null."})
+    reason = reason_code_field(allow_none=True)
+
+    @validates_schema
+    def is_active_agrees_with_end_date(self, data, **kwargs):
+        if "is_active" in data and "end_date" in data and data["is_active"] != (data["end_date"] is None):
+            problem = "is_active is true exactly when end_date is null."
+            raise ValidationError({"is_active": [problem], "end_date": [problem]})
+
+
+class PauseRecordCreateSchema(PauseRecordChangesSchema):
+    mentor_id = mentor_id_field(required=True, metadata={"example": "mentor-042"})
+
+
+class PauseRecordUpdateSchema(RejectReadOnly, PauseRecordChangesSchema):
+    read_only_fields = ("pause_record_id", "mentor_id", "created_at")
+
+
+class PauseRecordDeletedSchema(ma.Schema):
+    deleted = fields.Boolean(required=True, metadata={"example": True})
+    pause_record_id = fields.String(required=True, metadata={"example": "pause-rec-0018"})
+
+
+# Lists
+
+class PageArgsSchema(ma.Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class MentorStatusListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    is_paused = QueryBoolean()
+    expected_return_before = UtcDateTime(metadata={"description": "Paused mentors whose expected_return_date is "
+                                                                  "strictly earlier."})
+
+
+class PauseRecordListArgsSchema(PageArgsSchema):
+    mentor_id = mentor_id_field()
+    is_active = QueryBoolean()
+    reason = reason_code_field()
+
+
+class PaginationSchema(ma.Schema):
+    page = fields.Integer(required=True, metadata={"example": 1})
+    limit = fields.Integer(required=True, metadata={"example": 20})
+    total = fields.Integer(required=True, metadata={"example": 87})
+
+
+class MentorStatusListSchema(ma.Schema):
+    data = fields.List(fields.Nested(MentorStatusSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class PauseRecordListSchema(ma.Schema):
+    data = fields.List(fields.Nested(PauseRecordSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)

@@ -1,0 +1,44 @@
+"""Small helpers that make test data through the API and read it back."""
+
+
+def create_mentor(client, mentor_id="mentor-001", **fields):
+    response = client.post("/api/v1/mentor-statuses", json={"mentor_id": mentor_id, **fields})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def create_pause(client, mentor_id="mentor-001", **fields):
+    response = client.post("/api/v1/pause-records", json={"mentor_id": mentor_id, **fields})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def get_mentor(client, mentor_id="mentor-001"):
+    response = client.get(f"/api/v1/mentor-statuses/{mentor_id}")
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def list_pauses(client, **filters):
+    response = client.get("/api/v1/pause-records", query_string={"limit": 100, **filters})
+    assert response.status_code == 200, response.json
+    return response.json["data"]
+
+
+def assert_consistent(client):
+    """SPEC's invariant, read through the API: a mentor is paused exactly when it has one active
+    pause record, and then its pause fields are that record's."""
+    mentors = client.get("/api/v1/mentor-statuses", query_string={"limit": 100}).json["data"]
+    active = {}
+    for record in list_pauses(client, is_active="true"):
+        assert record["mentor_id"] not in active, "two active pauses for one mentor"
+        active[record["mentor_id"]] = record
+    for mentor in mentors:
+        record = active.pop(mentor["mentor_id"], None)
+        assert mentor["is_paused"] == (mentor["status"] == "paused") == (record is not None)
+        if record:
+            assert (mentor["pause_start_date"], mentor["expected_return_date"], mentor["pause_reason"]) == (
+                record["start_date"], record["expected_return_date"], record["reason"])
+        else:
+            assert mentor["pause_start_date"] is mentor["expected_return_date"] is mentor["pause_reason"] is None
+    assert not active, "active pause records without a mentor"
