@@ -1,0 +1,31 @@
+-- Prepended to every case script by bench/cases.py.
+-- Arguments (after `--` on wrk's command line): rows, thread count, run tag.
+local thread_number = 0
+
+function setup(thread)
+  thread:set("tid", thread_number)
+  thread_number = thread_number + 1
+end
+
+function init(args)
+  rows = tonumber(args[1])
+  threads = tonumber(args[2])
+  run_tag = args[3]
+  math.randomseed(os.time() * 1000 + tid * 7919)
+  wrk.headers["Content-Type"] = "application/json"
+  if case_init then case_init() end
+end
+
+-- One machine-readable line for bench/loadgen.py; latencies in microseconds.
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, ' ..
+    '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "status_errors": %d, "timeouts": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+
+function mentor_id(i)
+  return string.format("mentor-%07d", i)
+end

@@ -1,0 +1,3 @@
+function request()
+  return wrk.format("GET", "/api/v1/mentor-statuses/" .. mentor_id(math.random(rows)))
+end

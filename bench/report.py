@@ -1,0 +1,122 @@
+"""The result table, the machine it ran on, and docs/benchmarks.md."""
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "webargs", "peewee", "gunicorn",
+            "psycopg2-binary")
+
+
+def table(results):
+    """One markdown table for every backend and case; `results` as cli.run_backend returns them."""
+    lines = ["| backend | case | req/s | p50 ms | p99 ms | ceiling req/s | ratio | target | met | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|"]
+    for row in results:
+        target = row["target"]
+        met = "" if target is None else ("yes" if row["ratio"] >= target else "NO")
+        lines.append(f"| {row['backend']} | {row['case']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | "
+                     f"{row['p99_ms']:.1f} | {row['ceiling_rps']:.0f} | {row['ratio']:.2f} | "
+                     f"{'' if target is None else f'{target:.2f}'} | {met} | {row['errors']} |")
+    return "\n".join(lines)
+
+
+def memory_table(memory):
+    lines = ["| backend | workers | RSS per worker before, MiB | after, MiB |", "|---|---:|---|---|"]
+    for backend, (before, after) in memory.items():
+        lines.append(f"| {backend} | {len(after)} | {_mib(before)} | {_mib(after)} |")
+    return "\n".join(lines)
+
+
+def _mib(kib_values):
+    return ", ".join(f"{kib / 1024:.1f}" for kib in sorted(kib_values)) or "?"
+
+
+def machine_info(pg_url=None):
+    info = {
+        "nproc": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": _first_line(["wrk", "--version"]),
+    }
+    info.update({name: _version(name) for name in PACKAGES})
+    if pg_url:
+        info["postgresql"] = _first_line(["psql", pg_url.rsplit("/", 1)[0] + "/postgres", "-AtXc", "SHOW server_version"])
+    return info
+
+
+def _cpu_model():
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "?"
+
+
+def _version(package):
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _first_line(command):
+    try:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "?"
+    return ((completed.stdout or completed.stderr).strip().splitlines() or ["?"])[0]
+
+
+def markdown_block(label, run):
+    """The section of docs/benchmarks.md for one run."""
+    info = run["machine"]
+    machine = ", ".join(f"{key} {value}" for key, value in info.items())
+    settings = run["settings"]
+    return "\n".join([
+        f"### Run: {label}",
+        "",
+        f"{run['finished']}. Command: `{run['command']}`",
+        "",
+        f"Server: `gunicorn -c gunicorn.conf.py` with {settings['workers']} × {settings['worker_class']} "
+        f"worker(s), {settings['threads']} thread(s) each. Load: wrk -t{settings['wrk_threads']} "
+        f"-c{settings['connections']}, {settings['duration']} s per case, {settings['rows']:,} mentors and "
+        f"{settings['rows']:,} pause records. Ratio: the case's req/s over the mean of the ceiling "
+        "measured just before and just after it.",
+        "",
+        f"Machine: {machine}.",
+        "",
+        table(run["results"]),
+        "",
+        "Worker memory (VmRSS of each gunicorn worker of the service, before the first case and after the last):",
+        "",
+        memory_table(run["memory"]),
+    ])
+
+
+def update_docs(path, label, block):
+    """Replace this label's block in `path`, or add it; every other part of the file is kept."""
+    path = Path(path)
+    begin, end = f"<!-- bench:{label}:begin -->", f"<!-- bench:{label}:end -->"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `python -m bench`.\n"
+    section = f"{begin}\n{block}\n{end}"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def save_json(directory, label, run):
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{run['finished'].replace(':', '').replace(' ', 'T')}-{label}.json"
+    path.write_text(json.dumps(run, indent=2))
+    return path
