@@ -7,7 +7,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # Sync workers: one request per process at a time, one database connection each, kept open.
 # Measured in bench/ (docs/benchmarks.md): see the README's "Performance" section.
 worker_class = "sync"
-accesslog = "-"
+accesslog = None  # the app writes one access line per request, with its request id (LOG_FORMAT=json for JSON)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 control_socket_disable = True  # nothing here uses gunicorn's runtime control socket

@@ -6,8 +6,10 @@ from flask import Blueprint, Flask
 from flask_smorest import Api
 
 from . import db, health, mentor_statuses, pause_records
+from .commands import register_commands
 from .config import Config
 from .errors import register_error_handlers
+from .logs import configure_logging
 from .write_guard import BEARER_AUTH
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
@@ -20,9 +22,11 @@ def create_app(overrides=None):
     app.config.update(Config().as_dict())
     app.config.update(overrides or {})
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
+    configure_logging(app)
     api = register_extensions(app)
     register_blueprints(app, api)
     register_error_handlers(app)
+    register_commands(app)
     app.after_request(add_security_headers)
     return app
 

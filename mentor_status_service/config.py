@@ -15,6 +15,7 @@ class Config:
         self.DATABASE_URL = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         self.API_WRITE_TOKENS = _token_list(environ.get("API_WRITE_TOKENS", ""))
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
+        self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
 
     MAX_CONTENT_LENGTH = 64 * 1024
 

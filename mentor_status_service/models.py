@@ -38,8 +38,9 @@ class MentorStatus(BaseModel):
             on=(ActivePause.mentor == cls.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
 
     @classmethod
-    def listing(cls, status=None, is_paused=None, expected_return_before=None):
-        """Mentors with their active pause, in byte order of mentor_id, filtered by whatever is given."""
+    def listing(cls, status=None, is_paused=None, expected_return_before=None, overdue=None, now=None):
+        """Mentors with their active pause, in byte order of mentor_id, filtered by whatever is given.
+        Overdue: paused, and expected back before `now`."""
         query = cls.with_active_pause().order_by(cls.mentor_id)
         if status == "paused":
             query = query.where(ActivePause.id.is_null(False))
@@ -49,6 +50,9 @@ class MentorStatus(BaseModel):
             query = query.where(ActivePause.id.is_null(not is_paused))
         if expected_return_before is not None:
             query = query.where(ActivePause.expected_return_date < expected_return_before)
+        if overdue is not None:
+            is_overdue = ActivePause.expected_return_date < now
+            query = query.where(is_overdue if overdue else (ActivePause.expected_return_date.is_null() | ~is_overdue))
         return query
 
     @property
@@ -100,6 +104,11 @@ class PauseRecord(BaseModel):
     @property
     def is_active(self):
         return self.end_date is None
+
+    @classmethod
+    def due_to_end(cls, now):
+        """Active pauses whose expected return date has passed."""
+        return cls.listing(is_active=True).where(cls.expected_return_date < now)
 
     @classmethod
     def listing(cls, mentor_id=None, is_active=None, reason=None):

@@ -30,7 +30,7 @@ def utc_now():
 # Reads
 
 def list_mentor_statuses(page, limit, **filters):
-    return _page(MentorStatus.listing(**filters), page, limit)
+    return _page(MentorStatus.listing(now=utc_now(), **filters), page, limit)
 
 
 def list_pause_records(page, limit, **filters):
@@ -203,6 +203,28 @@ def delete_pause_record(pause_record_id):
         record.delete_instance()
         if record.is_active:
             _after_active_pause_changed(mentor, None, now)
+
+
+def resume_due_pauses(dry_run=False):
+    """End every active pause whose expected return date has passed: the record closes at that
+    date and the mentor becomes active. Returns the records ended (with dry_run, that would be)."""
+    now = utc_now()
+    due = list(PauseRecord.due_to_end(now))
+    if dry_run:
+        return due
+    ended = []
+    for candidate in due:
+        with database.atomic():
+            try:
+                mentor, record = _lock_pause_record(candidate.pause_record_id)
+            except NotFound:  # deleted since the list was read
+                continue
+            if record.is_active and record.expected_return_date is not None and record.expected_return_date < now:
+                record.end_date = record.expected_return_date
+                record.save()
+                _after_active_pause_changed(mentor, record, now)
+                ended.append(record)
+    return ended
 
 
 def _after_active_pause_changed(mentor, record, now):

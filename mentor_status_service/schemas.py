@@ -198,6 +198,8 @@ class MentorStatusListArgsSchema(PageArgsSchema):
     is_paused = QueryBoolean()
     expected_return_before = UtcDateTime(metadata={"description": "Paused mentors whose expected_return_date is "
                                                                   "strictly earlier."})
+    overdue = QueryBoolean(metadata={"description": "true: paused mentors whose expected_return_date has passed; "
+                                                    "false: every other mentor."})
 
 
 class PauseRecordListArgsSchema(PageArgsSchema):

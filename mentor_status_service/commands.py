@@ -1,0 +1,66 @@
+"""CLI commands for operators: `flask --app wsgi demo-data`, `flask --app wsgi resume-due`."""
+import datetime as dt
+import random
+
+import click
+
+from . import pausing
+from .errors import Conflict
+from .models import MentorStatus
+
+REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness", "travel", "workload")
+
+
+@click.command("demo-data")
+@click.option("--mentors", default=50, show_default=True, help="How many mentors to create.")
+@click.option("--seed", default=None, type=int, help="Random seed, for the same data every time.")
+def demo_data_command(mentors, seed):
+    """Load demo mentors with realistic statuses and pause histories."""
+    rng = random.Random(seed)
+    today = pausing.utc_now().replace(hour=0, minute=0, second=0)
+    first = MentorStatus.select().count() + 1
+    created = pauses = 0
+    for number in range(first, first + mentors):
+        try:
+            pauses += _create_demo_mentor(rng, f"mentor-{number:04d}", today)
+        except Conflict:
+            continue
+        created += 1
+    click.echo(f"created {created} mentors and {pauses} pause records")
+
+
+def _create_demo_mentor(rng, mentor_id, today):
+    """One mentor with up to three past pauses; returns how many pause records it got."""
+    pausing.create_mentor_status({"mentor_id": mentor_id, "status": rng.choices(
+        ("active", "inactive"), weights=(85, 15))[0], "metadata": {"cohort": f"2026-{rng.randint(1, 4)}"}})
+    start = today - dt.timedelta(days=rng.randint(200, 700))
+    past = rng.randint(0, 3)
+    for _ in range(past):
+        length = dt.timedelta(days=rng.randint(7, 60))
+        pausing.create_pause_record({"mentor_id": mentor_id, "start_date": start, "end_date": start + length,
+                                     "expected_return_date": start + length, "reason": rng.choice(REASONS)})
+        start += length + dt.timedelta(days=rng.randint(10, 90))
+    if rng.random() < 0.25:  # paused now; some of them overdue
+        began = today - dt.timedelta(days=rng.randint(1, 60))
+        pausing.update_mentor_status(mentor_id, {
+            "status": "paused", "pause_start_date": began, "pause_reason": rng.choice(REASONS),
+            "expected_return_date": began + dt.timedelta(days=rng.randint(7, 90))})
+        past += 1
+    return past
+
+
+@click.command("resume-due")
+@click.option("--dry-run", is_flag=True, help="Only print what would change.")
+def resume_due_command(dry_run):
+    """End the pauses whose expected return date has passed; their mentors become active."""
+    ended = pausing.resume_due_pauses(dry_run=dry_run)
+    verb = "would resume" if dry_run else "resumed"
+    for record in ended:
+        click.echo(f"{verb} {record.mentor_id}: {record.pause_record_id} ended at "
+                   f"{record.expected_return_date.isoformat()}Z")
+    click.echo(f"{len(ended)} pause(s) {'due' if dry_run else 'ended'}")
+
+
+def register_commands(app):
+    app.cli.add_command(demo_data_command)
+    app.cli.add_command(resume_due_command)
