@@ -25,6 +25,10 @@ class Conflict(DomainError):
     code = 409
 
 
+class PreconditionFailed(DomainError):
+    code = 412
+
+
 class Invalid(DomainError):
     """A request that is well-formed but breaks a rule; `fields` maps each field to its problem."""
 

@@ -3,23 +3,25 @@ from flask import url_for
 from flask.views import MethodView
 
 from . import pausing
+from .api_blueprint import ETAG_HEADER, ApiBlueprint, if_match
 from .schemas import (PauseRecordCreateSchema, PauseRecordDeletedSchema, PauseRecordListArgsSchema,
                       PauseRecordListSchema, PauseRecordSchema, PauseRecordUpdateSchema)
-from .write_guard import ApiBlueprint
 
 blp = ApiBlueprint("pause_records", __name__, url_prefix="/api/v1/pause-records",
-                description="Every pause of every mentor: when it began, when the mentor is expected back, "
-                            "when it ended and why.")
+                   description="Every pause of every mentor: when it began, when the mentor is expected back, "
+                               "when it ended and why.")
+LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "schema": {"type": "string"}}}
 
 
 @blp.route("", strict_slashes=False)
 class PauseRecords(MethodView):
     @blp.arguments(PauseRecordListArgsSchema, location="query")
-    @blp.response(200, PauseRecordListSchema)
+    @blp.response(200, PauseRecordListSchema, headers=ETAG_HEADER)
+    @blp.read
     def get(self, args):
         """List pause records
 
-        Ordered by sequence number; `page` and `limit` choose the page.
+        Ordered by sequence number; `page` and `limit` choose the page. Filters combine.
         """
         page, limit = args.pop("page"), args.pop("limit")
         return pausing.list_pause_records(page, limit, **args)
@@ -27,8 +29,7 @@ class PauseRecords(MethodView):
     @blp.arguments(PauseRecordCreateSchema, example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
                                                      "expected_return_date": "2026-05-01T00:00:00Z",
                                                      "reason": "personal_leave"})
-    @blp.response(201, PauseRecordSchema, headers={"Location": {"description": "URL of the new pause record",
-                                                                "schema": {"type": "string"}}})
+    @blp.response(201, PauseRecordSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
     @blp.write_errors(409)
     def post(self, fields):
         """Create a pause record
@@ -42,15 +43,16 @@ class PauseRecords(MethodView):
 
 @blp.route("/<pause_record_id>")
 class PauseRecord(MethodView):
-    @blp.response(200, PauseRecordSchema)
+    @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.read
     def get(self, pause_record_id):
         """Get one pause record"""
         return pausing.get_pause_record(pause_record_id)
 
     @blp.arguments(PauseRecordUpdateSchema, example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
-    @blp.response(200, PauseRecordSchema)
-    @blp.write_errors(404, 409)
+    @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
+    @blp.write_errors(404, 409, conditional=True)
     def put(self, changes, pause_record_id):
         """Close, reopen or update a pause record
 
@@ -58,14 +60,14 @@ class PauseRecord(MethodView):
         now) makes the mentor active. Reopening (`is_active: true` or `end_date: null`) pauses the
         mentor again, a 409 if it has another active pause.
         """
-        return pausing.update_pause_record(pause_record_id, changes)
+        return pausing.update_pause_record(pause_record_id, changes, if_match(PauseRecordSchema()))
 
     @blp.response(200, PauseRecordDeletedSchema)
-    @blp.write_errors(404)
+    @blp.write_errors(404, conditional=True)
     def delete(self, pause_record_id):
         """Delete a pause record
 
         Deleting the active pause makes the mentor active.
         """
-        pausing.delete_pause_record(pause_record_id)
+        pausing.delete_pause_record(pause_record_id, if_match(PauseRecordSchema()))
         return {"deleted": True, "pause_record_id": pause_record_id}

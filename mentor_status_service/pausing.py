@@ -76,12 +76,12 @@ def create_mentor_status(fields):
     return mentor
 
 
-def update_mentor_status(mentor_id, changes):
+def update_mentor_status(mentor_id, changes, precondition=None):
     """Change what was sent. Becoming paused opens a pause record, changing pause fields changes
     it, and leaving `paused` closes it."""
     now = utc_now()
     with database.atomic():
-        mentor = _lock_mentor(mentor_id)
+        mentor = _lock_mentor(mentor_id, precondition)
         if not changes:
             return mentor
         pause = _apply_mentor_changes(mentor, changes, now, current_status=mentor.status)
@@ -90,10 +90,10 @@ def update_mentor_status(mentor_id, changes):
     return mentor
 
 
-def delete_mentor_status(mentor_id):
+def delete_mentor_status(mentor_id, precondition=None):
     """Delete a mentor and every pause record it has."""
     with database.atomic():
-        _lock_mentor(mentor_id)
+        _lock_mentor(mentor_id, precondition)
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
         MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()
 
@@ -172,12 +172,12 @@ def create_pause_record(fields):
     return record
 
 
-def update_pause_record(pause_record_id, changes):
+def update_pause_record(pause_record_id, changes, precondition=None):
     """Change what was sent. Closing (is_active false or an end_date) resumes the mentor if the
     record was its active pause; reopening pauses the mentor again (409 if it has another)."""
     now = utc_now()
     with database.atomic():
-        mentor, record = _lock_pause_record(pause_record_id)
+        mentor, record = _lock_pause_record(pause_record_id, precondition)
         was_active = record.is_active
         for name in ("start_date", "expected_return_date", "reason"):
             if name in changes:
@@ -195,11 +195,11 @@ def update_pause_record(pause_record_id, changes):
     return record
 
 
-def delete_pause_record(pause_record_id):
+def delete_pause_record(pause_record_id, precondition=None):
     """Delete a pause record; deleting the active one resumes the mentor."""
     now = utc_now()
     with database.atomic():
-        mentor, record = _lock_pause_record(pause_record_id)
+        mentor, record = _lock_pause_record(pause_record_id, precondition)
         record.delete_instance()
         if record.is_active:
             _after_active_pause_changed(mentor, None, now)
@@ -236,8 +236,9 @@ def _after_active_pause_changed(mentor, record, now):
 
 # Shared steps
 
-def _lock_mentor(mentor_id, missing=None):
-    """Within a transaction: the mentor with its active pause, locked until the transaction ends."""
+def _lock_mentor(mentor_id, precondition=None, missing=None):
+    """Within a transaction: the mentor with its active pause, locked until the transaction ends,
+    once it passes `precondition` (the request's If-Match, say)."""
     mentor = None
     if _MENTOR_ID.fullmatch(mentor_id):
         query = MentorStatus.select().where(MentorStatus.mentor_id == mentor_id)
@@ -245,14 +246,20 @@ def _lock_mentor(mentor_id, missing=None):
     if mentor is None:
         raise missing or NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     mentor.active_pause = PauseRecord.get_or_none((PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null())
+    if precondition:
+        precondition(mentor)
     return mentor
 
 
-def _lock_pause_record(pause_record_id):
-    """Within a transaction: a pause record and its mentor, the mentor locked first as every write does."""
+def _lock_pause_record(pause_record_id, precondition=None):
+    """Within a transaction: a pause record and its mentor, the mentor locked first as every write
+    does, once the record passes `precondition`."""
     mentor = _lock_mentor(get_pause_record(pause_record_id).mentor_id)
     # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
-    return mentor, get_pause_record(pause_record_id)
+    record = get_pause_record(pause_record_id)
+    if precondition:
+        precondition(record)
+    return mentor, record
 
 
 def _check_dates(record):

@@ -1,0 +1,105 @@
+"""The Blueprint both API resources use: write protection, the JSON body parser, and ETags."""
+import hmac
+import json
+from http import HTTPStatus
+
+from flask import current_app, request
+from werkzeug.http import generate_etag
+
+from .errors import PreconditionFailed
+from flask_smorest import Blueprint, abort
+from webargs.flaskparser import FlaskParser
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BEARER_AUTH = "bearerAuth"
+
+
+def guard_writes():
+    """A blueprint `before_request` hook: 401 without a valid write token (when tokens are
+    configured), 415 for a body that is not JSON."""
+    if request.method not in WRITE_METHODS:
+        return
+    tokens = current_app.config["API_WRITE_TOKENS"]
+    if tokens and not _carries_write_token(request.headers.get("Authorization", ""), tokens):
+        abort(401, message="Writes need an Authorization: Bearer <token> header with a valid token.",
+              headers={"WWW-Authenticate": "Bearer"})
+    has_body = request.content_length or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if has_body and not request.is_json:
+        abort(415, message="Send the request body as application/json.")
+
+
+def _carries_write_token(authorization, tokens):
+    scheme, _, sent = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    sent = sent.strip().encode("utf-8", "surrogateescape")
+    # Every token is compared, in constant time, so timing tells nothing about any of them.
+    matches = [hmac.compare_digest(sent, token.encode("utf-8")) for token in tokens]
+    return any(matches)
+
+
+class BodyParser(FlaskParser):
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as error:  # webargs answers JSONDecodeError with a 400, this with a 500
+            raise json.JSONDecodeError("JSON nested too deeply", doc="(too deep)", pos=0) from error
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest Blueprint whose writes pass `guard_writes` and say so in the API document."""
+
+    ARGUMENTS_PARSER = BodyParser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.before_request(guard_writes)
+        self.after_request(tag_representation)
+
+    def read(self, view):
+        """Documents a read: an ETag, and 304 for a matching If-None-Match."""
+        view = self.alt_response(304, response="NOT_MODIFIED")(view)
+        return self.doc(parameters=[IF_NONE_MATCH])(view)
+
+    def write_errors(self, *codes, conditional=False):
+        """Documents the errors every write can give (and `codes`), that it may need a token, and
+        for a `conditional` write the optional If-Match and its 412."""
+
+        def decorate(view):
+            for code in (401, 413, 415, *codes, *((412,) if conditional else ())):
+                view = self.alt_response(code, response=HTTPStatus(code).name)(view)
+            return self.doc(security=[{}, {BEARER_AUTH: []}], parameters=[IF_MATCH] if conditional else [])(view)
+
+        return decorate
+
+
+ETAG_HEADER = {"ETag": {"description": "Tag of the representation, for If-None-Match and If-Match",
+                        "schema": {"type": "string"}}}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "An ETag from an earlier read: 304 Not Modified while it still matches."}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "An ETag from an earlier read: the write happens only if the resource still matches "
+                           "it, else 412. Optional."}
+
+
+def tag_representation(response):
+    """ETag every representation returned; answer a matching If-None-Match with 304."""
+    if response.status_code in (200, 201) and request.method != "DELETE":
+        response.add_etag()
+        if request.method in ("GET", "HEAD"):
+            response.make_conditional(request)
+    return response
+
+
+def if_match(schema):
+    """The check a write runs on the resource it has locked, when the request sent If-Match:
+    412 unless the resource is still the one the client saw. None without If-Match."""
+    if not request.if_match:
+        return None
+
+    def check(current):
+        body = current_app.json.response(schema.dump(current)).get_data()
+        if not (request.if_match.star_tag or request.if_match.contains(generate_etag(body))):
+            raise PreconditionFailed("The resource has changed since the ETag in If-Match was read.")
+
+    return check
