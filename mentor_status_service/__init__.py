@@ -6,11 +6,11 @@ from flask import Blueprint, Flask
 from flask_smorest import Api
 
 from . import db, health, mentor_statuses, pause_records
+from .api_blueprint import BEARER_AUTH
 from .commands import register_commands
 from .config import Config
 from .errors import register_error_handlers
 from .logs import configure_logging
-from .api_blueprint import BEARER_AUTH
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"

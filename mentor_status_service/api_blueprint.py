@@ -4,11 +4,11 @@ import json
 from http import HTTPStatus
 
 from flask import current_app, request
+from flask_smorest import Blueprint, abort
+from webargs.flaskparser import FlaskParser
 from werkzeug.http import generate_etag
 
 from .errors import PreconditionFailed
-from flask_smorest import Blueprint, abort
-from webargs.flaskparser import FlaskParser
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BEARER_AUTH = "bearerAuth"

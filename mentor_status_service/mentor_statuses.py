@@ -4,8 +4,14 @@ from flask.views import MethodView
 
 from . import pausing
 from .api_blueprint import ETAG_HEADER, ApiBlueprint, if_match
-from .schemas import (MentorStatusCreateSchema, MentorStatusDeletedSchema, MentorStatusListArgsSchema,
-                      MentorStatusListSchema, MentorStatusSchema, MentorStatusUpdateSchema)
+from .schemas import (
+    MentorStatusCreateSchema,
+    MentorStatusDeletedSchema,
+    MentorStatusListArgsSchema,
+    MentorStatusListSchema,
+    MentorStatusSchema,
+    MentorStatusUpdateSchema,
+)
 
 blp = ApiBlueprint("mentor_statuses", __name__, url_prefix="/api/v1/mentor-statuses",
                    description="Whether each mentor is active, paused or inactive.")

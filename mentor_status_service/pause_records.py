@@ -4,8 +4,14 @@ from flask.views import MethodView
 
 from . import pausing
 from .api_blueprint import ETAG_HEADER, ApiBlueprint, if_match
-from .schemas import (PauseRecordCreateSchema, PauseRecordDeletedSchema, PauseRecordListArgsSchema,
-                      PauseRecordListSchema, PauseRecordSchema, PauseRecordUpdateSchema)
+from .schemas import (
+    PauseRecordCreateSchema,
+    PauseRecordDeletedSchema,
+    PauseRecordListArgsSchema,
+    PauseRecordListSchema,
+    PauseRecordSchema,
+    PauseRecordUpdateSchema,
+)
 
 blp = ApiBlueprint("pause_records", __name__, url_prefix="/api/v1/pause-records",
                    description="Every pause of every mentor: when it began, when the mentor is expected back, "

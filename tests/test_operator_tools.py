@@ -3,7 +3,7 @@ import json
 import logging
 
 import pytest
-from factories import assert_consistent, create_mentor, create_pause, get_mentor
+from factories import assert_consistent, create_mentor, get_mentor
 
 from mentor_status_service import create_app
 from mentor_status_service.models import MentorStatus, PauseRecord
