@@ -3,13 +3,12 @@ from pathlib import Path
 
 import flask_swagger_ui
 from flask import Blueprint, Flask
-from flask_smorest import Api
 
 from . import db, health, mentor_statuses, pause_records
 from .api_blueprint import BEARER_AUTH
 from .commands import register_commands
 from .config import Config
-from .errors import register_error_handlers
+from .errors import ServiceApi, register_error_handlers
 from .logs import configure_logging
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
@@ -33,7 +32,7 @@ def create_app(overrides=None):
 
 def register_extensions(app):
     db.init_app(app)
-    api = Api(app)
+    api = ServiceApi(app)
     api.spec.components.security_scheme(BEARER_AUTH, {
         "type": "http", "scheme": "bearer",
         "description": "Needed for writes only when the operator sets API_WRITE_TOKENS."})

@@ -1,6 +1,7 @@
 """Domain errors, and the handlers that give every error the JSON shape flask-smorest uses."""
 import logging
 
+from flask_smorest import Api
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .db import DATABASE_ERRORS, discard_connection
@@ -55,6 +56,17 @@ def handle_database_unavailable(error):
     logger.error("database unavailable: %s", error)
     discard_connection()
     return error_body(503, "The database is unavailable; try again shortly."), 503, {"Retry-After": "5"}
+
+
+class ServiceApi(Api):
+    def handle_http_exception(self, error):
+        """flask-smorest's JSON error, always with a message."""
+        payload, code, headers = super().handle_http_exception(error)
+        if "errors" in payload:
+            default = "Some of what was sent is invalid: see errors."
+        else:
+            default = error.description
+        return error_body(code, payload.get("message") or default, payload.get("errors")), code, headers
 
 
 def register_error_handlers(app):
