@@ -1,0 +1,127 @@
+"""/docs in a real browser: headless Chromium (Debian's chromium and chromium-driver, which .ci/run
+installs) loads the Swagger UI page from a real gunicorn, lists every operation of /openapi.json,
+runs "Try it out" on the mentor status list, and never sends a request anywhere but the service.
+
+A screenshot of the page is saved to docs/docs-page.png (the README shows it).
+"""
+import json
+import os
+import tempfile
+
+import pytest
+import requests
+from servers import REPO_ROOT, Gunicorn
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT = REPO_ROOT / "docs" / "docs-page.png"
+TIMEOUT = 60
+LOCAL_SCHEMES = ("data:", "blob:")
+
+
+@pytest.fixture
+def browser():
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not found: install Debian's chromium and chromium-driver "
+                    "(`apt-get install chromium chromium-driver`, as .ci/run does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-default-apps", "--disable-extensions", "--window-size=1280,1700",
+                         f"--user-data-dir={profile}",
+                         # Belt and braces: no name but the loopback address resolves (the test below still
+                         # sees any request that tries to leave, in the performance log).
+                         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        try:
+            driver.set_page_load_timeout(TIMEOUT)
+            yield driver
+        finally:
+            driver.quit()
+
+
+def requested_urls(driver):
+    """URLs of the requests the page has sent since the last call (reading the log empties it)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def test_docs_page_lists_every_operation_and_tries_one_out_without_leaving_the_machine(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as expected
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, TIMEOUT)
+    with Gunicorn(f"sqlite:///{tmp_path}/docs.db", workers=2) as server:
+        for mentor_id, status in (("mentor-001", "active"), ("mentor-002", "paused"), ("mentor-003", "inactive")):
+            created = requests.post(f"{server.base_url}/api/v1/mentor-statuses", timeout=30,
+                                    json={"mentor_id": mentor_id, "status": status})
+            assert created.status_code == 201, created.text
+        document = requests.get(f"{server.base_url}/openapi.json", timeout=30).json()
+        operations = {(method.upper(), path) for path, item in document["paths"].items()
+                      for method in item if method != "parameters"}
+        assert len(operations) >= 12  # 10 API operations, /healthz and /readyz
+
+        # The browser's own start page (chrome:// resources) is not part of the test.
+        browser.get("about:blank")
+        startup = requested_urls(browser)
+        assert all(url.startswith(("chrome://", "about:", *LOCAL_SCHEMES)) for url in startup), startup
+
+        browser.get(f"{server.base_url}/docs")
+        wait.until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(operations))
+        listed = {(block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+                   block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path"))
+                  for block in browser.find_elements(By.CSS_SELECTOR, ".opblock")}
+        assert listed == operations
+        assert browser.find_element(By.CSS_SELECTOR, ".info .title").text.startswith(document["info"]["title"])
+
+        operation = browser.find_element(By.ID, "operations-mentor_statuses-get_api_v1_mentor_statuses")
+        operation.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+        wait.until(lambda _: operation.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
+        operation.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+        execute = wait.until(expected.element_to_be_clickable(
+            (By.CSS_SELECTOR, "#operations-mentor_statuses-get_api_v1_mentor_statuses .execute")))
+        execute.click()
+        status = wait.until(expected.visibility_of_element_located(
+            (By.CSS_SELECTOR, "#operations-mentor_statuses-get_api_v1_mentor_statuses "
+                              ".live-responses-table tr.response .response-col_status")))
+        body = operation.find_element(
+            By.CSS_SELECTOR, ".live-responses-table tr.response .response-col_description pre")
+
+        assert status.text.strip() == "200"
+        assert json.loads(body.text)["pagination"]["total"] == 3
+        assert [item["mentor_id"] for item in json.loads(body.text)["data"]] == [
+            "mentor-001", "mentor-002", "mentor-003"]
+        request_url = operation.find_element(By.CSS_SELECTOR, ".request-url pre").text.strip()
+        assert request_url.startswith(f"{server.base_url}/api/v1/mentor-statuses")
+
+        # A screenshot for the README: the operations, and the one just tried with its response.
+        browser.execute_script("window.scrollTo(0, 0)")
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        assert browser.save_screenshot(str(SCREENSHOT))
+
+        urls = requested_urls(browser)
+        assert f"{server.base_url}/docs/assets/swagger-ui-bundle.js" in urls
+        assert f"{server.base_url}/openapi.json" in urls
+        assert any(url.startswith(f"{server.base_url}/api/v1/mentor-statuses") for url in urls)
+        outside = [url for url in urls if not url.startswith((f"{server.base_url}/", *LOCAL_SCHEMES))]
+        assert not outside, f"the docs page sent requests elsewhere than {server.base_url}: {outside}"
+        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+                  and "/favicon.ico" not in entry["message"]]
+        assert not errors, errors
+
+    assert SCREENSHOT.stat().st_size > 10_000
