@@ -165,7 +165,7 @@ def create_pause_record(fields):
         _check_dates(record)
         if record.is_active:
             if mentor.active_pause:
-                raise _already_paused(mentor)
+                raise _already_paused(mentor.mentor_id)
             mentor.last_updated = now
             mentor.save()
         _save_pause(record)
@@ -188,7 +188,7 @@ def update_pause_record(pause_record_id, changes, precondition=None):
             record.end_date = None
         _check_dates(record)
         if record.is_active and not was_active and mentor.active_pause:
-            raise _already_paused(mentor)
+            raise _already_paused(mentor.mentor_id)
         _save_pause(record)
         if was_active or record.is_active:
             _after_active_pause_changed(mentor, record, now)
@@ -279,6 +279,5 @@ def _save_pause(record):
         raise _already_paused(record.mentor_id) from None
 
 
-def _already_paused(mentor):
-    mentor_id = getattr(mentor, "mentor_id", mentor)
+def _already_paused(mentor_id):
     return Conflict(f"Mentor {mentor_id!r} already has an active pause record.")
