@@ -1,11 +1,14 @@
 """The Blueprint both API resources use: write protection, the JSON body parser, and ETags."""
 import hmac
 import json
+from copy import deepcopy
+import math
 from http import HTTPStatus
 
 from flask import current_app, request
 from flask_smorest import Blueprint, abort
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.http import generate_etag
 
 from .errors import PreconditionFailed
@@ -38,12 +41,31 @@ def _carries_write_token(authorization, tokens):
     return any(matches)
 
 
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):  # 1e400: it could only be answered as Infinity, which is not JSON either
+        raise ValueError(f"number out of range: {text[:20]}")
+    return value
+
+
 class BodyParser(FlaskParser):
     def _raw_load_json(self, req):
+        """Strict JSON: NaN, Infinity and numbers Python cannot hold are a 400, as malformed JSON is."""
+        if not is_json_request(req):
+            return core.missing
         try:
-            return super()._raw_load_json(req)
-        except RecursionError as error:  # webargs answers JSONDecodeError with a 400, this with a 500
-            raise json.JSONDecodeError("JSON nested too deeply", doc="(too deep)", pos=0) from error
+            return json.loads(req.get_data(cache=True).decode("utf-8"), parse_constant=_refuse_constant,
+                              parse_float=_finite_float)
+        except json.JSONDecodeError:
+            raise
+        # webargs answers JSONDecodeError with a 400, and these (too deep; invalid UTF-8; NaN;
+        # a float out of range; an integer of over 4300 digits) with a 500.
+        except (RecursionError, ValueError) as error:
+            raise json.JSONDecodeError(str(error)[:200], doc="(not JSON)", pos=0) from error
 
 
 class ApiBlueprint(Blueprint):
@@ -59,7 +81,10 @@ class ApiBlueprint(Blueprint):
     def read(self, view):
         """Documents a read: an ETag, and 304 for a matching If-None-Match."""
         view = self.alt_response(304, response="NOT_MODIFIED")(view)
-        return self.doc(parameters=[IF_NONE_MATCH])(view)
+        # Beside the query parameters of @arguments: `doc(parameters=...)` would replace them.
+        view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+        view._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(IF_NONE_MATCH)
+        return view
 
     def write_errors(self, *codes, conditional=False):
         """Documents the errors every write can give (and `codes`), that it may need a token, and

@@ -1,16 +1,21 @@
 """/healthz and /readyz, for the platform's probes."""
+import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
 from .db import DATABASE_ERRORS, database, discard_connection
-from .errors import error_body
 
 blp = Blueprint("health", __name__, description="Probes for the platform.")
 
 
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"example": "ok"})
+    database = ma.fields.String(metadata={"example": "ok"})
+
+
 @blp.route("/healthz")
 class Health(MethodView):
-    @blp.response(200)
+    @blp.response(200, HealthSchema)
     def get(self):
         """Liveness: 200 while the process runs"""
         return {"status": "ok"}
@@ -18,7 +23,7 @@ class Health(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
-    @blp.response(200)
+    @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):
         """Readiness: 200 when the database answers, else 503"""
@@ -26,5 +31,5 @@ class Readiness(MethodView):
             database.execute_sql("SELECT 1")
         except DATABASE_ERRORS:
             discard_connection()
-            return error_body(503, "The database does not answer."), 503
+            abort(503, message="The database does not answer.")
         return {"status": "ok", "database": "ok"}
