@@ -57,9 +57,11 @@ class BodyParser(FlaskParser):
         """Strict JSON: NaN, Infinity and numbers Python cannot hold are a 400, as malformed JSON is."""
         if not is_json_request(req):
             return core.missing
+        data = req.get_data(cache=True)
+        # A chunked body is cut silently at MAX_CONTENT_LENGTH; reading on raises its 413.
+        req.stream.read(1)
         try:
-            return json.loads(req.get_data(cache=True).decode("utf-8"), parse_constant=_refuse_constant,
-                              parse_float=_finite_float)
+            return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
         except json.JSONDecodeError:
             raise
         # webargs answers JSONDecodeError with a 400, and these (too deep; invalid UTF-8; NaN;

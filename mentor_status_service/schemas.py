@@ -57,11 +57,13 @@ class QueryBoolean(fields.Boolean):
 
 
 def _depth(value):
-    if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
+    """How many levels of objects and arrays `value` has. Counted level by level, not by recursion:
+    a body may nest nearly as deep as the recursion limit, and recursing here on top would pass it."""
+    depth, level = 0, [value]
+    while level := [item for item in level if isinstance(item, (dict, list))]:
+        depth += 1
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)]
+    return depth
 
 
 def validate_metadata(value):
