@@ -99,7 +99,7 @@ def effective_settings(args):
 
 
 def command_line():
-    return "python -m bench " + shlex.join(sys.argv[1:])
+    return " ".join(["python -m bench", shlex.join(sys.argv[1:])]).strip()
 
 
 def run_backend(backend, args, wrk, workdir):
@@ -180,9 +180,10 @@ class profiling:
         Path(self.directory).mkdir(parents=True, exist_ok=True)
         output = Path(self.directory) / f"{self.backend}-{self.case.name}.txt"
         pid = self.service.worker_pids()[0]
-        # --idle keeps time spent waiting on the database; bench/profile_summary.py keeps only request stacks.
+        # On-CPU samples only (no --idle): on a saturated machine, idle samples mostly show the worker
+        # waiting for a CPU, not for the database. bench/profile_summary.py keeps only request stacks.
         self.process = subprocess.Popen(
-            ["py-spy", "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate", "200", "--idle",
+            ["py-spy", "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate", "200",
              "--format", "raw", "--output", str(output), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self

@@ -43,7 +43,7 @@ def machine_info(pg_url=None):
         "kernel": platform.release(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "wrk": _first_line(["wrk", "--version"]),
+        "wrk": _first_line(["wrk", "--version"]).split(" Copyright")[0],
     }
     info.update({name: _version(name) for name in PACKAGES})
     if pg_url:

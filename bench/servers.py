@@ -58,7 +58,11 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
                 cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_ready(timeout)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()  # `with` never calls __exit__ when __enter__ fails
+            raise
         return self
 
     def _wait_ready(self, timeout):
@@ -66,11 +70,18 @@ class Gunicorn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServerError(f"gunicorn {self.app} exited {self.process.returncode}; see {self.log_path}")
+                raise ServerError(f"gunicorn {self.app} exited {self.process.returncode}:\n{self.log_tail()}")
             if self._answers() and len(self.worker_pids()) >= self.expected_workers():
                 return
             time.sleep(0.2)
-        raise ServerError(f"gunicorn {self.app} not ready after {timeout}s; see {self.log_path}")
+        raise ServerError(f"gunicorn {self.app} not ready after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines=30):
+        """The end of the server's log: it lives in a temporary directory that goes with the run."""
+        try:
+            return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def _answers(self):
         try:
