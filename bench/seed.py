@@ -15,6 +15,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 
 from mentor_status_service.db import migrate, open_database
+from mentor_status_service.models import ListTotal
 
 CHUNK = 50_000
 METADATA = '{"initiated_by":"coordinator-007","notes":"seeded by bench"}'
@@ -58,6 +59,15 @@ def migrate_url(url):
         database.close()
 
 
+def recount_url(url):
+    """The list totals the service keeps as it writes, counted once after the bulk load."""
+    database = open_database(url)
+    try:
+        ListTotal.recount(database)
+    finally:
+        database.close()
+
+
 # SQLite
 
 def prepare_sqlite(path, rows):
@@ -71,6 +81,7 @@ def prepare_sqlite(path, rows):
         connection.execute("ANALYZE")
     finally:
         connection.close()
+    recount_url(url)
     return url
 
 
@@ -97,6 +108,7 @@ def prepare_postgresql(url, rows):
             cursor.execute("VACUUM ANALYZE")
     finally:
         connection.close()
+    recount_url(url)
     return url
 
 

@@ -2,7 +2,9 @@
 import json
 import re
 
-from peewee import JOIN, BigAutoField, CharField, DateTimeField, ForeignKeyField, Model, TextField
+from collections import Counter
+
+from peewee import JOIN, BigAutoField, BigIntegerField, Case, CharField, DateTimeField, ForeignKeyField, Model, TextField
 
 from .db import database
 
@@ -55,6 +57,17 @@ class MentorStatus(BaseModel):
             query = query.where(is_overdue if overdue else (ActivePause.expected_return_date.is_null() | ~is_overdue))
         return query
 
+    @classmethod
+    def listing_total(cls, query, status=None, is_paused=None, **other_filters):
+        """The exact total of `query`, a `listing(status, is_paused, **other_filters)`: read from
+        ListTotal when only status and is_paused filter it, else counted."""
+        if any(value is not None for value in other_filters.values()):
+            return query.order_by().count()
+        statuses = set(STATUSES) if status is None else {status}
+        if is_paused is not None:
+            statuses &= {"paused"} if is_paused else {"active", "inactive"}
+        return ListTotal.sum_of(*(_LIST_TOTAL_OF_STATUS[status] for status in statuses)) if statuses else 0
+
     @property
     def status(self):
         return "paused" if self.active_pause else self.base_status
@@ -105,6 +118,10 @@ class PauseRecord(BaseModel):
     def is_active(self):
         return self.end_date is None
 
+    @property
+    def state(self):
+        return "active" if self.end_date is None else "ended"
+
     @classmethod
     def due_to_end(cls, now):
         """Active pauses whose expected return date has passed."""
@@ -122,6 +139,15 @@ class PauseRecord(BaseModel):
             query = query.where(cls.reason == reason)
         return query
 
+    @classmethod
+    def listing_total(cls, query, mentor_id=None, is_active=None, reason=None):
+        """The exact total of `query`, a `listing(mentor_id, is_active, reason)`: read from
+        ListTotal when at most is_active filters it, else counted."""
+        if mentor_id is not None or reason is not None:
+            return query.order_by().count()
+        states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
+        return ListTotal.sum_of(*(f"pause_record:{state}" for state in states))
+
     @staticmethod
     def number_from_public_id(pause_record_id):
         """The sequence number in an id written exactly as the server writes it, else None."""
@@ -130,4 +156,63 @@ class PauseRecord(BaseModel):
 
 
 ActivePause = PauseRecord.alias("active_pause")
+# A paused mentor is counted once, as its active pause record.
+_LIST_TOTAL_OF_STATUS = {"active": "mentor_status:active", "inactive": "mentor_status:inactive",
+                         "paused": "pause_record:active"}
 
+
+
+class ListTotal(BaseModel):
+    """How many rows each unfiltered or single-filter list has, kept exact by every write in its own
+    transaction (see `TotalsMoved`), so that a list page never counts a whole table. A paused mentor
+    is counted once, as its active pause record; `mentor_status:*` count the mentors not paused."""
+
+    name = CharField(max_length=32, primary_key=True)
+    total = BigIntegerField()
+
+    RECOUNT_SQL = (
+        "DELETE FROM list_total",
+        "INSERT INTO list_total (name, total) SELECT 'pause_record:active', COUNT(*) FROM pause_record "
+        "WHERE end_date IS NULL",
+        "INSERT INTO list_total (name, total) SELECT 'pause_record:ended', COUNT(*) FROM pause_record "
+        "WHERE end_date IS NOT NULL",
+        *(f"INSERT INTO list_total (name, total) SELECT 'mentor_status:{status}', COUNT(*) FROM mentor_status m "
+          f"WHERE base_status = '{status}' AND NOT EXISTS "
+          "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)"
+          for status in ("active", "inactive")),
+    )
+
+    @classmethod
+    def recount(cls, db=database):
+        """Count every total again from the tables (after a bulk load by SQL, say)."""
+        with db.atomic():
+            for statement in cls.RECOUNT_SQL:
+                db.execute_sql(statement)
+
+    @classmethod
+    def sum_of(cls, *names):
+        return sum(row.total for row in cls.select(cls.total).where(cls.name.in_(names)))
+
+    @classmethod
+    def add(cls, moves):
+        """Apply `moves` ({name: delta}) in one statement."""
+        moves = {name: delta for name, delta in moves.items() if delta}
+        if moves:
+            cls.update(total=cls.total + Case(cls.name, list(moves.items()), 0)).where(
+                cls.name.in_(list(moves))).execute()
+
+
+class TotalsMoved(Counter):
+    """What one write moves between the list totals; `ListTotal.add(moved)` records it."""
+
+    def mentor(self, before, after):
+        """A mentor's status went from `before` to `after` (None: absent)."""
+        for status, step in ((before, -1), (after, 1)):
+            if status in ("active", "inactive"):
+                self[f"mentor_status:{status}"] += step
+
+    def pause(self, before, after, count=1):
+        """`count` pause records went from state `before` to `after` ("active", "ended" or None: absent)."""
+        for state, step in ((before, -count), (after, count)):
+            if state:
+                self[f"pause_record:{state}"] += step

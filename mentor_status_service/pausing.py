@@ -14,7 +14,7 @@ from peewee import IntegrityError
 
 from .db import database
 from .errors import Conflict, Invalid, NotFound
-from .models import MENTOR_ID_PATTERN, MentorStatus, PauseRecord
+from .models import MENTOR_ID_PATTERN, ListTotal, MentorStatus, PauseRecord, TotalsMoved
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
@@ -30,17 +30,18 @@ def utc_now():
 # Reads
 
 def list_mentor_statuses(page, limit, **filters):
-    return _page(MentorStatus.listing(now=utc_now(), **filters), page, limit)
+    query = MentorStatus.listing(now=utc_now(), **filters)
+    return _page(query, page, limit, MentorStatus.listing_total(query, **filters))
 
 
 def list_pause_records(page, limit, **filters):
-    return _page(PauseRecord.listing(**filters), page, limit)
+    query = PauseRecord.listing(**filters)
+    return _page(query, page, limit, PauseRecord.listing_total(query, **filters))
 
 
-def _page(query, page, limit):
-    """One page of `query` with the exact total, as the list endpoints return it."""
-    return {"data": list(query.paginate(page, limit)),
-            "pagination": {"page": page, "limit": limit, "total": query.count()}}
+def _page(query, page, limit, total):
+    """One page of `query` and its exact total, as the list endpoints return them."""
+    return {"data": list(query.paginate(page, limit)), "pagination": {"page": page, "limit": limit, "total": total}}
 
 
 def get_mentor_status(mentor_id):
@@ -73,6 +74,7 @@ def create_mentor_status(fields):
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         _save_pause(pause)
+        _record_moves(None, mentor)
     return mentor
 
 
@@ -84,18 +86,27 @@ def update_mentor_status(mentor_id, changes, precondition=None):
         mentor = _lock_mentor(mentor_id, precondition)
         if not changes:
             return mentor
-        pause = _apply_mentor_changes(mentor, changes, now, current_status=mentor.status)
+        before = mentor.status
+        pause = _apply_mentor_changes(mentor, changes, now, current_status=before)
         mentor.save()
         _save_pause(pause)
+        _record_moves(before, mentor)
     return mentor
 
 
 def delete_mentor_status(mentor_id, precondition=None):
     """Delete a mentor and every pause record it has."""
     with database.atomic():
-        _lock_mentor(mentor_id, precondition)
+        mentor = _lock_mentor(mentor_id, precondition)
+        ended = PauseRecord.delete().where(
+            (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null(False)).execute()
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
         MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()
+        moved = TotalsMoved()
+        moved.mentor(mentor.status, None)
+        moved.pause("active", None, count=int(mentor.is_paused))
+        moved.pause("ended", None, count=ended)
+        ListTotal.add(moved)
 
 
 def _target_status(current, changes):
@@ -163,12 +174,15 @@ def create_pause_record(fields):
         if fields.get("end_date") is not None or fields.get("is_active") is False:
             record.end_date = fields.get("end_date") or max(now, record.start_date)
         _check_dates(record)
+        before = mentor.status
         if record.is_active:
             if mentor.active_pause:
                 raise _already_paused(mentor.mentor_id)
             mentor.last_updated = now
             mentor.save()
+            mentor.active_pause = record
         _save_pause(record)
+        _record_moves(before, mentor, pause=(None, record.state))
     return record
 
 
@@ -178,6 +192,7 @@ def update_pause_record(pause_record_id, changes, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
+        before, state_before = mentor.status, record.state
         was_active = record.is_active
         for name in ("start_date", "expected_return_date", "reason"):
             if name in changes:
@@ -192,6 +207,7 @@ def update_pause_record(pause_record_id, changes, precondition=None):
         _save_pause(record)
         if was_active or record.is_active:
             _after_active_pause_changed(mentor, record, now)
+        _record_moves(before, mentor, pause=(state_before, record.state))
     return record
 
 
@@ -200,9 +216,11 @@ def delete_pause_record(pause_record_id, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
+        before = mentor.status
         record.delete_instance()
         if record.is_active:
             _after_active_pause_changed(mentor, None, now)
+        _record_moves(before, mentor, pause=(record.state, None))
 
 
 def resume_due_pauses(dry_run=False):
@@ -220,18 +238,37 @@ def resume_due_pauses(dry_run=False):
             except NotFound:  # deleted since the list was read
                 continue
             if record.is_active and record.expected_return_date is not None and record.expected_return_date < now:
+                before = mentor.status
                 record.end_date = record.expected_return_date
                 record.save()
                 _after_active_pause_changed(mentor, record, now)
+                _record_moves(before, mentor, pause=("active", "ended"))
                 ended.append(record)
     return ended
 
 
 def _after_active_pause_changed(mentor, record, now):
+    """`record`, the mentor's active pause before or after this write, changed (None: deleted)."""
     if record is None or not record.is_active:
         mentor.base_status = "active"
+        mentor.active_pause = None
+    else:
+        mentor.active_pause = record
     mentor.last_updated = now
     mentor.save()
+
+
+def _record_moves(status_before, mentor, pause=None):
+    """Keep ListTotal exact: the mentor went from `status_before` to its status now, and a pause
+    record from one state to another (given, or else implied by the mentor pausing or resuming)."""
+    moved = TotalsMoved()
+    moved.mentor(status_before, mentor.status)
+    if pause is None:
+        paused_before, paused_after = status_before == "paused", mentor.status == "paused"
+        pause = (None, "active") if paused_after and not paused_before else (
+            ("active", "ended") if paused_before and not paused_after else (None, None))
+    moved.pause(*pause)
+    ListTotal.add(moved)
 
 
 # Shared steps

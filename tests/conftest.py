@@ -3,9 +3,9 @@ import os
 import pytest
 
 from mentor_status_service import create_app
-from mentor_status_service.db import database, is_postgresql, migrate
+from servers import reset_postgresql
 
-POSTGRESQL_TABLES = ("pause_record", "mentor_status", "schema_migration")
+from mentor_status_service.db import database, migrate
 
 
 def postgresql_url():
@@ -25,9 +25,9 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def app(database_url):
+    if database_url.startswith("postgresql"):
+        reset_postgresql(database_url)
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
-    if is_postgresql():
-        database.execute_sql(f"DROP TABLE IF EXISTS {', '.join(POSTGRESQL_TABLES)} CASCADE")
     migrate()
     yield app
     database.close()

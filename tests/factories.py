@@ -42,3 +42,20 @@ def assert_consistent(client):
         else:
             assert mentor["pause_start_date"] is mentor["expected_return_date"] is mentor["pause_reason"] is None
     assert not active, "active pause records without a mentor"
+    assert_list_totals_exact(client, mentors)
+
+
+def assert_list_totals_exact(client, mentors):
+    """Every total the lists report from ListTotal agrees with the rows themselves."""
+    def total(path, **query):
+        return client.get(path, query_string=query).json["pagination"]["total"]
+
+    statuses = [mentor["status"] for mentor in mentors]
+    assert total("/api/v1/mentor-statuses") == len(mentors)
+    for status in ("active", "inactive", "paused"):
+        assert total("/api/v1/mentor-statuses", status=status) == statuses.count(status), status
+    assert total("/api/v1/mentor-statuses", is_paused="false") == len(mentors) - statuses.count("paused")
+    records = list_pauses(client)
+    assert total("/api/v1/pause-records") == len(records)
+    assert total("/api/v1/pause-records", is_active="true") == sum(r["is_active"] for r in records)
+    assert total("/api/v1/pause-records", is_active="false") == sum(not r["is_active"] for r in records)

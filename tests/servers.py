@@ -20,7 +20,6 @@ import requests
 from mentor_status_service.db import open_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-POSTGRESQL_TABLES = ("pause_record", "mentor_status", "schema_migration")
 
 
 def free_port():
@@ -240,10 +239,14 @@ def postgresql_url_or_skip():
 
 
 def reset_postgresql(url):
-    """Drop the service's tables, as conftest does, so the next migration starts from nothing."""
+    """Drop every table of the public schema (the service's, whatever migrations have added), so
+    that the next migration starts from nothing."""
     db = open_database(url)
     try:
-        db.execute_sql(f"DROP TABLE IF EXISTS {', '.join(POSTGRESQL_TABLES)} CASCADE")
+        tables = [name for (name,) in db.execute_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
+        if tables:
+            db.execute_sql("DROP TABLE IF EXISTS {} CASCADE".format(", ".join(f'"{name}"' for name in tables)))
     finally:
         db.close()
 
@@ -265,34 +268,56 @@ def fetch_rows(url, sql, params=()):
 
 
 def invariant_violations(url):
-    """SPEC's invariant, read from the tables themselves (not through the API). Empty when it holds.
+    """SPEC's invariant, read from the tables of the database at `url`. Empty when it holds."""
+    db = open_database(url)
+    try:
+        return table_violations(db)
+    finally:
+        db.close()
+
+
+def table_violations(db):
+    """SPEC's invariant read from the tables themselves (not through the API), on an open Peewee
+    database. Empty when it holds.
 
     The schema stores a mentor's pause only as its active record (a mentor is paused exactly
     while it has one), so the checks are: at most one active record per mentor, no record
-    without its mentor, dates in order, and a stored base status that is never "paused".
+    without its mentor, dates in order, a stored base status that is never "paused", and, where
+    the schema keeps list totals, totals equal to what the tables hold.
     """
-    db = open_database(url)
     problems = []
-    try:
-        def rows(sql):
-            return list(db.execute_sql(sql).fetchall())
 
-        for mentor_id, count in rows("SELECT mentor_id, COUNT(*) FROM pause_record WHERE end_date IS NULL "
-                                     "GROUP BY mentor_id HAVING COUNT(*) > 1"):
-            problems.append(f"mentor {mentor_id!r} has {count} active pause records")
-        for (record_id,) in rows("SELECT p.id FROM pause_record p LEFT JOIN mentor_status m "
-                                 "ON m.mentor_id = p.mentor_id WHERE m.mentor_id IS NULL"):
-            problems.append(f"pause record {record_id} has no mentor")
-        for (record_id,) in rows("SELECT id FROM pause_record WHERE end_date < start_date "
-                                 "OR expected_return_date < start_date"):
-            problems.append(f"pause record {record_id} has dates out of order")
-        for mentor_id, status in rows("SELECT mentor_id, base_status FROM mentor_status "
-                                      "WHERE base_status NOT IN ('active', 'inactive')"):
-            problems.append(f"mentor {mentor_id!r} has stored status {status!r}")
-        for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
-            problems.append(f"mentor {mentor_id!r} was updated before it was created")
-    finally:
-        db.close()
+    def rows(sql):
+        return list(db.execute_sql(sql).fetchall())
+
+    for mentor_id, count in rows("SELECT mentor_id, COUNT(*) FROM pause_record WHERE end_date IS NULL "
+                                 "GROUP BY mentor_id HAVING COUNT(*) > 1"):
+        problems.append(f"mentor {mentor_id!r} has {count} active pause records")
+    for (record_id,) in rows("SELECT p.id FROM pause_record p LEFT JOIN mentor_status m "
+                             "ON m.mentor_id = p.mentor_id WHERE m.mentor_id IS NULL"):
+        problems.append(f"pause record {record_id} has no mentor")
+    for (record_id,) in rows("SELECT id FROM pause_record WHERE end_date < start_date "
+                             "OR expected_return_date < start_date"):
+        problems.append(f"pause record {record_id} has dates out of order")
+    for mentor_id, status in rows("SELECT mentor_id, base_status FROM mentor_status "
+                                  "WHERE base_status NOT IN ('active', 'inactive')"):
+        problems.append(f"mentor {mentor_id!r} has stored status {status!r}")
+    for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
+        problems.append(f"mentor {mentor_id!r} was updated before it was created")
+    if db.table_exists("list_total"):
+        stored = dict(rows("SELECT name, total FROM list_total"))
+        not_paused = ("FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS (SELECT 1 FROM pause_record p "
+                      "WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
+        counted = {
+            "pause_record:active": "FROM pause_record WHERE end_date IS NULL",
+            "pause_record:ended": "FROM pause_record WHERE end_date IS NOT NULL",
+            "mentor_status:active": not_paused.format("active"),
+            "mentor_status:inactive": not_paused.format("inactive"),
+        }
+        for name, source in counted.items():
+            [(count,)] = rows(f"SELECT COUNT(*) {source}")
+            if stored.get(name) != count:
+                problems.append(f"list total {name} is {stored.get(name)}, the tables hold {count}")
     return problems
 
 

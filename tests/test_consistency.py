@@ -4,7 +4,7 @@ from factories import assert_consistent, create_mentor, create_pause, get_mentor
 
 from mentor_status_service import pausing
 from mentor_status_service.errors import Conflict, Invalid
-from mentor_status_service.models import MentorStatus, PauseRecord
+from mentor_status_service.models import ListTotal, MentorStatus, PauseRecord
 
 MENTOR = "/api/v1/mentor-statuses/mentor-001"
 RECORD = "/api/v1/pause-records/pause-rec-0001"
@@ -188,3 +188,25 @@ def test_every_write_moves_last_updated(client):
         MentorStatus.update(last_updated="2020-01-01 00:00:00").execute()
         write()
         assert get_mentor(client)["last_updated"] > "2020-01-01T00:00:00Z"
+
+
+def test_list_totals_stay_exact_through_every_kind_of_write(client, runner):
+    create_mentor(client, "a", **PAUSE)
+    create_mentor(client, "b", status="inactive")
+    create_mentor(client, "c")
+    create_pause(client, "b", start_date="2025-01-01", end_date="2025-02-01")
+    create_pause(client, "b", start_date="2026-01-01", expected_return_date="2026-01-10")
+    create_pause(client, "c", start_date="2025-01-01", end_date="2025-02-01")
+    client.put("/api/v1/pause-records/pause-rec-0002", json={"is_active": True})
+    client.put("/api/v1/mentor-statuses/c", json={"status": "paused"})
+    client.put("/api/v1/mentor-statuses/c", json={"status": "inactive"})
+    client.delete("/api/v1/mentor-statuses/a")
+    client.put("/api/v1/pause-records/pause-rec-0003", json={"end_date": None})
+    runner.invoke(args=["resume-due"])
+    client.delete("/api/v1/pause-records/pause-rec-0004")
+    kept = {row.name: row.total for row in ListTotal.select()}
+
+    ListTotal.recount()
+
+    assert {row.name: row.total for row in ListTotal.select()} == kept
+    assert_consistent(client)
