@@ -19,8 +19,8 @@ RECORDS = "/api/v1/pause-records"
 LEAKS = ("Traceback", 'File "', "psycopg", "sqlite3", "peewee", "OperationalError", "IntegrityError",
          '"mentor_status"', '"pause_record"', '"t1"', "LIMIT %s", "LIMIT ?")
 TRIED = {"inputs": 0}
-MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
 
+MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
 INJECTIONS = [
     "'; DROP TABLE mentor_status; --",
     "1' OR '1'='1",
@@ -43,6 +43,7 @@ INJECTIONS = [
     "pause-rec-99999999999999999999999",
     "pause-rec-" + "9" * 500,
 ]
+MALFORMED_INJECTIONS = [text for text in INJECTIONS if not MENTOR_ID.fullmatch(text)]  # not a well-formed id
 EVERY_PLANE = "".join(chr(plane * 0x10000 + offset) for plane in range(17) for offset in (0x41, 0xFFFD, 0xFFFF))
 CONTROL_CHARACTERS = "".join(chr(code) for code in range(0x20)) + "\x7f\x80\x9f\u2028\u2029\ufeff\u200b\u202e"
 ODD_TEXT = [
@@ -77,7 +78,7 @@ def send_raw(client, method, path, data, content_type="application/json"):
 
 def assert_tables_untouched(expected_mentors):
     assert MentorStatus.select().count() == expected_mentors
-    assert PauseRecord.select().count() >= 0  # the table is still there
+    PauseRecord.select().count()  # raises if the table is gone
 
 
 # Sizes
@@ -286,11 +287,9 @@ def test_injection_and_traversal_text_in_ids_is_404(client, text):
     assert_tables_untouched(1)
 
 
-@pytest.mark.parametrize("text", INJECTIONS)
+@pytest.mark.parametrize("text", MALFORMED_INJECTIONS)
 def test_injection_text_in_filters_is_422(client, text):
     create_mentor(client)
-    if MENTOR_ID.fullmatch(text):
-        pytest.skip("a well-formed mentor id")
 
     for path, name in ((MENTORS, "status"), (MENTORS, "expected_return_before"), (MENTORS, "is_paused"),
                        (RECORDS, "mentor_id"), (RECORDS, "reason"), (RECORDS, "is_active"), (MENTORS, "page"),
@@ -301,11 +300,9 @@ def test_injection_text_in_filters_is_422(client, text):
     assert_tables_untouched(1)
 
 
-@pytest.mark.parametrize("text", INJECTIONS)
+@pytest.mark.parametrize("text", MALFORMED_INJECTIONS)
 def test_injection_text_in_bodies_is_422_or_stored_as_text(client, text):
     create_mentor(client)
-    if MENTOR_ID.fullmatch(text):
-        pytest.skip("a well-formed mentor id")
 
     assert send(client, "POST", MENTORS, json={"mentor_id": text}).status_code == 422
     assert send(client, "POST", RECORDS, json={"mentor_id": text}).status_code == 422
