@@ -7,6 +7,7 @@ from collections import Counter
 from peewee import JOIN, BigAutoField, BigIntegerField, Case, CharField, DateTimeField, ForeignKeyField, Model, TextField
 
 from .db import database
+from .prepared import PreparedSelect
 
 MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 REASON_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -38,6 +39,21 @@ class MentorStatus(BaseModel):
         return cls.select(cls, ActivePause).join(
             ActivePause, JOIN.LEFT_OUTER,
             on=(ActivePause.mentor == cls.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
+
+    @classmethod
+    def with_active_pause_by_id(cls, mentor_id):
+        return _MENTOR_WITH_ACTIVE_PAUSE.first(mentor_id)
+
+    @classmethod
+    def locked_with_active_pause(cls, mentor_id):
+        """Within a transaction: the mentor, locked until it ends (on SQLite, the IMMEDIATE
+        transaction already holds the whole database), with its active pause."""
+        mentor = _LOCKED_MENTOR.first(mentor_id)
+        if mentor is not None:
+            # A statement of its own, after the lock: a join locked in the same statement would
+            # show the pause as it was before a concurrent write we waited for.
+            mentor.active_pause = _ACTIVE_PAUSE_OF.first(mentor_id)
+        return mentor
 
     @classmethod
     def listing(cls, status=None, is_paused=None, expected_return_before=None, overdue=None, now=None):
@@ -123,6 +139,10 @@ class PauseRecord(BaseModel):
         return "active" if self.end_date is None else "ended"
 
     @classmethod
+    def by_number(cls, number):
+        return _PAUSE_RECORD_BY_NUMBER.first(number)
+
+    @classmethod
     def due_to_end(cls, now):
         """Active pauses whose expected return date has passed."""
         return cls.listing(is_active=True).where(cls.expected_return_date < now)
@@ -156,6 +176,13 @@ class PauseRecord(BaseModel):
 
 
 ActivePause = PauseRecord.alias("active_pause")
+_MENTOR_WITH_ACTIVE_PAUSE = PreparedSelect(
+    lambda db, mentor_id: MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id))
+_LOCKED_MENTOR = PreparedSelect(lambda db, mentor_id: MentorStatus.select().where(
+    MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
+_ACTIVE_PAUSE_OF = PreparedSelect(lambda db, mentor_id: PauseRecord.select().where(
+    (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
+_PAUSE_RECORD_BY_NUMBER = PreparedSelect(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
 # A paused mentor is counted once, as its active pause record.
 _LIST_TOTAL_OF_STATUS = {"active": "mentor_status:active", "inactive": "mentor_status:inactive",
                          "paused": "pause_record:active"}

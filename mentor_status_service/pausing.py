@@ -47,7 +47,7 @@ def _page(query, page, limit, total):
 def get_mentor_status(mentor_id):
     mentor = None
     if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
-        mentor = MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id).first()
+        mentor = MentorStatus.with_active_pause_by_id(mentor_id)
     if mentor is None:
         raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     return mentor
@@ -55,7 +55,7 @@ def get_mentor_status(mentor_id):
 
 def get_pause_record(pause_record_id):
     number = PauseRecord.number_from_public_id(pause_record_id)
-    record = None if number is None else PauseRecord.get_or_none(PauseRecord.id == number)
+    record = None if number is None else PauseRecord.by_number(number)
     if record is None:
         raise NotFound(f"No pause record with pause_record_id {pause_record_id!r}.")
     return record
@@ -276,13 +276,9 @@ def _record_moves(status_before, mentor, pause=None):
 def _lock_mentor(mentor_id, precondition=None, missing=None):
     """Within a transaction: the mentor with its active pause, locked until the transaction ends,
     once it passes `precondition` (the request's If-Match, say)."""
-    mentor = None
-    if _MENTOR_ID.fullmatch(mentor_id):
-        query = MentorStatus.select().where(MentorStatus.mentor_id == mentor_id)
-        mentor = (query.for_update() if database.for_update else query).first()
+    mentor = MentorStatus.locked_with_active_pause(mentor_id) if _MENTOR_ID.fullmatch(mentor_id) else None
     if mentor is None:
         raise missing or NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
-    mentor.active_pause = PauseRecord.get_or_none((PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null())
     if precondition:
         precondition(mentor)
     return mentor
