@@ -81,23 +81,28 @@ class ApiBlueprint(Blueprint):
         self.after_request(tag_representation)
 
     def read(self, view):
-        """Documents a read: an ETag, and 304 for a matching If-None-Match."""
-        view = self.alt_response(304, response="NOT_MODIFIED")(view)
-        # Beside the query parameters of @arguments: `doc(parameters=...)` would replace them.
-        view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-        view._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(IF_NONE_MATCH)
-        return view
+        """Documents a read: an ETag, 304 for a matching If-None-Match, 503 without a database."""
+        return self._document(view, (304, 503), IF_NONE_MATCH)
 
-    def write_errors(self, *codes, conditional=False):
+    def write_errors(self, *codes, conditional=False, body=True):
         """Documents the errors every write can give (and `codes`), that it may need a token, and
         for a `conditional` write the optional If-Match and its 412."""
 
         def decorate(view):
-            for code in (401, 413, 415, *codes, *((412,) if conditional else ())):
-                view = self.alt_response(code, response=HTTPStatus(code).name)(view)
-            return self.doc(security=[{}, {BEARER_AUTH: []}], parameters=[IF_MATCH] if conditional else [])(view)
+            errors = (*((400,) if body else ()), 401, 413, 415, *codes, *((412,) if conditional else ()), 503)
+            view = self._document(view, errors, IF_MATCH if conditional else None)
+            return self.doc(security=[{}, {BEARER_AUTH: []}])(view)
 
         return decorate
+
+    def _document(self, view, codes, header=None):
+        for code in codes:
+            view = self.alt_response(code, response=HTTPStatus(code).name)(view)
+        if header:
+            # Beside the parameters of @arguments, which `doc(parameters=...)` would replace.
+            view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+            view._apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(header)
+        return view
 
 
 ETAG_HEADER = {"ETag": {"description": "Tag of the representation, for If-None-Match and If-Match",

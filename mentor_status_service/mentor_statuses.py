@@ -68,7 +68,7 @@ class MentorStatus(MethodView):
         return pausing.update_mentor_status(mentor_id, changes, if_match(MentorStatusSchema()))
 
     @blp.response(200, MentorStatusDeletedSchema)
-    @blp.write_errors(404, conditional=True)
+    @blp.write_errors(404, conditional=True, body=False)
     def delete(self, mentor_id):
         """Delete a mentor status and its pause records"""
         pausing.delete_mentor_status(mentor_id, if_match(MentorStatusSchema()))

@@ -69,7 +69,7 @@ class PauseRecord(MethodView):
         return pausing.update_pause_record(pause_record_id, changes, if_match(PauseRecordSchema()))
 
     @blp.response(200, PauseRecordDeletedSchema)
-    @blp.write_errors(404, conditional=True)
+    @blp.write_errors(404, conditional=True, body=False)
     def delete(self, pause_record_id):
         """Delete a pause record
 

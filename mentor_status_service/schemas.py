@@ -51,6 +51,15 @@ class StrictBoolean(fields.Boolean):
         raise self.make_error("invalid")
 
 
+class QueryInteger(fields.Integer):
+    """Digits only: not `1_0`, ` 5 ` or other digits that Python's int() would take."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class QueryBoolean(fields.Boolean):
     truthy = {"true", "1"}
     falsy = {"false", "0"}
@@ -191,8 +200,8 @@ class PauseRecordDeletedSchema(ma.Schema):
 # Lists
 
 class PageArgsSchema(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class MentorStatusListArgsSchema(PageArgsSchema):

@@ -44,7 +44,8 @@ def test_pages_slice_the_ordered_list_and_report_the_true_total(client):
 @pytest.mark.parametrize("path", [MENTORS, RECORDS])
 @pytest.mark.parametrize("query, parameter", [
     ({"page": 0}, "page"), ({"page": -1}, "page"), ({"page": "one"}, "page"), ({"page": "1.5"}, "page"),
-    ({"page": 10 ** 30}, "page"), ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "x"}, "limit"),
+    ({"page": 10 ** 30}, "page"), ({"page": "1_0"}, "page"), ({"page": " 5 "}, "page"), ({"page": "\u0661"}, "page"),
+    ({"page": "-0"}, "page"), ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "x"}, "limit"),
 ])
 def test_out_of_range_or_non_numeric_paging_is_422_naming_the_parameter(client, path, query, parameter):
     response = client.get(path, query_string=query)
