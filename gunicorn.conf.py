@@ -5,7 +5,10 @@ import os
 bind = [f"0.0.0.0:{os.environ['PORT']}"] if "PORT" in os.environ else ["127.0.0.1:8000"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # Sync workers: one request per process at a time, one database connection each, kept open.
-# Measured in bench/ (docs/benchmarks.md): see the README's "Performance" section.
+# Measured with bench/ (docs/benchmarks.md, "Worker settings compared"): sync 2-5 and gthread 2x4,
+# 2x8, 4x2 gave the same ratios to the ceiling, because the service is CPU-bound in Python on two
+# cores; gthread 2x4 gave more absolute req/s on PostgreSQL in a single noisy run, and LIBRARY_NOTES
+# saw gthread's keep-alive imbalance halve throughput one run in ten. Sync is the simpler bet.
 worker_class = "sync"
 accesslog = None  # the app writes one access line per request, with its request id (LOG_FORMAT=json for JSON)
 errorlog = "-"
