@@ -1,8 +1,8 @@
 """The Blueprint both API resources use: write protection, the JSON body parser, and ETags."""
 import hmac
 import json
-from copy import deepcopy
 import math
+from copy import deepcopy
 from http import HTTPStatus
 
 from flask import current_app, request

@@ -1,10 +1,19 @@
 """Mentor statuses and pause records as stored, and the queries that read them. No Flask here."""
 import json
 import re
-
 from collections import Counter
 
-from peewee import JOIN, BigAutoField, BigIntegerField, Case, CharField, DateTimeField, ForeignKeyField, Model, TextField
+from peewee import (
+    JOIN,
+    BigAutoField,
+    BigIntegerField,
+    Case,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    Model,
+    TextField,
+)
 
 from .db import database
 from .prepared import PreparedSelect

@@ -282,8 +282,8 @@ def table_violations(db):
 
     The schema stores a mentor's pause only as its active record (a mentor is paused exactly
     while it has one), so the checks are: at most one active record per mentor, no record
-    without its mentor, dates in order, a stored base status that is never "paused", and, where
-    the schema keeps list totals, totals equal to what the tables hold.
+    without its mentor, dates in order, a stored base status that is never "paused", and list
+    totals equal to what the tables hold.
     """
     problems = []
 
@@ -304,20 +304,19 @@ def table_violations(db):
         problems.append(f"mentor {mentor_id!r} has stored status {status!r}")
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
-    if db.table_exists("list_total"):
-        stored = dict(rows("SELECT name, total FROM list_total"))
-        not_paused = ("FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS (SELECT 1 FROM pause_record p "
-                      "WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
-        counted = {
-            "pause_record:active": "FROM pause_record WHERE end_date IS NULL",
-            "pause_record:ended": "FROM pause_record WHERE end_date IS NOT NULL",
-            "mentor_status:active": not_paused.format("active"),
-            "mentor_status:inactive": not_paused.format("inactive"),
-        }
-        for name, source in counted.items():
-            [(count,)] = rows(f"SELECT COUNT(*) {source}")
-            if stored.get(name) != count:
-                problems.append(f"list total {name} is {stored.get(name)}, the tables hold {count}")
+    stored = dict(rows("SELECT name, total FROM list_total"))
+    not_paused = ("FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS (SELECT 1 FROM pause_record p "
+                  "WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
+    counted = {
+        "pause_record:active": "FROM pause_record WHERE end_date IS NULL",
+        "pause_record:ended": "FROM pause_record WHERE end_date IS NOT NULL",
+        "mentor_status:active": not_paused.format("active"),
+        "mentor_status:inactive": not_paused.format("inactive"),
+    }
+    for name, source in counted.items():
+        [(count,)] = rows(f"SELECT COUNT(*) {source}")
+        if stored.get(name) != count:
+            problems.append(f"list total {name} is {stored.get(name)}, the tables hold {count}")
     return problems
 
 
