@@ -91,7 +91,7 @@ class MentorStatus(BaseModel):
         statuses = set(STATUSES) if status is None else {status}
         if is_paused is not None:
             statuses &= {"paused"} if is_paused else {"active", "inactive"}
-        return ListTotal.sum_of(*(_LIST_TOTAL_OF_STATUS[status] for status in statuses)) if statuses else 0
+        return ListTotal.sum_of(*(_LIST_TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
 
     @property
     def status(self):
@@ -184,20 +184,6 @@ class PauseRecord(BaseModel):
         return int(match.group(1)) if match else None
 
 
-ActivePause = PauseRecord.alias("active_pause")
-_MENTOR_WITH_ACTIVE_PAUSE = PreparedSelect(
-    lambda db, mentor_id: MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id))
-_LOCKED_MENTOR = PreparedSelect(lambda db, mentor_id: MentorStatus.select().where(
-    MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
-_ACTIVE_PAUSE_OF = PreparedSelect(lambda db, mentor_id: PauseRecord.select().where(
-    (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
-_PAUSE_RECORD_BY_NUMBER = PreparedSelect(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
-# A paused mentor is counted once, as its active pause record.
-_LIST_TOTAL_OF_STATUS = {"active": "mentor_status:active", "inactive": "mentor_status:inactive",
-                         "paused": "pause_record:active"}
-
-
-
 class ListTotal(BaseModel):
     """How many rows each unfiltered or single-filter list has, kept exact by every write in its own
     transaction (see `TotalsMoved`), so that a list page never counts a whole table. A paused mentor
@@ -252,3 +238,16 @@ class TotalsMoved(Counter):
         for state, step in ((before, -count), (after, count)):
             if state:
                 self[f"pause_record:{state}"] += step
+
+
+ActivePause = PauseRecord.alias("active_pause")
+_MENTOR_WITH_ACTIVE_PAUSE = PreparedSelect(
+    lambda db, mentor_id: MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id))
+_LOCKED_MENTOR = PreparedSelect(lambda db, mentor_id: MentorStatus.select().where(
+    MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
+_ACTIVE_PAUSE_OF = PreparedSelect(lambda db, mentor_id: PauseRecord.select().where(
+    (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
+_PAUSE_RECORD_BY_NUMBER = PreparedSelect(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
+# A paused mentor is counted once, as its active pause record.
+_LIST_TOTAL_OF_STATUS = {"active": "mentor_status:active", "inactive": "mentor_status:inactive",
+                         "paused": "pause_record:active"}
