@@ -5,6 +5,7 @@ import random
 import click
 
 from . import pausing
+from .db import migrate
 from .errors import Conflict
 from .models import MentorStatus
 
@@ -16,6 +17,7 @@ REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness"
 @click.option("--seed", default=None, type=int, help="Random seed, for the same data every time.")
 def demo_data_command(mentors, seed):
     """Load demo mentors with realistic statuses and pause histories."""
+    migrate()  # a newcomer may run this before the server ever started
     rng = random.Random(seed)
     today = pausing.utc_now().replace(hour=0, minute=0, second=0)
     first = MentorStatus.select().count() + 1
