@@ -29,6 +29,7 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+        only_save_dirty = True  # an UPDATE names only the columns a write changed
 
 
 class MentorStatus(BaseModel):
