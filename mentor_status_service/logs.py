@@ -54,8 +54,9 @@ def start_request():
 def finish_request(response):
     request_id = g.get("request_id") or uuid.uuid4().hex
     response.headers[REQUEST_ID_HEADER] = request_id
-    duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
-    access_log.info("%s %s %s %.2fms", request.method, request.full_path.rstrip("?"), response.status_code,
-                    duration_ms, extra={"fields": {"method": request.method, "path": request.full_path.rstrip("?"),
-                                                   "status": response.status_code, "duration_ms": duration_ms}})
+    if access_log.isEnabledFor(logging.INFO):
+        duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
+        fields = {"method": request.method, "path": request.full_path.rstrip("?"), "status": response.status_code,
+                  "duration_ms": duration_ms}
+        access_log.info("%(method)s %(path)s %(status)s %(duration_ms).2fms", fields, extra={"fields": fields})
     return response
