@@ -15,7 +15,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 
 from mentor_status_service.db import migrate, open_database
-from mentor_status_service.models import ListTotal
+from mentor_status_service.models import ListTotals
 
 CHUNK = 50_000
 METADATA = '{"initiated_by":"coordinator-007","notes":"seeded by bench"}'
@@ -63,7 +63,7 @@ def recount_url(url):
     """The list totals the service keeps as it writes, counted once after the bulk load."""
     database = open_database(url)
     try:
-        ListTotal.recount(database)
+        ListTotals.recount(database)
     finally:
         database.close()
 

@@ -7,10 +7,10 @@ from peewee import (
     JOIN,
     BigAutoField,
     BigIntegerField,
-    Case,
     CharField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     Model,
     TextField,
 )
@@ -86,13 +86,13 @@ class MentorStatus(BaseModel):
     @classmethod
     def listing_total(cls, query, status=None, is_paused=None, **other_filters):
         """The exact total of `query`, a `listing(status, is_paused, **other_filters)`: read from
-        ListTotal when only status and is_paused filter it, else counted."""
+        ListTotals when only status and is_paused filter it, else counted."""
         if any(value is not None for value in other_filters.values()):
             return query.order_by().count()
         statuses = set(STATUSES) if status is None else {status}
         if is_paused is not None:
             statuses &= {"paused"} if is_paused else {"active", "inactive"}
-        return ListTotal.sum_of(*(_LIST_TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
+        return ListTotals.sum_of(*(_LIST_TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
 
     @property
     def status(self):
@@ -172,11 +172,11 @@ class PauseRecord(BaseModel):
     @classmethod
     def listing_total(cls, query, mentor_id=None, is_active=None, reason=None):
         """The exact total of `query`, a `listing(mentor_id, is_active, reason)`: read from
-        ListTotal when at most is_active filters it, else counted."""
+        ListTotals when at most is_active filters it, else counted."""
         if mentor_id is not None or reason is not None:
             return query.order_by().count()
         states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
-        return ListTotal.sum_of(*(f"pause_record:{state}" for state in states))
+        return ListTotals.sum_of(*(f"pauses_{state}" for state in states))
 
     @staticmethod
     def number_from_public_id(pause_record_id):
@@ -185,24 +185,27 @@ class PauseRecord(BaseModel):
         return int(match.group(1)) if match else None
 
 
-class ListTotal(BaseModel):
-    """How many rows each unfiltered or single-filter list has, kept exact by every write in its own
-    transaction (see `TotalsMoved`), so that a list page never counts a whole table. A paused mentor
-    is counted once, as its active pause record; `mentor_status:*` count the mentors not paused."""
+class ListTotals(BaseModel):
+    """One row: how many rows the unfiltered and the single-filter lists have, kept exact by every
+    write in its own transaction (see `TotalsMoved`), so that a list page never counts a table.
+    A paused mentor is counted once, as its active pause; `mentors_*` count the mentors not paused.
+    One row, so a write updates it in one statement that can never deadlock with another."""
 
-    name = CharField(max_length=32, primary_key=True)
-    total = BigIntegerField()
+    id = IntegerField(primary_key=True)
+    mentors_active = BigIntegerField()
+    mentors_inactive = BigIntegerField()
+    pauses_active = BigIntegerField()
+    pauses_ended = BigIntegerField()
 
+    ROW_ID = 1
+    UNPAUSED_MENTORS_SQL = ("SELECT COUNT(*) FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS "
+                            "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
     RECOUNT_SQL = (
-        "DELETE FROM list_total",
-        "INSERT INTO list_total (name, total) SELECT 'pause_record:active', COUNT(*) FROM pause_record "
-        "WHERE end_date IS NULL",
-        "INSERT INTO list_total (name, total) SELECT 'pause_record:ended', COUNT(*) FROM pause_record "
-        "WHERE end_date IS NOT NULL",
-        *(f"INSERT INTO list_total (name, total) SELECT 'mentor_status:{status}', COUNT(*) FROM mentor_status m "
-          f"WHERE base_status = '{status}' AND NOT EXISTS "
-          "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)"
-          for status in ("active", "inactive")),
+        "DELETE FROM list_totals",
+        "INSERT INTO list_totals (id, mentors_active, mentors_inactive, pauses_active, pauses_ended) SELECT 1, "
+        f"({UNPAUSED_MENTORS_SQL.format('active')}), ({UNPAUSED_MENTORS_SQL.format('inactive')}), "
+        "(SELECT COUNT(*) FROM pause_record WHERE end_date IS NULL), "
+        "(SELECT COUNT(*) FROM pause_record WHERE end_date IS NOT NULL)",
     )
 
     @classmethod
@@ -214,31 +217,31 @@ class ListTotal(BaseModel):
 
     @classmethod
     def sum_of(cls, *names):
-        return sum(row.total for row in cls.select(cls.total).where(cls.name.in_(names)))
+        totals = _LIST_TOTALS.first(cls.ROW_ID)
+        return sum(getattr(totals, name) for name in names)
 
     @classmethod
-    def add(cls, moves):
-        """Apply `moves` ({name: delta}) in one statement."""
-        moves = {name: delta for name, delta in moves.items() if delta}
-        if moves:
-            cls.update(total=cls.total + Case(cls.name, list(moves.items()), 0)).where(
-                cls.name.in_(list(moves))).execute()
+    def add(cls, moved):
+        """Apply `moved` ({column: delta}) in one statement."""
+        changes = {getattr(cls, name): getattr(cls, name) + delta for name, delta in moved.items() if delta}
+        if changes:
+            cls.update(changes).where(cls.id == cls.ROW_ID).execute()
 
 
 class TotalsMoved(Counter):
-    """What one write moves between the list totals; `ListTotal.add(moved)` records it."""
+    """What one write moves between the list totals; `ListTotals.add(moved)` records it."""
 
     def mentor(self, before, after):
         """A mentor's status went from `before` to `after` (None: absent)."""
         for status, step in ((before, -1), (after, 1)):
             if status in ("active", "inactive"):
-                self[f"mentor_status:{status}"] += step
+                self[f"mentors_{status}"] += step
 
     def pause(self, before, after, count=1):
         """`count` pause records went from state `before` to `after` ("active", "ended" or None: absent)."""
         for state, step in ((before, -count), (after, count)):
             if state:
-                self[f"pause_record:{state}"] += step
+                self[f"pauses_{state}"] += step
 
 
 ActivePause = PauseRecord.alias("active_pause")
@@ -250,5 +253,5 @@ _ACTIVE_PAUSE_OF = PreparedSelect(lambda db, mentor_id: PauseRecord.select().whe
     (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
 _PAUSE_RECORD_BY_NUMBER = PreparedSelect(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
 # A paused mentor is counted once, as its active pause record.
-_LIST_TOTAL_OF_STATUS = {"active": "mentor_status:active", "inactive": "mentor_status:inactive",
-                         "paused": "pause_record:active"}
+_LIST_TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
+_LIST_TOTALS = PreparedSelect(lambda db, row_id: ListTotals.select().where(ListTotals.id == row_id))

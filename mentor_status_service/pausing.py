@@ -14,7 +14,7 @@ from peewee import IntegrityError
 
 from .db import database
 from .errors import Conflict, Invalid, NotFound
-from .models import MENTOR_ID_PATTERN, ListTotal, MentorStatus, PauseRecord, TotalsMoved
+from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
@@ -106,7 +106,7 @@ def delete_mentor_status(mentor_id, precondition=None):
         moved.mentor(mentor.status, None)
         moved.pause("active", None, count=int(mentor.is_paused))
         moved.pause("ended", None, count=ended)
-        ListTotal.add(moved)
+        ListTotals.add(moved)
 
 
 def _target_status(current, changes):
@@ -259,7 +259,7 @@ def _after_active_pause_changed(mentor, record, now):
 
 
 def _record_moves(status_before, mentor, pause=None):
-    """Keep ListTotal exact: the mentor went from `status_before` to its status now, and a pause
+    """Keep ListTotals exact: the mentor went from `status_before` to its status now, and a pause
     record from one state to another (given, or else implied by the mentor pausing or resuming)."""
     moved = TotalsMoved()
     moved.mentor(status_before, mentor.status)
@@ -268,7 +268,7 @@ def _record_moves(status_before, mentor, pause=None):
         pause = (None, "active") if paused_after and not paused_before else (
             ("active", "ended") if paused_before and not paused_after else (None, None))
     moved.pause(*pause)
-    ListTotal.add(moved)
+    ListTotals.add(moved)
 
 
 # Shared steps

@@ -304,19 +304,16 @@ def table_violations(db):
         problems.append(f"mentor {mentor_id!r} has stored status {status!r}")
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
-    stored = dict(rows("SELECT name, total FROM list_total"))
+    names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended")
+    [stored] = rows(f"SELECT {', '.join(names)} FROM list_totals")
     not_paused = ("FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS (SELECT 1 FROM pause_record p "
                   "WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
-    counted = {
-        "pause_record:active": "FROM pause_record WHERE end_date IS NULL",
-        "pause_record:ended": "FROM pause_record WHERE end_date IS NOT NULL",
-        "mentor_status:active": not_paused.format("active"),
-        "mentor_status:inactive": not_paused.format("inactive"),
-    }
-    for name, source in counted.items():
+    counted = (not_paused.format("active"), not_paused.format("inactive"),
+               "FROM pause_record WHERE end_date IS NULL", "FROM pause_record WHERE end_date IS NOT NULL")
+    for name, total, source in zip(names, stored, counted):
         [(count,)] = rows(f"SELECT COUNT(*) {source}")
-        if stored.get(name) != count:
-            problems.append(f"list total {name} is {stored.get(name)}, the tables hold {count}")
+        if total != count:
+            problems.append(f"list total {name} is {total}, the tables hold {count}")
     return problems
 
 

@@ -113,6 +113,15 @@ def run_bursts(base_urls, database_url):
     assert codes(puts)[409] == 0 or codes(posts)[201] > 0
     assert len(list_records(first, "race-record")) == 1 + codes(posts)[201]
 
+    # Writes to many mentors at once, every one of them moving the list totals: none may fail (a
+    # deadlock between them would be a 503).
+    responses = burst([("POST", f"{url}{MENTORS}", {"mentor_id": f"many-{n}", "is_paused": bool(n % 2)})
+                       for n, url in enumerate(spread(base_urls, BURST))])
+    assert codes(responses) == {201: BURST}
+    responses = burst([("PUT", f"{url}{MENTORS}/many-{n}", {"is_paused": not n % 2})
+                       for n, url in enumerate(spread(base_urls, BURST))])
+    assert codes(responses) == {200: BURST}
+
     assert invariant_violations(database_url) == []
     assert api_invariant_violations(http_get_json(first)) == []
     for url in base_urls:
@@ -185,6 +194,35 @@ def test_threads_opening_a_pause_for_one_mentor_through_the_app_get_one_201(app,
 
     assert Counter(code for code, _ in results) == {201: 1, 409: BURST - 1}, results
     assert app.test_client().get(f"{MENTORS}/race-threads").json["status"] == "paused"
+    assert invariant_violations(postgresql_url_or_skip()) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_threads_pausing_and_resuming_their_own_mentors_never_fail(app, database_url):
+    """Every write moves the list totals: writes to different mentors must not deadlock on them."""
+    client = app.test_client()
+    for n in range(BURST):
+        client.post(MENTORS, json={"mentor_id": f"own-{n}"})
+    barrier = threading.Barrier(BURST, timeout=60)
+    results = []
+
+    def pause_and_resume(n):
+        try:
+            barrier.wait()
+            for body in ({"status": "paused"}, {"status": "inactive"}, {"is_paused": True}, {"status": "active"}):
+                results.append(app.test_client().put(f"{MENTORS}/own-{n}", json=body).status_code)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=pause_and_resume, args=(n,)) for n in range(BURST)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    FIRED["requests"] += len(results)
+    FIRED.update(f"PUT {code}" for code in results)
+
+    assert Counter(results) == {200: 4 * BURST}
     assert invariant_violations(postgresql_url_or_skip()) == []
 
 

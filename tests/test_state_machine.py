@@ -52,7 +52,8 @@ def make_machine(client):
             with database.atomic():
                 PauseRecord.delete().execute()
                 MentorStatus.delete().execute()
-                database.execute_sql("UPDATE list_total SET total = 0")
+                database.execute_sql("UPDATE list_totals SET mentors_active = 0, mentors_inactive = 0, "
+                                     "pauses_active = 0, pauses_ended = 0")
             self.mentors = set()
 
         def send(self, method, path, body=None, allowed=()):
