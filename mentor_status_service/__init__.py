@@ -7,7 +7,7 @@ from flask import Blueprint, Flask
 from . import db, health, mentor_statuses, pause_records
 from .api_blueprint import BEARER_AUTH
 from .commands import register_commands
-from .config import Config
+from .config import Config, token_list
 from .errors import ServiceApi, register_error_handlers
 from .logs import configure_logging
 
@@ -20,6 +20,8 @@ def create_app(overrides=None):
     app = Flask(__name__)
     app.config.update(Config().as_dict())
     app.config.update(overrides or {})
+    if isinstance(app.config["API_WRITE_TOKENS"], str):
+        app.config["API_WRITE_TOKENS"] = token_list(app.config["API_WRITE_TOKENS"])
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
     configure_logging(app)
     api = register_extensions(app)

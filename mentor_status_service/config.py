@@ -4,7 +4,7 @@ import os
 DEFAULT_DATABASE_URL = "sqlite:///mentor_status.db"
 
 
-def _token_list(raw):
+def token_list(raw):
     return tuple(token.strip() for token in raw.split(",") if token.strip())
 
 
@@ -13,7 +13,7 @@ class Config:
 
     def __init__(self, environ=os.environ):
         self.DATABASE_URL = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        self.API_WRITE_TOKENS = _token_list(environ.get("API_WRITE_TOKENS", ""))
+        self.API_WRITE_TOKENS = token_list(environ.get("API_WRITE_TOKENS", ""))
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
 

@@ -38,9 +38,14 @@ def open_database(url):
 
     Connections open lazily and stay open in their thread (see `init_app`).
     """
-    scheme = urlparse(url).scheme
+    parsed = urlparse(url)
+    scheme = parsed.scheme
     if scheme == "sqlite":
-        path = url[len("sqlite:///"):] or ":memory:"
+        path = url[len("sqlite:///"):]
+        if path in ("", ":memory:") or parsed.query:
+            # An in-memory database is one per connection: the master would migrate one, each worker see another.
+            raise UnsupportedDatabaseURL("DATABASE_URL for SQLite names a file, with no query string: "
+                                         "sqlite:///relative.db or sqlite:////absolute.db")
         # Every transaction takes the write lock when it begins, so two workers that read then
         # write never deadlock into "database is locked".
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")

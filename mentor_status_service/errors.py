@@ -2,11 +2,13 @@
 import logging
 
 from flask_smorest import Api
+from peewee import InterfaceError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .db import DATABASE_ERRORS, discard_connection
 
 logger = logging.getLogger(__name__)
+INVALID_MESSAGE = "Some of what was sent is invalid: see errors."
 
 
 class DomainError(Exception):
@@ -36,7 +38,7 @@ class Invalid(DomainError):
     code = 422
 
     def __init__(self, **fields):
-        super().__init__("The request breaks a rule.", {"json": {name: [problem] for name, problem in fields.items()}})
+        super().__init__(INVALID_MESSAGE, {"json": {name: [problem] for name, problem in fields.items()}})
 
 
 def error_body(code, message=None, errors=None):
@@ -52,10 +54,29 @@ def handle_domain_error(error):
     return error_body(error.code, error.message, error.errors), error.code
 
 
-def handle_database_unavailable(error):
+def handle_database_error(error):
+    """503 when the database cannot be reached or is busy (the client may retry), else a 500: a
+    missing table or a bad statement is a fault of the service, not an outage."""
+    if not is_unavailable(error):
+        logger.error("database error", exc_info=error)
+        return error_body(500, "The server met an unexpected error."), 500
     logger.error("database unavailable: %s", error)
     discard_connection()
     return error_body(503, "The database is unavailable; try again shortly."), 503, {"Retry-After": "5"}
+
+
+def is_unavailable(error):
+    """Whether a Peewee database error says the database is unreachable or busy."""
+    if isinstance(error, InterfaceError):
+        return True
+    driver_error = error
+    while driver_error is not None and not hasattr(driver_error, "pgcode"):
+        driver_error = driver_error.__context__  # Peewee re-raises the driver's exception as its own
+    if driver_error is not None:
+        # psycopg2: no code is a failure to connect or a lost connection; 08 connection, 57P
+        # shutdown, 40 a deadlock or serialization failure, all worth a retry.
+        return driver_error.pgcode is None or driver_error.pgcode.startswith(("08", "57P", "40"))
+    return any(busy in str(error) for busy in ("database is locked", "unable to open database", "disk I/O error"))
 
 
 class ServiceApi(Api):
@@ -63,7 +84,7 @@ class ServiceApi(Api):
         """flask-smorest's JSON error, always with a message."""
         payload, code, headers = super().handle_http_exception(error)
         if "errors" in payload:
-            default = "Some of what was sent is invalid: see errors."
+            default = INVALID_MESSAGE
         else:
             default = error.description
         return error_body(code, payload.get("message") or default, payload.get("errors")), code, headers
@@ -73,4 +94,4 @@ def register_error_handlers(app):
     """flask-smorest already answers every HTTPException (404, 405, 413, 500 ...) in this shape."""
     app.register_error_handler(DomainError, handle_domain_error)
     for error_class in DATABASE_ERRORS:
-        app.register_error_handler(error_class, handle_database_unavailable)
+        app.register_error_handler(error_class, handle_database_error)

@@ -5,10 +5,12 @@ import re
 import sys
 import time
 import uuid
+from urllib.parse import quote
 
 from flask import g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
+URI_SAFE = "/?&=:@+,;%-._~!$'()*"  # what a path and query keep unencoded; never a space or a control character
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 access_log = logging.getLogger("mentor_status_service.access")
 
@@ -39,8 +41,7 @@ def configure_logging(app):
     package_logger = logging.getLogger("mentor_status_service")
     package_logger.handlers[:] = [handler]
     package_logger.setLevel(app.config["LOG_LEVEL"])
-    package_logger.propagate = False
-    app.logger.handlers[:] = [handler]  # Flask logs unhandled errors, traceback included, here
+    package_logger.propagate = False  # app.logger is this logger: Flask logs unhandled errors here
     app.before_request(start_request)
     app.after_request(finish_request)
 
@@ -56,7 +57,9 @@ def finish_request(response):
     response.headers[REQUEST_ID_HEADER] = request_id
     if access_log.isEnabledFor(logging.INFO):
         duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
-        fields = {"method": request.method, "path": request.full_path.rstrip("?"), "status": response.status_code,
+        # As the URI was sent (percent-encoded), so a decoded newline cannot forge a log line.
+        path = quote(request.full_path.rstrip("?"), safe=URI_SAFE)
+        fields = {"method": request.method, "path": path, "status": response.status_code,
                   "duration_ms": duration_ms}
         access_log.info("%(method)s %(path)s %(status)s %(duration_ms).2fms", fields, extra={"fields": fields})
     return response

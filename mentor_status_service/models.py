@@ -22,7 +22,8 @@ MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 REASON_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 STATUSES = ("active", "paused", "inactive")
 PAUSE_RECORD_ID_PREFIX = "pause-rec-"
-_PAUSE_RECORD_ID = re.compile(r"pause-rec-([1-9][0-9]{3,18}|0[0-9]{3})")  # fits a BIGINT
+_PAUSE_RECORD_ID = re.compile(r"pause-rec-([1-9][0-9]{3,}|0[0-9]{3})")
+_LARGEST_PAUSE_RECORD_NUMBER = 2**63 - 1  # a BIGINT
 
 
 class BaseModel(Model):
@@ -182,7 +183,13 @@ class PauseRecord(BaseModel):
     def number_from_public_id(pause_record_id):
         """The sequence number in an id written exactly as the server writes it, else None."""
         match = _PAUSE_RECORD_ID.fullmatch(pause_record_id)
-        return int(match.group(1)) if match else None
+        if match is None or len(match.group(1)) > 19 or int(match.group(1)) > _LARGEST_PAUSE_RECORD_NUMBER:
+            return None
+        return int(match.group(1))
+
+
+class MissingListTotals(RuntimeError):
+    pass
 
 
 class ListTotals(BaseModel):
@@ -210,7 +217,8 @@ class ListTotals(BaseModel):
 
     @classmethod
     def recount(cls, db=database):
-        """Count every total again from the tables (after a bulk load by SQL, say)."""
+        """Count every total again from the tables (after a bulk load by SQL, say), while nothing
+        else writes: a write committing meanwhile could be counted twice or not at all."""
         with db.atomic():
             for statement in cls.RECOUNT_SQL:
                 db.execute_sql(statement)
@@ -218,14 +226,16 @@ class ListTotals(BaseModel):
     @classmethod
     def sum_of(cls, *names):
         totals = _LIST_TOTALS.first(cls.ROW_ID)
+        if totals is None:
+            raise MissingListTotals("list_totals has no row: run `flask --app wsgi db upgrade`")
         return sum(getattr(totals, name) for name in names)
 
     @classmethod
     def add(cls, moved):
         """Apply `moved` ({column: delta}) in one statement."""
         changes = {getattr(cls, name): getattr(cls, name) + delta for name, delta in moved.items() if delta}
-        if changes:
-            cls.update(changes).where(cls.id == cls.ROW_ID).execute()
+        if changes and cls.update(changes).where(cls.id == cls.ROW_ID).execute() != 1:
+            raise MissingListTotals("list_totals has no row: run `flask --app wsgi db upgrade`")
 
 
 class TotalsMoved(Counter):

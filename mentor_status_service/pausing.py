@@ -69,6 +69,7 @@ def create_mentor_status(fields):
     with database.atomic():
         mentor = MentorStatus(mentor_id=fields["mentor_id"], base_status="active", created_at=now)
         pause = _apply_mentor_changes(mentor, fields, now, current_status=None)
+        mentor.last_updated = now
         try:
             mentor.save(force_insert=True)
         except IntegrityError:
@@ -84,10 +85,11 @@ def update_mentor_status(mentor_id, changes, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor = _lock_mentor(mentor_id, precondition)
-        if not changes:
-            return mentor
-        before = mentor.status
+        before, shown_before = mentor.status, _shown_fields(mentor)
         pause = _apply_mentor_changes(mentor, changes, now, current_status=before)
+        if _shown_fields(mentor) == shown_before:
+            return mentor  # nothing changed: last_updated and the ETag stay
+        mentor.last_updated = now
         mentor.save()
         _save_pause(pause)
         _record_moves(before, mentor)
@@ -137,8 +139,13 @@ def _apply_mentor_changes(mentor, changes, now, current_status):
         mentor.base_status = target
     if "metadata" in changes:
         mentor.metadata = changes["metadata"]
-    mentor.last_updated = now
     return pause
+
+
+def _shown_fields(mentor):
+    """What a client reads of a mentor, but for the timestamps."""
+    return (mentor.status, mentor.pause_start_date, mentor.expected_return_date, mentor.pause_reason,
+            mentor.metadata_json)
 
 
 def _opened_or_changed_pause(mentor, changes, now):
@@ -193,7 +200,7 @@ def update_pause_record(pause_record_id, changes, precondition=None):
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
         before, state_before = mentor.status, record.state
-        was_active = record.is_active
+        was_active, fields_before = record.is_active, _record_fields(record)
         for name in ("start_date", "expected_return_date", "reason"):
             if name in changes:
                 setattr(record, name, changes[name])
@@ -202,6 +209,8 @@ def update_pause_record(pause_record_id, changes, precondition=None):
         elif changes.get("is_active") is True or ("end_date" in changes and changes["end_date"] is None):
             record.end_date = None
         _check_dates(record)
+        if _record_fields(record) == fields_before:
+            return record  # nothing changed: the mentor's last_updated stays
         if record.is_active and not was_active and mentor.active_pause:
             raise _already_paused(mentor.mentor_id)
         _save_pause(record)
@@ -209,6 +218,10 @@ def update_pause_record(pause_record_id, changes, precondition=None):
             _after_active_pause_changed(mentor, record, now)
         _record_moves(before, mentor, pause=(state_before, record.state))
     return record
+
+
+def _record_fields(record):
+    return record.start_date, record.expected_return_date, record.end_date, record.reason
 
 
 def delete_pause_record(pause_record_id, precondition=None):
@@ -263,11 +276,13 @@ def _record_moves(status_before, mentor, pause=None):
     record from one state to another (given, or else implied by the mentor pausing or resuming)."""
     moved = TotalsMoved()
     moved.mentor(status_before, mentor.status)
-    if pause is None:
-        paused_before, paused_after = status_before == "paused", mentor.status == "paused"
-        pause = (None, "active") if paused_after and not paused_before else (
-            ("active", "ended") if paused_before and not paused_after else (None, None))
-    moved.pause(*pause)
+    paused_before, paused_after = status_before == "paused", mentor.status == "paused"
+    if pause is not None:
+        moved.pause(*pause)
+    elif paused_after and not paused_before:
+        moved.pause(None, "active")
+    elif paused_before and not paused_after:
+        moved.pause("active", "ended")
     ListTotals.add(moved)
 
 
@@ -287,7 +302,8 @@ def _lock_mentor(mentor_id, precondition=None, missing=None):
 def _lock_pause_record(pause_record_id, precondition=None):
     """Within a transaction: a pause record and its mentor, the mentor locked first as every write
     does, once the record passes `precondition`."""
-    mentor = _lock_mentor(get_pause_record(pause_record_id).mentor_id)
+    mentor = _lock_mentor(get_pause_record(pause_record_id).mentor_id,
+                          missing=NotFound(f"No pause record with pause_record_id {pause_record_id!r}."))
     # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
     record = get_pause_record(pause_record_id)
     if precondition:

@@ -95,16 +95,20 @@ def reason_code_field(**kwargs):
 
 
 class RejectReadOnly:
-    """Names read-only fields sent in a request, rather than calling them unknown."""
+    """Names read-only fields sent in a request as such (marshmallow would call them unknown),
+    beside any field that is unknown."""
 
     read_only_fields = ()
 
     @pre_load
     def reject_read_only(self, data, **kwargs):
         if isinstance(data, dict):
-            sent = [name for name in self.read_only_fields if name in data]
-            if sent:
-                raise ValidationError({name: ["Read-only field: it cannot be changed."] for name in sent})
+            read_only = [name for name in self.read_only_fields if name in data]
+            if read_only:
+                errors = {name: ["Read-only field: it cannot be changed."] for name in read_only}
+                errors.update({name: ["Unknown field."] for name in data
+                               if name not in self.fields and name not in read_only})
+                raise ValidationError(errors)
         return data
 
 

@@ -1,6 +1,7 @@
 import pytest
 from factories import create_mentor
 
+from mentor_status_service import create_app
 from mentor_status_service.models import MentorStatus
 
 MENTORS = "/api/v1/mentor-statuses"
@@ -121,6 +122,13 @@ def test_writes_with_any_configured_token_pass_whatever_the_scheme_case(protecte
 def test_reads_stay_public_when_tokens_are_set(protected_client):
     assert protected_client.get(MENTORS).status_code == 200
     assert protected_client.get(f"{MENTORS}/nobody").status_code == 404
+
+
+def test_a_token_string_given_to_the_factory_is_split_into_tokens(database_url):
+    app = create_app({"DATABASE_URL": database_url, "API_WRITE_TOKENS": "secret,other"})
+
+    assert app.config["API_WRITE_TOKENS"] == ("secret", "other")
+    assert app.test_client().delete(f"{MENTORS}/x", headers={"Authorization": "Bearer s"}).status_code == 401
 
 
 def test_write_tokens_come_from_the_environment(monkeypatch):

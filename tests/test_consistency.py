@@ -181,6 +181,17 @@ def test_deleting_a_past_record_changes_nothing_else(client):
     assert_consistent(client)
 
 
+@pytest.mark.parametrize("change", [{}, {"reason": "travel"}, {"is_active": True}])
+def test_a_record_put_that_changes_nothing_keeps_the_mentors_last_updated(client, change):
+    create_mentor(client)
+    create_pause(client, reason="travel")
+    MentorStatus.update(last_updated="2020-01-01 00:00:00").execute()
+
+    assert client.put(RECORD, json=change).status_code == 200
+
+    assert get_mentor(client)["last_updated"] == "2020-01-01T00:00:00Z"
+
+
 def test_every_write_moves_last_updated(client):
     create_mentor(client)
     for write in (lambda: create_pause(client), lambda: client.put(RECORD, json={"reason": "travel"}),

@@ -185,6 +185,26 @@ def test_put_with_nothing_to_change_changes_nothing(client):
     assert response.json["created_at"] == created["created_at"]
 
 
+def test_put_with_read_only_and_unknown_fields_names_both(client):
+    create_mentor(client)
+
+    response = client.put(f"{CANONICAL}/mentor-001", json={"mentor_id": "x", "bogus": 1})
+
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"mentor_id": ["Read-only field: it cannot be changed."],
+                                               "bogus": ["Unknown field."]}
+
+
+@pytest.mark.parametrize("change", [{"status": "inactive"}, {"is_paused": False}, {"metadata": {"keep": True}}])
+def test_put_that_changes_nothing_keeps_last_updated(client, change):
+    create_mentor(client, status="inactive", metadata={"keep": True})
+    MentorStatus.update(last_updated="2026-01-01 00:00:00").execute()
+
+    response = client.put(f"{CANONICAL}/mentor-001", json=change)
+
+    assert response.status_code == 200 and response.json["last_updated"] == "2026-01-01T00:00:00Z"
+
+
 @pytest.mark.parametrize("field", ["mentor_id", "created_at", "last_updated", "unknown_thing"])
 def test_put_read_only_or_unknown_field_is_422_naming_it(client, field):
     create_mentor(client)

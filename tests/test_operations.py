@@ -4,7 +4,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from mentor_status_service import create_app
-from mentor_status_service.db import UnsupportedDatabaseURL, open_database
+from mentor_status_service.db import UnsupportedDatabaseURL, database, open_database
 
 
 def closed_port():
@@ -35,6 +35,16 @@ def test_without_a_database_readyz_and_the_api_are_503_json_and_healthz_stays_20
     assert api.status_code == 503 and api.json["message"].startswith("The database is unavailable")
     assert "Traceback" not in api.get_data(as_text=True)
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_fault_that_is_not_an_outage_is_a_500_not_a_503(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as in production, not raise into the test
+    database.execute_sql("DROP TABLE list_totals")
+
+    response = app.test_client().get("/api/v1/mentor-statuses")
+
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    assert "list_totals" not in response.get_data(as_text=True)
 
 
 def test_openapi_document_is_valid_and_lists_every_operation(client):
@@ -69,6 +79,12 @@ def test_db_commands_report_migrations(runner):
     status = runner.invoke(args=["db", "status"]).output
 
     assert status.startswith("0001_initial") and "pending" not in status
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///file.db?timeout=5"])
+def test_sqlite_urls_that_are_not_one_file_are_refused(url):
+    with pytest.raises(UnsupportedDatabaseURL):
+        open_database(url)
 
 
 @pytest.mark.parametrize("url, path", [

@@ -106,6 +106,14 @@ def test_each_request_writes_one_access_line_with_its_id(client, caplog):
     assert lines[1].request_id == "trace-me" and lines[1].fields["duration_ms"] >= 0
 
 
+def test_a_newline_in_the_path_cannot_forge_an_access_line(client, caplog):
+    with caplog.at_level(logging.INFO, logger="mentor_status_service.access"):
+        client.get("/api/v1/mentor-statuses/m1%0Afake%20line")
+
+    [line] = [r.getMessage() for r in caplog.records if r.name == "mentor_status_service.access"]
+    assert "\n" not in line and line.startswith("GET /api/v1/mentor-statuses/m1%0Afake%20line 404 ")
+
+
 def test_json_log_format_writes_one_object_per_line(database_url, capsys, monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "json")
     app = create_app({"DATABASE_URL": database_url})

@@ -59,7 +59,8 @@ def test_ids_are_zero_padded_to_four_digits_then_grow(client):
 
 
 @pytest.mark.parametrize("written", ["pause-rec-1", "pause-rec-01", "pause-rec-00001", "PAUSE-REC-0001",
-                                     "pause-rec-0001 ", "1", "pause-rec-", "pause-rec-99999999999999999999999"])
+                                     "pause-rec-0001 ", "1", "pause-rec-", "pause-rec-99999999999999999999999",
+                                     "pause-rec-9223372036854775808"])
 def test_an_id_not_written_as_the_server_writes_it_is_404(client, written):
     create_mentor(client)
     create_pause(client)
