@@ -20,35 +20,39 @@ def demo_data_command(mentors, seed):
     migrate()  # a newcomer may run this before the server ever started
     rng = random.Random(seed)
     today = pausing.utc_now().replace(hour=0, minute=0, second=0)
-    first = MentorStatus.select().count() + 1
+    number = MentorStatus.select().count()
     created = pauses = 0
-    for number in range(first, first + mentors):
+    while created < mentors:
+        number += 1
         try:
             pauses += _create_demo_mentor(rng, f"mentor-{number:04d}", today)
-        except Conflict:
+        except Conflict:  # that id is taken: try the next
             continue
         created += 1
     click.echo(f"created {created} mentors and {pauses} pause records")
 
 
 def _create_demo_mentor(rng, mentor_id, today):
-    """One mentor with up to three past pauses; returns how many pause records it got."""
+    """One mentor with up to three pauses in the past, perhaps paused now; returns how many pause
+    records it got."""
     pausing.create_mentor_status({"mentor_id": mentor_id, "status": rng.choices(
         ("active", "inactive"), weights=(85, 15))[0], "metadata": {"cohort": f"2026-{rng.randint(1, 4)}"}})
-    start = today - dt.timedelta(days=rng.randint(200, 700))
-    past = rng.randint(0, 3)
-    for _ in range(past):
-        length = dt.timedelta(days=rng.randint(7, 60))
-        pausing.create_pause_record({"mentor_id": mentor_id, "start_date": start, "end_date": start + length,
-                                     "expected_return_date": start + length, "reason": rng.choice(REASONS)})
-        start += length + dt.timedelta(days=rng.randint(10, 90))
+    history_ends = today - dt.timedelta(days=90)  # before any pause of today's
+    start, records = today - dt.timedelta(days=rng.randint(200, 700)), 0
+    for _ in range(rng.randint(0, 3)):
+        end = start + dt.timedelta(days=rng.randint(7, 60))
+        if end > history_ends:
+            break
+        pausing.create_pause_record({"mentor_id": mentor_id, "start_date": start, "end_date": end,
+                                     "expected_return_date": end, "reason": rng.choice(REASONS)})
+        start, records = end + dt.timedelta(days=rng.randint(10, 90)), records + 1
     if rng.random() < 0.25:  # paused now; some of them overdue
         began = today - dt.timedelta(days=rng.randint(1, 60))
         pausing.update_mentor_status(mentor_id, {
             "status": "paused", "pause_start_date": began, "pause_reason": rng.choice(REASONS),
             "expected_return_date": began + dt.timedelta(days=rng.randint(7, 90))})
-        past += 1
-    return past
+        records += 1
+    return records
 
 
 @click.command("resume-due")

@@ -72,12 +72,16 @@ def test_demo_data_creates_a_consistent_populated_api(client, runner):
     assert_consistent(client)
 
 
-def test_demo_data_adds_to_existing_mentors(client, runner):
+def test_demo_data_adds_as_many_mentors_as_asked_beside_existing_ones(client, runner):
     create_mentor(client, "mentor-0001")
+    create_mentor(client, "mentor-0002")
+    client.delete("/api/v1/mentor-statuses/mentor-0001")
 
-    runner.invoke(args=["demo-data", "--mentors", "3", "--seed", "1"])
+    result = runner.invoke(args=["demo-data", "--mentors", "3", "--seed", "1"])
 
+    assert "created 3 mentors" in result.output
     assert MentorStatus.select().count() == 4
+    assert not PauseRecord.select().where(PauseRecord.end_date > PauseRecord.created_at).exists()
 
 
 def test_request_id_is_taken_from_a_sane_header_and_returned(client):
