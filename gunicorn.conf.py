@@ -18,11 +18,19 @@ timeout = 30
 
 
 def on_starting(server):
-    """Bring the schema up to date once, in the master, before any worker starts."""
-    from mentor_status_service.config import Config
+    """Refuse a configuration the service cannot start with; bring the schema up to date once, in
+    the master, before any worker starts."""
+    import sys
+
+    from mentor_status_service.config import Config, ConfigurationError, check_access_settings
     from mentor_status_service.db import migrate, open_database
 
-    database = open_database(Config().DATABASE_URL)
+    config = Config()
+    try:
+        check_access_settings(config.as_dict())
+    except ConfigurationError as error:
+        sys.exit(f"mentor status service: refusing to start: {error}")
+    database = open_database(config.DATABASE_URL)
     try:
         applied = migrate(database)
     finally:

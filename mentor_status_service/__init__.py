@@ -4,28 +4,31 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import db, health, mentor_statuses, pause_records
-from .api_blueprint import BEARER_AUTH
+from . import auth, changes, db, health, mentor_statuses, pause_records
+from .api import ServiceApi
 from .commands import register_commands
-from .config import Config, token_list
-from .errors import ServiceApi, register_error_handlers
+from .config import Config, check_access_settings
+from .errors import register_error_handlers
 from .logs import configure_logging
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"
 SWAGGER_UI_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
+API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, changes.blp)
 
 
 def create_app(overrides=None):
+    """The app, configured from the environment and `overrides`; ConfigurationError if unusable."""
     app = Flask(__name__)
     app.config.update(Config().as_dict())
     app.config.update(overrides or {})
-    if isinstance(app.config["API_WRITE_TOKENS"], str):
-        app.config["API_WRITE_TOKENS"] = token_list(app.config["API_WRITE_TOKENS"])
+    check_access_settings(app.config)
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
     configure_logging(app)
     api = register_extensions(app)
     register_blueprints(app, api)
+    register_contract_aliases(app, API_BLUEPRINTS)
+    register_docs_assets(app)
     register_error_handlers(app)
     register_commands(app)
     app.after_request(add_security_headers)
@@ -35,18 +38,13 @@ def create_app(overrides=None):
 def register_extensions(app):
     db.init_app(app)
     api = ServiceApi(app)
-    api.spec.components.security_scheme(BEARER_AUTH, {
-        "type": "http", "scheme": "bearer",
-        "description": "Needed for writes only when the operator sets API_WRITE_TOKENS."})
+    api.spec.components.security_scheme(auth.BEARER_AUTH, auth.SECURITY_SCHEME)
     return api
 
 
 def register_blueprints(app, api):
-    for blueprint in (mentor_statuses.blp, pause_records.blp, health.blp):
+    for blueprint in (*API_BLUEPRINTS, health.blp):
         api.register_blueprint(blueprint)
-    register_contract_aliases(app, (mentor_statuses.blp, pause_records.blp))
-    app.register_blueprint(Blueprint("swagger_ui_assets", __name__, static_folder=SWAGGER_UI_ASSETS,
-                                     static_url_path=app.config["OPENAPI_SWAGGER_UI_URL"].rstrip("/")))
 
 
 def register_contract_aliases(app, blueprints):
@@ -57,6 +55,12 @@ def register_contract_aliases(app, blueprints):
             app.add_url_rule(CONTRACT_PATH_PREFIX + rule.rule, endpoint=rule.endpoint,
                              view_func=app.view_functions[rule.endpoint], methods=rule.methods,
                              strict_slashes=rule.strict_slashes)
+
+
+def register_docs_assets(app):
+    """Swagger UI's files, served from the flask-swagger-ui package so /docs needs no internet."""
+    app.register_blueprint(Blueprint("swagger_ui_assets", __name__, static_folder=SWAGGER_UI_ASSETS,
+                                     static_url_path=app.config["OPENAPI_SWAGGER_UI_URL"].rstrip("/")))
 
 
 def add_security_headers(response):

@@ -1,10 +1,13 @@
-"""CLI commands for operators: `flask --app wsgi demo-data`, `flask --app wsgi resume-due`."""
+"""CLI commands for operators: `flask --app wsgi demo-data`, `resume-due` and `changes prune`."""
 import datetime as dt
 import random
 
 import click
 
-from . import pausing
+from flask.cli import AppGroup
+
+from . import change_log, pausing
+from .change_log import acting_as
 from .db import migrate
 from .errors import Conflict
 from .models import MentorStatus
@@ -22,13 +25,14 @@ def demo_data_command(mentors, seed):
     today = pausing.utc_now().replace(hour=0, minute=0, second=0)
     number = MentorStatus.select().count()
     created = pauses = 0
-    while created < mentors:
-        number += 1
-        try:
-            pauses += _create_demo_mentor(rng, f"mentor-{number:04d}", today)
-        except Conflict:  # that id is taken: try the next
-            continue
-        created += 1
+    with acting_as("job:demo-data"):
+        while created < mentors:
+            number += 1
+            try:
+                pauses += _create_demo_mentor(rng, f"mentor-{number:04d}", today)
+            except Conflict:  # that id is taken: try the next
+                continue
+            created += 1
     click.echo(f"created {created} mentors and {pauses} pause records")
 
 
@@ -59,7 +63,8 @@ def _create_demo_mentor(rng, mentor_id, today):
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
 def resume_due_command(dry_run):
     """End the pauses whose expected return date has passed; their mentors become active."""
-    ended = pausing.resume_due_pauses(dry_run=dry_run)
+    with acting_as("job:resume-due"):
+        ended = pausing.resume_due_pauses(dry_run=dry_run)
     verb = "would resume" if dry_run else "resumed"
     for record in ended:
         click.echo(f"{verb} {record.mentor_id}: {record.pause_record_id} ended at "
@@ -67,6 +72,18 @@ def resume_due_command(dry_run):
     click.echo(f"{len(ended)} pause(s) {'due' if dry_run else 'ended'}")
 
 
+changes_cli = AppGroup("changes", help="The change log.")
+
+
+@changes_cli.command("prune")
+@click.option("--older-than", "days", required=True, type=click.IntRange(min=0), metavar="DAYS",
+              help="Delete the entries older than this many days.")
+def prune_command(days):
+    """Delete old change entries; feed readers still behind them get a 410 and start afresh."""
+    click.echo(f"pruned {change_log.prune(days)} change entries older than {days} days")
+
+
 def register_commands(app):
     app.cli.add_command(demo_data_command)
     app.cli.add_command(resume_due_command)
+    app.cli.add_command(changes_cli)

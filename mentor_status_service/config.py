@@ -1,19 +1,85 @@
-"""Every setting the service reads from its environment, read once, with its default."""
+"""Every setting the service reads from its environment, read and checked once, with its default."""
 import os
+import re
+from typing import NamedTuple
 
 DEFAULT_DATABASE_URL = "sqlite:///mentor_status.db"
+SCOPES = ("read", "write")
+_TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+# Printable ASCII but space and comma, which separate entries.
+_TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
 
 
-def token_list(raw):
-    return tuple(token.strip() for token in raw.split(",") if token.strip())
+class ConfigurationError(ValueError):
+    """A setting the service cannot start with. The message never contains a secret."""
+
+
+class Token(NamedTuple):
+    name: str
+    scope: str
+    secret: str
+
+    def __repr__(self):  # a token in a log or a traceback must not show its secret
+        return f"Token(name={self.name!r}, scope={self.scope!r})"
+
+
+def parse_tokens(api_tokens="", api_write_tokens=""):
+    """The tokens of `API_TOKENS` (`name:scope:secret,...`) and `API_WRITE_TOKENS` (`secret,...`,
+    named write-1, write-2, ...). Empty entries are ignored; any malformed entry or duplicate name
+    or secret raises ConfigurationError naming the entry by its position."""
+    tokens = []
+    for position, entry in _entries(api_tokens):
+        where = f"API_TOKENS entry {position}"
+        if entry.count(":") < 2:
+            raise ConfigurationError(f"{where}: not of the form name:scope:secret")
+        name, scope, secret = entry.split(":", 2)
+        # Only a well-formed name and scope are ever shown: a misplaced secret must not be.
+        if not _TOKEN_NAME.fullmatch(name):
+            raise ConfigurationError(f"{where}: the name must be 1 to 64 lowercase letters, digits or _.-, "
+                                     "starting with a letter or digit")
+        if scope not in SCOPES:
+            raise ConfigurationError(f"{where}: the scope must be read or write")
+        if not _TOKEN_SECRET.fullmatch(secret):
+            raise ConfigurationError(f"{where} ({name}): the secret must be 16 to 256 printable ASCII "
+                                     "characters other than space and comma")
+        tokens.append((where, Token(name, scope, secret)))
+    for number, (position, secret) in enumerate(_entries(api_write_tokens), start=1):
+        tokens.append((f"API_WRITE_TOKENS entry {position}", Token(f"write-{number}", "write", secret)))
+    names, secrets = {}, {}
+    for where, token in tokens:
+        if token.name in names:
+            raise ConfigurationError(f"{where}: the name {token.name} is already used by {names[token.name]}")
+        if token.secret in secrets:
+            raise ConfigurationError(f"{where}: its secret is already used by {secrets[token.secret]}")
+        names[token.name] = secrets[token.secret] = where
+    return tuple(token for _, token in tokens)
+
+
+def parse_public_reads(value, tokens):
+    """`API_PUBLIC_READS`: true (the default) or false, and false only with a token to read with."""
+    value = (value or "true").strip().lower()
+    if value not in ("true", "false"):
+        raise ConfigurationError("API_PUBLIC_READS must be true or false")
+    if value == "false" and not tokens:
+        raise ConfigurationError("API_PUBLIC_READS=false needs at least one token in API_TOKENS or "
+                                 "API_WRITE_TOKENS, or nobody could read")
+    return value == "true"
+
+
+def _entries(raw):
+    """(position from 1, entry) for each non-empty comma-separated entry of `raw`."""
+    return [(position, entry.strip()) for position, entry in enumerate((raw or "").split(","), start=1)
+            if entry.strip()]
 
 
 class Config:
-    """Flask configuration; `create_app(overrides)` may replace any key."""
+    """Flask configuration; `create_app(overrides)` may replace any key, then checks them."""
 
     def __init__(self, environ=os.environ):
         self.DATABASE_URL = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        self.API_WRITE_TOKENS = token_list(environ.get("API_WRITE_TOKENS", ""))
+        self.API_TOKENS = environ.get("API_TOKENS", "")
+        self.API_WRITE_TOKENS = environ.get("API_WRITE_TOKENS", "")
+        self.API_PUBLIC_READS = environ.get("API_PUBLIC_READS", "true")
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
 
@@ -28,6 +94,13 @@ class Config:
     # Served by this app from the flask-swagger-ui package: the page needs no internet access.
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None, "tryItOutEnabled": False}
+    API_SPEC_OPTIONS = {"servers": [{"url": "/", "description": "This service"}]}
 
     def as_dict(self):
         return {key: getattr(self, key) for key in dir(self) if key.isupper()}
+
+
+def check_access_settings(config):
+    """Parse the token settings of a Flask `config` into `TOKENS` and `PUBLIC_READS`."""
+    config["TOKENS"] = parse_tokens(config["API_TOKENS"], config["API_WRITE_TOKENS"])
+    config["PUBLIC_READS"] = parse_public_reads(config["API_PUBLIC_READS"], config["TOKENS"])

@@ -1,7 +1,6 @@
-"""Domain errors, and the handlers that give every error the JSON shape flask-smorest uses."""
+"""Domain errors, and the handlers that give them and database faults the JSON shape of every error."""
 import logging
 
-from flask_smorest import Api
 from peewee import InterfaceError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -32,6 +31,16 @@ class PreconditionFailed(DomainError):
     code = 412
 
 
+class Gone(DomainError):
+    """A feed position whose entries were pruned; `head` is where to follow the feed from."""
+
+    code = 410
+
+    def __init__(self, message, head):
+        super().__init__(message)
+        self.head = head
+
+
 class Invalid(DomainError):
     """A request that is well-formed but breaks a rule; `fields` maps each field to its problem."""
 
@@ -51,7 +60,10 @@ def error_body(code, message=None, errors=None):
 
 
 def handle_domain_error(error):
-    return error_body(error.code, error.message, error.errors), error.code
+    body = error_body(error.code, error.message, error.errors)
+    if isinstance(error, Gone):
+        body["head"] = error.head
+    return body, error.code
 
 
 def handle_database_error(error):
@@ -77,17 +89,6 @@ def is_unavailable(error):
         # shutdown, 40 a deadlock or serialization failure, all worth a retry.
         return driver_error.pgcode is None or driver_error.pgcode.startswith(("08", "57P", "40"))
     return any(busy in str(error) for busy in ("database is locked", "unable to open database", "disk I/O error"))
-
-
-class ServiceApi(Api):
-    def handle_http_exception(self, error):
-        """flask-smorest's JSON error, always with a message."""
-        payload, code, headers = super().handle_http_exception(error)
-        if "errors" in payload:
-            default = INVALID_MESSAGE
-        else:
-            default = error.description
-        return error_body(code, payload.get("message") or default, payload.get("errors")), code, headers
 
 
 def register_error_handlers(app):

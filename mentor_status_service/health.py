@@ -16,6 +16,7 @@ class HealthSchema(ma.Schema):
 @blp.route("/healthz")
 class Health(MethodView):
     @blp.response(200, HealthSchema)
+    @blp.doc(operationId="getHealth")
     def get(self):
         """Liveness: 200 while the process runs"""
         return {"status": "ok"}
@@ -25,6 +26,7 @@ class Health(MethodView):
 class Readiness(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="getReadiness")
     def get(self):
         """Readiness: 200 when the database answers, else 503"""
         try:

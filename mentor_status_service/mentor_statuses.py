@@ -1,40 +1,45 @@
-"""/api/v1/mentor-statuses: the collection and one mentor's status."""
+"""/api/v1/mentor-statuses: the collection, one mentor's status, and its history."""
 from flask import url_for
 from flask.views import MethodView
 
-from . import pausing
-from .api_blueprint import ETAG_HEADER, ApiBlueprint, if_match
+from . import change_log, pausing
+from .api import LINK_HEADER, ApiBlueprint, page_links
+from .etags import ETAG_HEADER, if_match
 from .schemas import (
+    HistorySchema,
     MentorStatusCreateSchema,
     MentorStatusDeletedSchema,
     MentorStatusListArgsSchema,
     MentorStatusListSchema,
     MentorStatusSchema,
     MentorStatusUpdateSchema,
+    PageArgsSchema,
 )
 
 blp = ApiBlueprint("mentor_statuses", __name__, url_prefix="/api/v1/mentor-statuses",
-                   description="Whether each mentor is active, paused or inactive.")
+                   description="Whether each mentor is active, paused or inactive, and who changed what.")
 LOCATION_HEADER = {"Location": {"description": "URL of the new mentor status", "schema": {"type": "string"}}}
 
 
 @blp.route("", strict_slashes=False)
 class MentorStatuses(MethodView):
     @blp.arguments(MentorStatusListArgsSchema, location="query")
-    @blp.response(200, MentorStatusListSchema, headers=ETAG_HEADER)
-    @blp.read
+    @blp.response(200, MentorStatusListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
+    @blp.read("listMentorStatuses")
     def get(self, args):
         """List mentor statuses
 
-        Ordered by `mentor_id` in byte order; `page` and `limit` choose the page. Filters combine.
+        Ordered by `mentor_id` in byte order; `page` and `limit` choose the page. Filters combine;
+        an unknown parameter is a 422.
         """
         page, limit = args.pop("page"), args.pop("limit")
-        return pausing.list_mentor_statuses(page, limit, **args)
+        result = pausing.list_mentor_statuses(page, limit, **args)
+        return result, page_links(page, limit, result["pagination"]["total"])
 
     @blp.arguments(MentorStatusCreateSchema, example={"mentor_id": "mentor-099", "status": "active",
                                                       "is_paused": False})
     @blp.response(201, MentorStatusSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
-    @blp.write_errors(409)
+    @blp.write("createMentorStatus", 409)
     def post(self, fields):
         """Create a mentor status
 
@@ -47,8 +52,7 @@ class MentorStatuses(MethodView):
 @blp.route("/<mentor_id>")
 class MentorStatus(MethodView):
     @blp.response(200, MentorStatusSchema, headers=ETAG_HEADER)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.read
+    @blp.read("getMentorStatus", 404)
     def get(self, mentor_id):
         """Get one mentor's status"""
         return pausing.get_mentor_status(mentor_id)
@@ -58,7 +62,7 @@ class MentorStatus(MethodView):
         "expected_return_date": "2026-05-01T00:00:00Z", "pause_reason": "personal_leave",
         "metadata": {"initiated_by": "coordinator-007", "notes": "Mentor requested leave"}})
     @blp.response(200, MentorStatusSchema, headers=ETAG_HEADER)
-    @blp.write_errors(404, conditional=True)
+    @blp.write("updateMentorStatus", 404, conditional=True)
     def put(self, changes, mentor_id):
         """Update a mentor's status
 
@@ -68,8 +72,27 @@ class MentorStatus(MethodView):
         return pausing.update_mentor_status(mentor_id, changes, if_match(MentorStatusSchema()))
 
     @blp.response(200, MentorStatusDeletedSchema)
-    @blp.write_errors(404, conditional=True, body=False)
+    @blp.write("deleteMentorStatus", 404, conditional=True, body=False)
     def delete(self, mentor_id):
-        """Delete a mentor status and its pause records"""
+        """Delete a mentor status and its pause records
+
+        Its change history is erased too: the feed keeps only entries saying that it and each of
+        its pause records were deleted.
+        """
         pausing.delete_mentor_status(mentor_id, if_match(MentorStatusSchema()))
         return {"deleted": True, "mentor_id": mentor_id}
+
+
+@blp.route("/<mentor_id>/history")
+class MentorStatusHistory(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, HistorySchema, headers={**ETAG_HEADER, **LINK_HEADER})
+    @blp.read("getMentorStatusHistory", 404)
+    def get(self, args, mentor_id):
+        """List one mentor's changes, newest first
+
+        Every change to the mentor and to its pause records, each with who made it and the resource
+        before and after.
+        """
+        result = change_log.history(mentor_id, args["page"], args["limit"])
+        return result, page_links(args["page"], args["limit"], result["pagination"]["total"])

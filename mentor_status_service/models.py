@@ -1,4 +1,5 @@
 """Mentor statuses and pause records as stored, and the queries that read them. No Flask here."""
+import datetime as dt
 import json
 import re
 from collections import Counter
@@ -24,6 +25,18 @@ STATUSES = ("active", "paused", "inactive")
 PAUSE_RECORD_ID_PREFIX = "pause-rec-"
 _PAUSE_RECORD_ID = re.compile(r"pause-rec-([1-9][0-9]{3,}|0[0-9]{3})")
 _LARGEST_PAUSE_RECORD_NUMBER = 2**63 - 1  # a BIGINT
+
+
+def utc_now():
+    """Naive UTC, to the second: the precision the API stores and returns."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def page_of(query, page, limit, total):
+    """One page of `query` and its exact total, in the envelope every list returns. A page past the
+    end is empty without asking the database to skip `total` rows."""
+    data = list(query.paginate(page, limit)) if (page - 1) * limit < total else []
+    return {"data": data, "pagination": {"page": page, "limit": limit, "total": total}}
 
 
 class BaseModel(Model):
@@ -252,6 +265,60 @@ class TotalsMoved(Counter):
         for state, step in ((before, -count), (after, count)):
             if state:
                 self[f"pauses_{state}"] += step
+
+
+class ChangeEntry(BaseModel):
+    """One resource changed by one write, as the API showed it before and shows it after."""
+
+    change_id = BigIntegerField(primary_key=True)
+    at = DateTimeField()
+    actor = TextField()
+    request_id = TextField()
+    resource = CharField(max_length=16)
+    resource_id = TextField()
+    mentor_id = TextField()
+    event = CharField(max_length=8)
+    before_json = TextField(column_name="before_state", null=True)
+    after_json = TextField(column_name="after_state", null=True)
+
+    RESOURCES = ("mentor_status", "pause_record")
+
+    @property
+    def id(self):
+        return self.resource_id
+
+    @property
+    def before(self):
+        return None if self.before_json is None else json.loads(self.before_json)
+
+    @property
+    def after(self):
+        return None if self.after_json is None else json.loads(self.after_json)
+
+    @classmethod
+    def of_mentor(cls, mentor_id):
+        """Every entry about `mentor_id`, both resources, newest first."""
+        return cls.select().where(cls.mentor_id == mentor_id).order_by(cls.change_id.desc())
+
+    @classmethod
+    def feed(cls, after, resource=None, mentor_id=None):
+        """Entries past change `after`, oldest first, filtered by whatever is given."""
+        query = cls.select().where(cls.change_id > after).order_by(cls.change_id)
+        if resource is not None:
+            query = query.where(cls.resource == resource)
+        if mentor_id is not None:
+            query = query.where(cls.mentor_id == mentor_id)
+        return query
+
+
+class ChangeLogHead(BaseModel):
+    """One row: the last change_id handed out, and the highest one ever pruned."""
+
+    id = IntegerField(primary_key=True)
+    last_change_id = BigIntegerField()
+    pruned_through = BigIntegerField()
+
+    ROW_ID = 1
 
 
 ActivePause = PauseRecord.alias("active_pause")

@@ -3,7 +3,8 @@ from flask import url_for
 from flask.views import MethodView
 
 from . import pausing
-from .api_blueprint import ETAG_HEADER, ApiBlueprint, if_match
+from .api import LINK_HEADER, ApiBlueprint, page_links
+from .etags import ETAG_HEADER, if_match
 from .schemas import (
     PauseRecordCreateSchema,
     PauseRecordDeletedSchema,
@@ -22,21 +23,23 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "s
 @blp.route("", strict_slashes=False)
 class PauseRecords(MethodView):
     @blp.arguments(PauseRecordListArgsSchema, location="query")
-    @blp.response(200, PauseRecordListSchema, headers=ETAG_HEADER)
-    @blp.read
+    @blp.response(200, PauseRecordListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
+    @blp.read("listPauseRecords")
     def get(self, args):
         """List pause records
 
-        Ordered by sequence number; `page` and `limit` choose the page. Filters combine.
+        Ordered by sequence number; `page` and `limit` choose the page. Filters combine; an
+        unknown parameter is a 422.
         """
         page, limit = args.pop("page"), args.pop("limit")
-        return pausing.list_pause_records(page, limit, **args)
+        result = pausing.list_pause_records(page, limit, **args)
+        return result, page_links(page, limit, result["pagination"]["total"])
 
     @blp.arguments(PauseRecordCreateSchema, example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
                                                      "expected_return_date": "2026-05-01T00:00:00Z",
                                                      "reason": "personal_leave"})
     @blp.response(201, PauseRecordSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
-    @blp.write_errors(409)
+    @blp.write("createPauseRecord", 409)
     def post(self, fields):
         """Create a pause record
 
@@ -50,15 +53,14 @@ class PauseRecords(MethodView):
 @blp.route("/<pause_record_id>")
 class PauseRecord(MethodView):
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.read
+    @blp.read("getPauseRecord", 404)
     def get(self, pause_record_id):
         """Get one pause record"""
         return pausing.get_pause_record(pause_record_id)
 
     @blp.arguments(PauseRecordUpdateSchema, example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
-    @blp.write_errors(404, 409, conditional=True)
+    @blp.write("updatePauseRecord", 404, 409, conditional=True)
     def put(self, changes, pause_record_id):
         """Close, reopen or update a pause record
 
@@ -69,7 +71,7 @@ class PauseRecord(MethodView):
         return pausing.update_pause_record(pause_record_id, changes, if_match(PauseRecordSchema()))
 
     @blp.response(200, PauseRecordDeletedSchema)
-    @blp.write_errors(404, conditional=True, body=False)
+    @blp.write("deletePauseRecord", 404, conditional=True, body=False)
     def delete(self, pause_record_id):
         """Delete a pause record
 

@@ -5,43 +5,37 @@ fields are that record's: `MentorStatus` derives them, so the two can never disa
 rules below decide is which record opens, changes or closes, and what the mentor becomes after.
 Every write is one transaction that first locks the mentor row (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite's IMMEDIATE transactions hold the whole database), and the partial unique
-index `pause_record_one_active_per_mentor` backs the one-active-pause rule.
+index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each write ends by
+updating the list totals and appending its change entries, in that order, so the rows every
+write locks are held only between those last statements and COMMIT.
 """
-import datetime as dt
 import re
 
 from peewee import IntegrityError
 
+from . import change_log
+from .change_log import ChangeSet
 from .db import database
 from .errors import Conflict, Invalid, NotFound
-from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved
+from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, page_of, utc_now
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
                        "pause_reason": "reason"}
 _MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
-
-
-def utc_now():
-    """Naive UTC, to the second: the precision the API stores and returns."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+_MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAUSE_FIELDS.items()}
 
 
 # Reads
 
 def list_mentor_statuses(page, limit, **filters):
     query = MentorStatus.listing(now=utc_now(), **filters)
-    return _page(query, page, limit, MentorStatus.listing_total(query, **filters))
+    return page_of(query, page, limit, MentorStatus.listing_total(query, **filters))
 
 
 def list_pause_records(page, limit, **filters):
     query = PauseRecord.listing(**filters)
-    return _page(query, page, limit, PauseRecord.listing_total(query, **filters))
-
-
-def _page(query, page, limit, total):
-    """One page of `query` and its exact total, as the list endpoints return them."""
-    return {"data": list(query.paginate(page, limit)), "pagination": {"page": page, "limit": limit, "total": total}}
+    return page_of(query, page, limit, PauseRecord.listing_total(query, **filters))
 
 
 def get_mentor_status(mentor_id):
@@ -54,11 +48,15 @@ def get_mentor_status(mentor_id):
 
 
 def get_pause_record(pause_record_id):
-    number = PauseRecord.number_from_public_id(pause_record_id)
-    record = None if number is None else PauseRecord.by_number(number)
+    record = _find_pause_record(pause_record_id)
     if record is None:
-        raise NotFound(f"No pause record with pause_record_id {pause_record_id!r}.")
+        raise _no_pause_record(pause_record_id)
     return record
+
+
+def _find_pause_record(pause_record_id):
+    number = PauseRecord.number_from_public_id(pause_record_id)
+    return None if number is None else PauseRecord.by_number(number)
 
 
 # Mentor statuses
@@ -76,6 +74,7 @@ def create_mentor_status(fields):
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         _save_pause(pause)
         _record_moves(None, mentor)
+        ChangeSet().append(mentor, pause)
     return mentor
 
 
@@ -85,6 +84,8 @@ def update_mentor_status(mentor_id, changes, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor = _lock_mentor(mentor_id, precondition)
+        change_set = ChangeSet()
+        change_set.note(mentor, mentor.active_pause)
         before, shown_before = mentor.status, _shown_fields(mentor)
         pause = _apply_mentor_changes(mentor, changes, now, current_status=before)
         if _shown_fields(mentor) == shown_before:
@@ -93,13 +94,16 @@ def update_mentor_status(mentor_id, changes, precondition=None):
         mentor.save()
         _save_pause(pause)
         _record_moves(before, mentor)
+        change_set.append(mentor, pause)
     return mentor
 
 
 def delete_mentor_status(mentor_id, precondition=None):
-    """Delete a mentor and every pause record it has."""
+    """Delete a mentor and every pause record it has, and erase its change entries."""
     with database.atomic():
         mentor = _lock_mentor(mentor_id, precondition)
+        pause_record_ids = [record.pause_record_id for record in PauseRecord.select(PauseRecord.id).where(
+            PauseRecord.mentor == mentor_id)]
         ended = PauseRecord.delete().where(
             (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null(False)).execute()
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
@@ -109,6 +113,7 @@ def delete_mentor_status(mentor_id, precondition=None):
         moved.pause("active", None, count=int(mentor.is_paused))
         moved.pause("ended", None, count=ended)
         ListTotals.add(moved)
+        change_log.erase_mentor(mentor_id, pause_record_ids)
 
 
 def _target_status(current, changes):
@@ -162,7 +167,8 @@ def _opened_or_changed_pause(mentor, changes, now):
                 raise Invalid(pause_start_date="A paused mentor's pause_start_date cannot be cleared.")
             continue
         setattr(pause, record_field, value)
-    _check_dates(pause)
+    _check_dates(pause, sent={MENTOR_PAUSE_FIELDS[name] for name in changes if name in MENTOR_PAUSE_FIELDS},
+                 public_names=_MENTOR_FIELD_OF_RECORD_FIELD)
     return pause
 
 
@@ -180,7 +186,9 @@ def create_pause_record(fields):
                              reason=fields.get("reason"), created_at=now)
         if fields.get("end_date") is not None or fields.get("is_active") is False:
             record.end_date = fields.get("end_date") or max(now, record.start_date)
-        _check_dates(record)
+        _check_dates(record, sent=fields)
+        change_set = ChangeSet()
+        change_set.note(mentor)
         before = mentor.status
         if record.is_active:
             if mentor.active_pause:
@@ -190,6 +198,7 @@ def create_pause_record(fields):
             mentor.active_pause = record
         _save_pause(record)
         _record_moves(before, mentor, pause=(None, record.state))
+        change_set.append(record, mentor)
     return record
 
 
@@ -199,6 +208,8 @@ def update_pause_record(pause_record_id, changes, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
+        change_set = ChangeSet()
+        change_set.note(record, mentor)
         before, state_before = mentor.status, record.state
         was_active, fields_before = record.is_active, _record_fields(record)
         for name in ("start_date", "expected_return_date", "reason"):
@@ -208,7 +219,7 @@ def update_pause_record(pause_record_id, changes, precondition=None):
             record.end_date = changes.get("end_date") or record.end_date or max(now, record.start_date)
         elif changes.get("is_active") is True or ("end_date" in changes and changes["end_date"] is None):
             record.end_date = None
-        _check_dates(record)
+        _check_dates(record, sent=changes)
         if _record_fields(record) == fields_before:
             return record  # nothing changed: the mentor's last_updated stays
         if record.is_active and not was_active and mentor.active_pause:
@@ -217,6 +228,7 @@ def update_pause_record(pause_record_id, changes, precondition=None):
         if was_active or record.is_active:
             _after_active_pause_changed(mentor, record, now)
         _record_moves(before, mentor, pause=(state_before, record.state))
+        change_set.append(record, mentor)
     return record
 
 
@@ -229,11 +241,14 @@ def delete_pause_record(pause_record_id, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
+        change_set = ChangeSet()
+        change_set.note(record, mentor)
         before = mentor.status
         record.delete_instance()
         if record.is_active:
             _after_active_pause_changed(mentor, None, now)
         _record_moves(before, mentor, pause=(record.state, None))
+        change_set.append(mentor, deleted=[record])
 
 
 def resume_due_pauses(dry_run=False):
@@ -251,11 +266,14 @@ def resume_due_pauses(dry_run=False):
             except NotFound:  # deleted since the list was read
                 continue
             if record.is_active and record.expected_return_date is not None and record.expected_return_date < now:
+                change_set = ChangeSet()
+                change_set.note(record, mentor)
                 before = mentor.status
                 record.end_date = record.expected_return_date
                 record.save()
                 _after_active_pause_changed(mentor, record, now)
                 _record_moves(before, mentor, pause=("active", "ended"))
+                change_set.append(record, mentor)
                 ended.append(record)
     return ended
 
@@ -290,32 +308,46 @@ def _record_moves(status_before, mentor, pause=None):
 
 def _lock_mentor(mentor_id, precondition=None, missing=None):
     """Within a transaction: the mentor with its active pause, locked until the transaction ends,
-    once it passes `precondition` (the request's If-Match, say)."""
+    once it passes `precondition` (the request's If-Match, which fails on a missing mentor too)."""
     mentor = MentorStatus.locked_with_active_pause(mentor_id) if _MENTOR_ID.fullmatch(mentor_id) else None
-    if mentor is None:
-        raise missing or NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     if precondition:
         precondition(mentor)
+    if mentor is None:
+        raise missing or NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     return mentor
 
 
 def _lock_pause_record(pause_record_id, precondition=None):
     """Within a transaction: a pause record and its mentor, the mentor locked first as every write
     does, once the record passes `precondition`."""
-    mentor = _lock_mentor(get_pause_record(pause_record_id).mentor_id,
-                          missing=NotFound(f"No pause record with pause_record_id {pause_record_id!r}."))
-    # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
-    record = get_pause_record(pause_record_id)
+    record = _find_pause_record(pause_record_id)
+    if record is not None:
+        mentor = _lock_mentor(record.mentor_id, missing=_no_pause_record(pause_record_id))
+        # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
+        record = _find_pause_record(pause_record_id)
     if precondition:
         precondition(record)
+    if record is None:
+        raise _no_pause_record(pause_record_id)
     return mentor, record
 
 
-def _check_dates(record):
-    if record.expected_return_date is not None and record.expected_return_date < record.start_date:
-        raise Invalid(expected_return_date="Must not be before the start of the pause.")
-    if record.end_date is not None and record.end_date < record.start_date:
-        raise Invalid(end_date="Must not be before start_date.")
+def _no_pause_record(pause_record_id):
+    return NotFound(f"No pause record with pause_record_id {pause_record_id!r}.")
+
+
+def _check_dates(record, sent=(), public_names=None):
+    """422 unless the pause is expected back and ends no earlier than it starts. The date named is
+    the later one, unless the request sent only the start."""
+    for later in ("expected_return_date", "end_date"):
+        value = getattr(record, later)
+        if value is None or value >= record.start_date:
+            continue
+        if "start_date" in sent and later not in sent:
+            blamed, problem = "start_date", f"Must not be after the pause's {(public_names or {}).get(later, later)}."
+        else:
+            blamed, problem = later, "Must not be before the start of the pause."
+        raise Invalid(**{(public_names or {}).get(blamed, blamed): problem})
 
 
 def _save_pause(record):

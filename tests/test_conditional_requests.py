@@ -70,5 +70,20 @@ def test_if_match_star_and_no_if_match_both_write(client):
     assert client.put(MENTOR, json={"status": "active"}).status_code == 200
 
 
-def test_if_match_on_a_missing_resource_is_404(client):
-    assert client.put(MENTOR, json={}, headers={"If-Match": '"x"'}).status_code == 404
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize("path", [MENTOR, RECORD, "/api/v1/pause-records/pause-rec-19"])
+@pytest.mark.parametrize("tag", ['"x"', "*"])
+def test_if_match_on_a_missing_resource_is_412(client, method, path, tag):
+    response = client.open(path, method=method, json={} if method == "PUT" else None, headers={"If-Match": tag})
+
+    assert response.status_code == 412 and response.json["code"] == 412
+
+
+def test_if_match_star_on_an_existing_resource_lets_the_write_through(client):
+    create_mentor(client)
+
+    assert client.put(MENTOR, json={"status": "inactive"}, headers={"If-Match": "*"}).status_code == 200
+
+
+def test_without_if_match_a_missing_resource_is_404(client):
+    assert client.put(MENTOR, json={}).status_code == 404

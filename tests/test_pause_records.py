@@ -219,11 +219,20 @@ def test_put_end_date_before_start_is_422(client):
     assert get_mentor(client)["status"] == "paused"
 
 
-def test_put_start_date_after_expected_return_is_422(client):
+def test_put_start_date_after_expected_return_is_422_naming_the_start_sent(client):
     create_mentor(client)
     create_pause(client, start_date="2026-03-01", expected_return_date="2026-03-10")
 
     response = client.put(f"{CANONICAL}/pause-rec-0001", json={"start_date": "2026-03-11"})
 
     assert response.status_code == 422
-    assert set(response.json["errors"]["json"]) == {"expected_return_date"}
+    assert response.json["errors"]["json"] == {"start_date": ["Must not be after the pause's expected_return_date."]}
+
+
+def test_a_paused_mentors_start_moved_past_its_return_is_422_naming_pause_start_date(client):
+    create_mentor(client, status="paused", pause_start_date="2026-03-01", expected_return_date="2026-03-10")
+
+    response = client.put("/api/v1/mentor-statuses/mentor-001", json={"pause_start_date": "2026-03-11"})
+
+    assert response.status_code == 422
+    assert set(response.json["errors"]["json"]) == {"pause_start_date"}

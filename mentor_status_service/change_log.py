@@ -1,0 +1,157 @@
+"""The change log: one entry per resource a write changed, appended in that write's transaction,
+and read back as each mentor's history and as the feed of every change.
+
+How the feed stays exactly-once: change ids are handed out by one row, `change_log_head`, which a
+write updates as its very last statement and so holds locked until it commits. A later write waits
+there, so change ids are given in commit order with no gaps, and a reader can never see an id
+while a smaller one is still to commit: `change_id > after` misses nothing. The cost is that
+commits queue on that row for the length of a COMMIT; a writer stalled while holding it is ended by
+the database's lock and idle-in-transaction timeouts. (On SQLite, write transactions are already
+serialised by BEGIN IMMEDIATE.)
+"""
+import json
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
+
+from flask import g, has_request_context
+
+from . import auth
+from .db import database
+from .errors import Gone, NotFound
+from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, page_of, utc_now
+from .schemas import MentorStatusSchema, PauseRecordSchema
+
+_REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", MentorStatusSchema()),
+                    PauseRecord: ("pause_record", "pause_record_id", PauseRecordSchema())}
+_job_author = ContextVar("job_author", default=None)
+
+
+def representation(resource):
+    """`resource` exactly as the API shows it."""
+    return _REPRESENTATIONS[type(resource)][2].dump(resource)
+
+
+class ChangeSet:
+    """The resources one write changes. `note` each one before the write changes it; `append`
+    then writes one entry for each resource whose representation moved."""
+
+    def __init__(self):
+        self._before = {}  # (model, id) -> its representation when noted
+
+    def note(self, *resources):
+        for resource in resources:
+            if resource is not None:
+                self._before.setdefault(_key(resource), representation(resource))
+
+    def append(self, *current, deleted=()):
+        """As the write's last statements: an entry for each of `current` that is new or changed,
+        and for each of `deleted`. Nothing when nothing changed."""
+        entries = []
+        for resource in current:
+            if resource is None:
+                continue
+            before, after = self._before.get(_key(resource)), representation(resource)
+            if before != after:
+                entries.append(_entry(resource, "created" if before is None else "updated", before, after))
+        entries += [_entry(resource, "deleted", self._before.get(_key(resource)), None) for resource in deleted]
+        _append(entries)
+
+
+def erase_mentor(mentor_id, pause_record_ids):
+    """Within the transaction deleting a mentor: remove every entry about it, then append `deleted`
+    entries with no data for it and for each of its pause records the feed ever showed (or that
+    `pause_record_ids` names), so that a reader who was behind still learns each is gone."""
+    shown = ChangeEntry.select(ChangeEntry.resource_id).where(
+        (ChangeEntry.mentor_id == mentor_id) & (ChangeEntry.resource == "pause_record")).distinct()
+    erased = {resource_id for (resource_id,) in shown.tuples()} | set(pause_record_ids)
+    ChangeEntry.delete().where(ChangeEntry.mentor_id == mentor_id).execute()
+    entries = [_row("pause_record", resource_id, mentor_id, "deleted", None, None)
+               for resource_id in sorted(erased, key=PauseRecord.number_from_public_id)]
+    _append(entries + [_row("mentor_status", mentor_id, mentor_id, "deleted", None, None)])
+
+
+def history(mentor_id, page, limit):
+    """A page of a mentor's entries, both resources, newest first."""
+    if MentorStatus.with_active_pause_by_id(mentor_id) is None:
+        raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
+    query = ChangeEntry.of_mentor(mentor_id)
+    return page_of(query, page, limit, query.order_by().count())
+
+
+def feed(after, limit, **filters):
+    """Up to `limit` entries past change `after`, oldest first, and the `after` to ask for next.
+    410 when entries past `after` were pruned."""
+    entries = list(ChangeEntry.feed(after, **filters).limit(limit))
+    # Read after the entries: a prune that committed meanwhile is seen here, never missed.
+    head = ChangeLogHead.get_by_id(ChangeLogHead.ROW_ID)
+    if after < head.pruned_through:
+        raise Gone(f"Changes up to {head.pruned_through} were pruned: read the lists afresh, then follow the "
+                   f"feed from head.", head=head.last_change_id)
+    return {"data": entries, "next_after": entries[-1].change_id if entries else after}
+
+
+def prune(older_than_days):
+    """Delete every entry up to the newest one older than `older_than_days`; returns how many.
+    Feed readers still behind that point get a 410 from then on."""
+    cutoff = utc_now() - timedelta(days=older_than_days)
+    with database.atomic():
+        through = ChangeEntry.select(ChangeEntry.change_id).where(ChangeEntry.at < cutoff).order_by(
+            ChangeEntry.change_id.desc()).limit(1).scalar()
+        if through is None:
+            return 0
+        deleted = ChangeEntry.delete().where(ChangeEntry.change_id <= through).execute()
+        ChangeLogHead.update(pruned_through=through).where(
+            (ChangeLogHead.id == ChangeLogHead.ROW_ID) & (ChangeLogHead.pruned_through < through)).execute()
+    return deleted
+
+
+@contextmanager
+def acting_as(actor):
+    """Outside a request (a CLI job): the actor of the changes made within, with one id for all."""
+    token = _job_author.set((actor, uuid.uuid4().hex))
+    try:
+        yield
+    finally:
+        _job_author.reset(token)
+
+
+def _author():
+    """(actor, request id) of the changes being made: the request's, else the job's."""
+    if has_request_context():
+        return auth.actor(), g.get("request_id") or uuid.uuid4().hex
+    return _job_author.get() or (auth.ANONYMOUS, uuid.uuid4().hex)
+
+
+def _key(resource):
+    resource_type = type(resource)
+    return resource_type, getattr(resource, _REPRESENTATIONS[resource_type][1])
+
+
+def _entry(resource, event, before, after):
+    resource_name, id_field, _ = _REPRESENTATIONS[type(resource)]
+    return _row(resource_name, getattr(resource, id_field), resource.mentor_id, event, before, after)
+
+
+def _row(resource, resource_id, mentor_id, event, before, after):
+    return {"resource": resource, "resource_id": resource_id, "mentor_id": mentor_id, "event": event,
+            "before_json": _compact(before), "after_json": _compact(after)}
+
+
+def _compact(value):
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _append(entries):
+    """Number `entries` from the head row, which stays locked until this transaction commits."""
+    if not entries:
+        return
+    last = ChangeLogHead.update(last_change_id=ChangeLogHead.last_change_id + len(entries)).where(
+        ChangeLogHead.id == ChangeLogHead.ROW_ID).returning(ChangeLogHead.last_change_id).execute()
+    last_change_id = next(iter(last)).last_change_id
+    actor, request_id = _author()
+    at = utc_now()
+    for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
+        entry.update(change_id=number, at=at, actor=actor, request_id=request_id)
+    ChangeEntry.insert_many(entries).execute()

@@ -1,0 +1,30 @@
+"""/api/v1/changes: the feed of every change, for systems that follow them."""
+from flask.views import MethodView
+
+from . import change_log
+from .api import ApiBlueprint, next_link
+from .etags import ETAG_HEADER
+from .schemas import ChangeFeedArgsSchema, ChangeFeedSchema, FeedPrunedSchema
+
+blp = ApiBlueprint("changes", __name__, url_prefix="/api/v1/changes",
+                   description="Every change to every mentor status and pause record, in order, exactly once.")
+NEXT_LINK_HEADER = {"Link": {"description": 'rel="next": this request with after set to next_after',
+                             "schema": {"type": "string"}}}
+
+
+@blp.route("", strict_slashes=False)
+class Changes(MethodView):
+    @blp.arguments(ChangeFeedArgsSchema, location="query")
+    @blp.response(200, ChangeFeedSchema, headers={**ETAG_HEADER, **NEXT_LINK_HEADER})
+    @blp.alt_response(410, schema=FeedPrunedSchema, description="Entries past `after` were pruned")
+    @blp.read("listChanges")
+    def get(self, args):
+        """Follow every change, oldest first
+
+        Start with `after=0` and always send back `next_after`: every entry arrives exactly once,
+        whatever writes commit meanwhile. Entries older than the retention period are pruned; an
+        `after` before them is a 410 that says where to start again.
+        """
+        after = args.pop("after")
+        result = change_log.feed(after, args.pop("limit"), **args)
+        return result, next_link(after=result["next_after"])

@@ -1,0 +1,220 @@
+"""Named tokens: who may read, who may write, and the refusals of a bad token configuration."""
+import os
+import subprocess
+import sys
+
+import pytest
+from factories import create_mentor, create_pause
+from servers import REPO_ROOT
+
+from mentor_status_service import create_app
+from mentor_status_service.config import ConfigurationError, parse_public_reads, parse_tokens
+from mentor_status_service.db import database, migrate
+from mentor_status_service.models import MentorStatus
+
+READ_SECRET = "read-secret-0123456789"
+WRITE_SECRET = "write-secret-0123456789"
+LEGACY_SECRET = "legacy"
+TOKENS = f"dashboard:read:{READ_SECRET},hr-sync:write:{WRITE_SECRET}"
+ALIAS = "/api/v1/mentor-statuses"
+
+READS = [("GET", "/api/v1/mentor-statuses"), ("GET", "/api/v1/mentor-statuses/mentor-001"),
+         ("GET", "/api/v1/mentor-statuses/mentor-001/history"), ("GET", "/api/v1/pause-records"),
+         ("GET", "/api/v1/pause-records/pause-rec-0001"), ("GET", "/api/v1/changes"),
+         ("HEAD", "/api/v1/mentor-statuses/mentor-001")]
+WRITES = [("POST", "/api/v1/mentor-statuses", {"mentor_id": "mentor-002"}),
+          ("PUT", "/api/v1/mentor-statuses/mentor-001", {"metadata": {"v": 1}}),
+          ("POST", "/api/v1/pause-records", {"mentor_id": "mentor-001", "start_date": "2025-01-01",
+                                             "end_date": "2025-01-02"}),
+          ("PUT", "/api/v1/pause-records/pause-rec-0001", {"reason": "travel"}),
+          ("DELETE", "/api/v1/pause-records/pause-rec-0001", None),
+          ("DELETE", "/api/v1/mentor-statuses/mentor-001", None)]
+PUBLIC = ["/healthz", "/readyz", "/openapi.json", "/docs"]
+
+
+def bearer(secret):
+    return {"Authorization": f"Bearer {secret}"} if secret else {}
+
+
+def both_forms(path):
+    return [path, ALIAS + path]
+
+
+@pytest.fixture
+def make_client(database_url, app):
+    """A client of an app with these access settings, on the test's database holding one mentor
+    with one pause record."""
+    create_mentor(app.test_client())
+    create_pause(app.test_client())
+
+    def make(**settings):
+        return create_app({"DATABASE_URL": database_url, "TESTING": True, **settings}).test_client()
+
+    return make
+
+
+@pytest.mark.parametrize("public_reads", ["true", "false"])
+@pytest.mark.parametrize("method, path", READS)
+@pytest.mark.parametrize("form", [0, 1])
+def test_reads_need_a_token_only_when_reads_are_protected(make_client, public_reads, method, path, form):
+    client = make_client(API_TOKENS=TOKENS, API_PUBLIC_READS=public_reads)
+    path = both_forms(path)[form]
+
+    anonymous = client.open(path, method=method)
+    wrong = client.open(path, method=method, headers=bearer("not-a-configured-secret"))
+
+    assert anonymous.status_code == (200 if public_reads == "true" else 401)
+    assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"] == "Bearer"
+    for secret in (READ_SECRET, WRITE_SECRET):
+        assert client.open(path, method=method, headers=bearer(secret)).status_code == 200
+
+
+@pytest.mark.parametrize("public_reads", ["true", "false"])
+@pytest.mark.parametrize("method, path, body", WRITES)
+@pytest.mark.parametrize("form", [0, 1])
+def test_writes_need_a_write_token_and_a_read_token_is_403(make_client, public_reads, method, path, body, form):
+    client = make_client(API_TOKENS=TOKENS, API_PUBLIC_READS=public_reads)
+    path = both_forms(path)[form]
+
+    for headers in ({}, bearer("not-a-configured-secret"), {"Authorization": f"Basic {WRITE_SECRET}"}):
+        refused = client.open(path, method=method, json=body, headers=headers)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+        assert refused.json["code"] == 401 and refused.json["message"]
+    read_only = client.open(path, method=method, json=body, headers=bearer(READ_SECRET))
+    assert read_only.status_code == 403 and read_only.json["message"] == "The token 'dashboard' may only read."
+
+    allowed = client.open(path, method=method, json=body, headers=bearer(WRITE_SECRET))
+    assert allowed.status_code in (200, 201), allowed.json
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_probes_and_the_api_document_stay_public_when_reads_are_protected(make_client, path):
+    client = make_client(API_TOKENS=TOKENS, API_PUBLIC_READS="false")
+
+    assert client.get(path).status_code == 200
+
+
+def test_with_no_token_configured_everything_is_public_and_authorization_is_ignored(make_client):
+    client = make_client()
+
+    assert client.get("/api/v1/mentor-statuses", headers=bearer("anything-at-all")).status_code == 200
+    response = client.put("/api/v1/mentor-statuses/mentor-001", json={"metadata": {"v": 2}},
+                          headers=bearer("anything-at-all"))
+    assert response.status_code == 200
+    [entry] = client.get("/api/v1/changes", query_string={"after": 3}).json["data"]
+    assert entry["actor"] == "anonymous"
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer wrong", "Basic hr-sync", WRITE_SECRET,
+                                           f"Bearer {WRITE_SECRET}-and-more", "Bearer \u00e9"])
+def test_a_refused_write_is_401_before_its_body_is_read_or_the_database_touched(make_client, authorization):
+    client = make_client(API_TOKENS=TOKENS)
+    headers = {"Authorization": authorization} if authorization is not None else {}
+
+    response = client.post("/api/v1/mentor-statuses", data="not even json", content_type="text/plain",
+                           headers=headers)
+
+    assert response.status_code == 401
+    assert MentorStatus.select().count() == 1
+
+
+@pytest.mark.parametrize("authorization", [f"Bearer {WRITE_SECRET}", f"bearer {LEGACY_SECRET}",
+                                           f"BEARER {LEGACY_SECRET}"])
+def test_write_tokens_of_either_variable_pass_whatever_the_scheme_case(make_client, authorization):
+    client = make_client(API_TOKENS=TOKENS, API_WRITE_TOKENS=f"{LEGACY_SECRET}")
+
+    response = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-009"},
+                           headers={"Authorization": authorization})
+
+    assert response.status_code == 201
+
+
+def test_the_actor_of_a_change_is_the_name_of_its_token(make_client):
+    client = make_client(API_TOKENS=TOKENS, API_WRITE_TOKENS=f"x{LEGACY_SECRET},{LEGACY_SECRET}")
+
+    client.put("/api/v1/mentor-statuses/mentor-001", json={"metadata": {"by": "hr"}}, headers=bearer(WRITE_SECRET))
+    client.put("/api/v1/mentor-statuses/mentor-001", json={"metadata": {"by": "legacy"}},
+               headers=bearer(LEGACY_SECRET))
+
+    entries = client.get("/api/v1/changes", query_string={"after": 3}).json["data"]
+    assert [(entry["actor"], entry["after"]["metadata"]) for entry in entries] == [
+        ("hr-sync", {"by": "hr"}), ("write-2", {"by": "legacy"})]
+
+
+# Token configuration
+
+def test_tokens_are_parsed_with_their_names_and_scopes():
+    tokens = parse_tokens(f" dashboard:read:{READ_SECRET} ,,hr.sync-2:write:{WRITE_SECRET}:with:colons",
+                          "first-legacy, ,second-legacy")
+
+    assert [(token.name, token.scope, token.secret) for token in tokens] == [
+        ("dashboard", "read", READ_SECRET), ("hr.sync-2", "write", f"{WRITE_SECRET}:with:colons"),
+        ("write-1", "write", "first-legacy"), ("write-2", "write", "second-legacy")]
+    assert READ_SECRET not in repr(tokens)
+
+
+@pytest.mark.parametrize("api_tokens, api_write_tokens, message", [
+    (f"dashboard:{READ_SECRET}", "", "API_TOKENS entry 1: not of the form name:scope:secret"),
+    (f"{READ_SECRET}:{WRITE_SECRET}:x", "", "API_TOKENS entry 1: the scope must be read or write"),
+    (f"ok:read:{READ_SECRET},Dash:read:{WRITE_SECRET}", "", "API_TOKENS entry 2: the name must be"),
+    (f"-dash:read:{READ_SECRET}", "", "API_TOKENS entry 1: the name must be"),
+    (f"{'n' * 65}:read:{READ_SECRET}", "", "API_TOKENS entry 1: the name must be"),
+    (READ_SECRET, "", "API_TOKENS entry 1: not of the form name:scope:secret"),
+    ("dash:admin:" + READ_SECRET, "", "API_TOKENS entry 1: the scope must be read or write"),
+    ("dash:read:too-short-1234", "", "API_TOKENS entry 1 (dash): the secret must be 16 to 256"),
+    ("dash:read:" + "s" * 257, "", "API_TOKENS entry 1 (dash): the secret must be 16 to 256"),
+    ("dash:read:with space inside it", "", "API_TOKENS entry 1 (dash): the secret must be"),
+    ("dash:read:caf\u00e9-not-ascii-secret", "", "API_TOKENS entry 1 (dash): the secret must be"),
+    (f"dash:read:{READ_SECRET},dash:write:{WRITE_SECRET}", "", "API_TOKENS entry 2: the name dash is already used"),
+    (f"a:read:{READ_SECRET},b:write:{READ_SECRET}", "", "API_TOKENS entry 2: its secret is already used by "
+                                                        "API_TOKENS entry 1"),
+    (f"a:read:{READ_SECRET}", READ_SECRET, "API_WRITE_TOKENS entry 1: its secret is already used by API_TOKENS"),
+    (f"write-1:read:{READ_SECRET}", "legacy-secret", "API_WRITE_TOKENS entry 1: the name write-1 is already used"),
+    ("", "one,one", "API_WRITE_TOKENS entry 2: its secret is already used by API_WRITE_TOKENS entry 1"),
+])
+def test_a_malformed_or_duplicate_token_is_refused_by_position_without_its_secret(api_tokens, api_write_tokens,
+                                                                                   message):
+    with pytest.raises(ConfigurationError) as refusal:
+        parse_tokens(api_tokens, api_write_tokens)
+
+    assert str(refusal.value).startswith(message)
+    for secret in (READ_SECRET, WRITE_SECRET, "too-short-1234", "with space inside it", "legacy-secret"):
+        assert secret not in str(refusal.value)
+
+
+@pytest.mark.parametrize("value, tokens, message", [
+    ("maybe", ("token",), "API_PUBLIC_READS must be true or false"),
+    ("0", ("token",), "API_PUBLIC_READS must be true or false"),
+    ("false", (), "API_PUBLIC_READS=false needs at least one token"),
+])
+def test_public_reads_is_true_or_false_and_false_needs_a_token(value, tokens, message):
+    with pytest.raises(ConfigurationError, match=message):
+        parse_public_reads(value, tokens)
+
+
+@pytest.mark.parametrize("value, expected", [("", True), ("true", True), ("False", False)])
+def test_public_reads_defaults_to_true(value, expected):
+    assert parse_public_reads(value, ("token",)) is expected
+
+
+@pytest.mark.parametrize("command", [["flask", "--app", "wsgi", "resume-due", "--dry-run"],
+                                     ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "wsgi:app"]])
+def test_the_cli_and_the_server_refuse_to_start_without_printing_a_secret(tmp_path, command):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/refused.db",
+           "API_TOKENS": f"dashboard:read:{READ_SECRET},oops:{WRITE_SECRET}"}
+    executable = os.path.join(os.path.dirname(sys.executable), command[0])
+
+    result = subprocess.run([executable, *command[1:]], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "API_TOKENS entry 2: not of the form name:scope:secret" in output
+    assert READ_SECRET not in output and WRITE_SECRET not in output
+
+
+def test_an_app_with_bad_access_settings_is_never_built(database_url):
+    with pytest.raises(ConfigurationError):
+        create_app({"DATABASE_URL": database_url, "API_PUBLIC_READS": "false"})
+    database.close()
+    migrate()  # the database handle still works for the rest of the test run
