@@ -4,10 +4,11 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import db, health, mentor_statuses, pause_records
+from . import db, health, mentor_statuses, metrics, pause_records
 from .api_blueprint import BEARER_AUTH
 from .commands import register_commands
 from .config import Config, token_list
+from .cors import register_cors
 from .errors import ServiceApi, register_error_handlers
 from .logs import configure_logging
 
@@ -28,12 +29,14 @@ def create_app(overrides=None):
     register_blueprints(app, api)
     register_error_handlers(app)
     register_commands(app)
+    register_cors(app)
     app.after_request(add_security_headers)
     return app
 
 
 def register_extensions(app):
     db.init_app(app)
+    metrics.init_app(app)
     api = ServiceApi(app)
     api.spec.components.security_scheme(BEARER_AUTH, {
         "type": "http", "scheme": "bearer",

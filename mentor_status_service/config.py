@@ -16,6 +16,8 @@ class Config:
         self.API_WRITE_TOKENS = token_list(environ.get("API_WRITE_TOKENS", ""))
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
+        # Origins allowed to call the API from a browser, comma-separated, or `*`; none: no CORS headers.
+        self.CORS_ORIGINS = token_list(environ.get("CORS_ORIGINS", ""))
 
     MAX_CONTENT_LENGTH = 64 * 1024
 
