@@ -8,10 +8,11 @@ CORS_PATHS = (r"/api/.*", "/metrics", "/openapi.json")
 
 def register_cors(app):
     origins = app.config["CORS_ORIGINS"]
-    origins = token_list(origins) if isinstance(origins, str) else list(origins)
+    origins = list(token_list(origins) if isinstance(origins, str) else origins)
     if not origins:
         return
     CORS(app, resources={path: {} for path in CORS_PATHS}, origins=origins,
          methods=["GET", "POST", "PUT", "DELETE"],
          allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-         expose_headers=["ETag", "Location", "Link"])
+         expose_headers=["ETag", "Location", "Link"],
+         send_wildcard=True)  # with `*`, answer `*` rather than echo each origin
