@@ -49,6 +49,7 @@ class ListTotalsCollector:
             discard_connection()
             return
         mentors = GaugeMetricFamily("mentor_status_mentors", "Mentors by status.", labels=("status",))
+        # A mentor is paused exactly while it has an active pause record.
         for status, count in (("active", totals.mentors_active), ("paused", totals.pauses_active),
                               ("inactive", totals.mentors_inactive)):
             mentors.add_metric((status,), count)
