@@ -119,7 +119,13 @@ class Gunicorn:
 
 def gunicorn_settings():
     """Worker settings gunicorn.conf.py gives in this environment (it reads WEB_CONCURRENCY)."""
-    settings = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    environ = dict(os.environ)
+    try:
+        settings = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    finally:
+        # It sets PROMETHEUS_MULTIPROC_DIR for its own server: the servers started from here make their own.
+        os.environ.clear()
+        os.environ.update(environ)
     return {"workers": settings.get("workers", 1), "worker_class": settings.get("worker_class", "sync"),
             "threads": settings.get("threads", 1)}
 

@@ -4,10 +4,11 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import auth, changes, db, health, mentor_statuses, pause_records
+from . import auth, changes, db, health, mentor_statuses, metrics, pause_records
 from .api import ServiceApi
 from .commands import register_commands
 from .config import Config, check_access_settings
+from .cors import register_cors
 from .errors import register_error_handlers
 from .logs import configure_logging
 
@@ -31,12 +32,14 @@ def create_app(overrides=None):
     register_docs_assets(app)
     register_error_handlers(app)
     register_commands(app)
+    register_cors(app)
     app.after_request(add_security_headers)
     return app
 
 
 def register_extensions(app):
     db.init_app(app)
+    metrics.init_app(app)
     api = ServiceApi(app)
     api.spec.components.security_scheme(auth.BEARER_AUTH, auth.SECURITY_SCHEME)
     return api

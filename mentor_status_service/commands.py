@@ -16,7 +16,8 @@ REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness"
 
 
 @click.command("demo-data")
-@click.option("--mentors", default=50, show_default=True, help="How many mentors to create.")
+@click.option("--mentors", default=50, show_default=True, type=click.IntRange(min=1),
+              help="How many mentors to create.")
 @click.option("--seed", default=None, type=int, help="Random seed, for the same data every time.")
 def demo_data_command(mentors, seed):
     """Load demo mentors with realistic statuses and pause histories."""

@@ -66,6 +66,10 @@ def parse_public_reads(value, tokens):
     return value == "true"
 
 
+def comma_separated(raw):
+    return tuple(entry for _, entry in _entries(raw))
+
+
 def _entries(raw):
     """(position from 1, entry) for each non-empty comma-separated entry of `raw`."""
     return [(position, entry.strip()) for position, entry in enumerate((raw or "").split(","), start=1)
@@ -82,6 +86,8 @@ class Config:
         self.API_PUBLIC_READS = environ.get("API_PUBLIC_READS", "true")
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
+        # Origins allowed to call the API from a browser, comma-separated, or `*`; none: no CORS headers.
+        self.CORS_ORIGINS = comma_separated(environ.get("CORS_ORIGINS", ""))
 
     MAX_CONTENT_LENGTH = 64 * 1024
 

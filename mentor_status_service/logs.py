@@ -1,6 +1,9 @@
-"""Request ids and one access-log line per request, as text or (LOG_FORMAT=json) JSON, to stdout."""
+"""Request ids, one access-log line per request, and the one logging configuration that the service
+and gunicorn share: every line to stdout, as text or (LOG_FORMAT=json) one JSON object, each with an
+ISO 8601 UTC time."""
 import json
 import logging
+import logging.config
 import re
 import sys
 import time
@@ -9,10 +12,20 @@ from urllib.parse import quote
 
 from flask import g, has_request_context, request
 
+from .auth import ANONYMOUS
+
 REQUEST_ID_HEADER = "X-Request-ID"
 URI_SAFE = "/?&=:@+,;%-._~!$'()*"  # what a path and query keep unencoded; never a space or a control character
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
-access_log = logging.getLogger("mentor_status_service.access")
+SERVICE_LOGGER = "mentor_status_service"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] [%(request_id)s] %(message)s"
+ACCESS_MESSAGE = "%(method)s %(path)s %(status)s %(duration_ms).2fms %(actor)s"  # from the keys of access_fields()
+access_log = logging.getLogger(f"{SERVICE_LOGGER}.access")
+
+
+def iso_utc_time(record):
+    """`2026-11-29T08:00:00.123Z`: the record's time in UTC, to the millisecond."""
+    return "%s.%03dZ" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)), record.msecs)
 
 
 class RequestIdFilter(logging.Filter):
@@ -21,27 +34,56 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    def __init__(self):
+        super().__init__(TEXT_FORMAT)
+
+    def formatTime(self, record, datefmt=None):
+        return iso_utc_time(record)
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; an access line adds its `fields` as keys of their own."""
+
     def format(self, record):
-        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage(), "request_id": record.request_id}
+        entry = {"time": iso_utc_time(record), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage(), "pid": record.process, "request_id": record.request_id}
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry)
 
 
-def configure_logging(app):
+def stdout_handler(log_format):
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
-    if app.config["LOG_FORMAT"] == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
-    package_logger = logging.getLogger("mentor_status_service")
-    package_logger.handlers[:] = [handler]
-    package_logger.setLevel(app.config["LOG_LEVEL"])
-    package_logger.propagate = False  # app.logger is this logger: Flask logs unhandled errors here
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    return handler
+
+
+def logging_config(log_format, level, for_gunicorn=False):
+    """A `logging.config.dictConfig` dictionary: the service's loggers, and `for_gunicorn` also
+    gunicorn's own lines (boot, workers, timeouts) and any other library's (the root logger), all
+    through one handler in one format. gunicorn.conf.py passes it as `logconfig_dict`."""
+    def through_stdout():
+        return {"handlers": ["stdout"], "level": level, "propagate": False}
+
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"stdout": {"()": stdout_handler, "log_format": log_format}},
+        # app.logger is this logger: Flask logs unhandled errors here.
+        "loggers": {SERVICE_LOGGER: through_stdout()},
+    }
+    if for_gunicorn:
+        config["loggers"]["gunicorn.error"] = through_stdout()
+        config["loggers"]["gunicorn.access"] = {"handlers": [], "propagate": False}  # the app writes the access line
+        config["root"] = {"handlers": ["stdout"], "level": level}
+    return config
+
+
+def configure_logging(app):
+    logging.config.dictConfig(logging_config(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"]))
     app.before_request(start_request)
     app.after_request(finish_request)
 
@@ -56,10 +98,15 @@ def finish_request(response):
     request_id = g.get("request_id") or uuid.uuid4().hex
     response.headers[REQUEST_ID_HEADER] = request_id
     if access_log.isEnabledFor(logging.INFO):
-        duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
-        # As the URI was sent (percent-encoded), so a decoded newline cannot forge a log line.
-        path = quote(request.full_path.rstrip("?"), safe=URI_SAFE)
-        fields = {"method": request.method, "path": path, "status": response.status_code,
-                  "duration_ms": duration_ms}
-        access_log.info("%(method)s %(path)s %(status)s %(duration_ms).2fms", fields, extra={"fields": fields})
+        fields = access_fields(response)
+        access_log.info(ACCESS_MESSAGE, fields, extra={"fields": fields})
     return response
+
+
+def access_fields(response):
+    """What an access line says about its request: the text line's words, the JSON line's keys."""
+    duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
+    # As the URI was sent (percent-encoded), so a decoded newline cannot forge a log line.
+    path = quote(request.full_path.rstrip("?"), safe=URI_SAFE)
+    return {"method": request.method, "path": path, "status": response.status_code, "duration_ms": duration_ms,
+            "actor": g.get("actor", ANONYMOUS)}

@@ -23,5 +23,6 @@ def test_gunicorn_migrates_once_in_the_master_then_serves_the_api(tmp_path):
         assert records.json()["data"][0]["is_active"] is True
         migration_lines = [line for line in server.output().splitlines() if "migrations applied" in line]
         assert len(migration_lines) == 1, server.output()
-        assert re.search(rf"\[{server.process.pid}\] \[INFO\] migrations applied: 0001_initial", migration_lines[0])
+        assert re.search(rf"INFO gunicorn.error \[{server.process.pid}\] \[-\] migrations applied: 0001_initial",
+                         migration_lines[0])
         assert len(server.worker_pids()) == 2

@@ -84,6 +84,14 @@ def test_demo_data_adds_as_many_mentors_as_asked_beside_existing_ones(client, ru
     assert not PauseRecord.select().where(PauseRecord.end_date > PauseRecord.created_at).exists()
 
 
+@pytest.mark.parametrize("mentors", ["-3", "0"])
+def test_demo_data_refuses_fewer_than_one_mentor(client, runner, mentors):
+    result = runner.invoke(args=["demo-data", "--mentors", mentors])
+
+    assert result.exit_code == 2 and "--mentors" in result.output
+    assert MentorStatus.select().count() == 0
+
+
 def test_request_id_is_taken_from_a_sane_header_and_returned(client):
     response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
 

@@ -1,0 +1,98 @@
+"""Prometheus series and the /metrics view: requests, latency and database outages counted by each
+process, summed over gunicorn's workers at scrape time, and the list totals read from their one row.
+
+Under gunicorn, gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before prometheus_client is first
+imported, so each worker writes its counts to its own file there; without it (the flask dev server,
+tests in one process) the counts stay in this process's memory.
+"""
+import os
+import time
+
+from flask import Blueprint, g, request
+from peewee import DatabaseError
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from . import auth
+from .db import DATABASE_ERRORS, discard_connection
+from .models import ListTotals
+
+# The same test prometheus_client made when first imported, to choose where its counts live.
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
+UNMATCHED_ROUTE = "<unmatched>"  # a 404 or 405: one series for every path that matched no route
+
+# Not in prometheus_client's default registry: each scrape builds the registry it exposes.
+REQUESTS = Counter("mentor_status_http_requests", "HTTP requests answered, by route template, method and status.",
+                   ("route", "method", "status"), registry=None)
+LATENCY = Histogram("mentor_status_http_request_duration_seconds", "Time to answer a request, by route template "
+                    "and method.", ("route", "method"), registry=None,
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+# The service answers 503 only when the database cannot be reached or is busy.
+DATABASE_UNAVAILABLE = Counter("mentor_status_database_unavailable", "Requests answered 503 because the "
+                               "database could not be reached or was busy.", registry=None)
+PROCESS_METRICS = (REQUESTS, LATENCY, DATABASE_UNAVAILABLE)
+
+blp = Blueprint("metrics", __name__)
+blp.before_request(auth.authorize)  # a read of the API's data: it needs a token when reads are protected
+
+
+class ListTotalsCollector:
+    """Mentors by status and pause records by state, read from the list totals row when scraped."""
+
+    def collect(self):
+        try:
+            totals = ListTotals.get_by_id(ListTotals.ROW_ID)
+        except ListTotals.DoesNotExist:
+            return
+        except (DatabaseError, *DATABASE_ERRORS):  # the 503 counter tells of an outage; the rest still answers
+            discard_connection()
+            return
+        mentors = GaugeMetricFamily("mentor_status_mentors", "Mentors by status.", labels=("status",))
+        # A mentor is paused exactly while it has an active pause record.
+        for status, count in (("active", totals.mentors_active), ("paused", totals.pauses_active),
+                              ("inactive", totals.mentors_inactive)):
+            mentors.add_metric((status,), count)
+        pauses = GaugeMetricFamily("mentor_status_pause_records", "Pause records by state.", labels=("state",))
+        for state, count in (("active", totals.pauses_active), ("ended", totals.pauses_ended)):
+            pauses.add_metric((state,), count)
+        yield mentors
+        yield pauses
+
+
+@blp.get("/metrics")
+def metrics():
+    """Every series in Prometheus's text format (or OpenMetrics, when the scraper asks for it)."""
+    encode, content_type = choose_encoder(request.headers.get("Accept"))
+    return encode(scrape_registry()), 200, {"Content-Type": content_type}
+
+
+def scrape_registry():
+    registry = CollectorRegistry()
+    if MULTIPROCESS:
+        MultiProcessCollector(registry)  # every worker's counts, read from their files
+    else:
+        for metric in PROCESS_METRICS:
+            registry.register(metric)
+    registry.register(ListTotalsCollector())
+    return registry
+
+
+def start_timer():
+    g.metrics_started = time.perf_counter()
+
+
+def count_request(response):
+    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+    REQUESTS.labels(route, request.method, response.status_code).inc()
+    LATENCY.labels(route, request.method).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+    if response.status_code == 503:
+        DATABASE_UNAVAILABLE.inc()
+    return response
+
+
+def init_app(app):
+    app.before_request(start_timer)
+    app.after_request(count_request)
+    app.register_blueprint(blp)
