@@ -46,16 +46,15 @@ class ChangeSet:
                 self._before.setdefault(_key(resource), representation(resource))
 
     def append(self, *current, deleted=()):
-        """As the write's last statements: an entry for each of `current` that is new or changed,
-        and for each of `deleted`. Nothing when nothing changed."""
-        entries = []
+        """As the write's last statements: an entry for each of `deleted`, then for each of `current`
+        that is new or changed. Nothing when nothing changed."""
+        entries = [_entry(resource, "deleted", self._before.get(_key(resource)), None) for resource in deleted]
         for resource in current:
             if resource is None:
                 continue
             before, after = self._before.get(_key(resource)), representation(resource)
             if before != after:
                 entries.append(_entry(resource, "created" if before is None else "updated", before, after))
-        entries += [_entry(resource, "deleted", self._before.get(_key(resource)), None) for resource in deleted]
         _append(entries)
 
 

@@ -218,3 +218,34 @@ def test_an_app_with_bad_access_settings_is_never_built(database_url):
         create_app({"DATABASE_URL": database_url, "API_PUBLIC_READS": "false"})
     database.close()
     migrate()  # the database handle still works for the rest of the test run
+
+
+def test_metrics_need_a_token_when_reads_are_protected(make_client):
+    protected = make_client(API_TOKENS=TOKENS, API_PUBLIC_READS="false")
+    public = make_client(API_TOKENS=TOKENS)
+
+    assert protected.get("/metrics").status_code == 401
+    assert protected.get("/metrics", headers=bearer(READ_SECRET)).status_code == 200
+    assert public.get("/metrics").status_code == 200
+
+
+def test_a_cors_preflight_needs_no_token_when_reads_are_protected(make_client):
+    client = make_client(API_TOKENS=TOKENS, API_PUBLIC_READS="false", CORS_ORIGINS="https://dash.example")
+
+    response = client.options("/api/v1/mentor-statuses", headers={
+        "Origin": "https://dash.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "Authorization"})
+
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://dash.example"
+
+
+def test_the_access_line_names_the_actor(make_client, capsys):
+    client = make_client(API_TOKENS=TOKENS)
+    capsys.readouterr()
+
+    client.get("/api/v1/mentor-statuses", headers=bearer(READ_SECRET))
+    client.get("/api/v1/mentor-statuses")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.rsplit(" ", 1)[1] for line in lines] == ["dashboard", "anonymous"]

@@ -99,9 +99,9 @@ def test_pause_record_writes_append_the_record_and_the_mentor_they_move(client):
     assert summary(opened) == [("pause_record", "pause-rec-0001", "created"), both[1]]
     assert summary(edited) == summary(closed) == summary(reopened) == both
     assert closed[0]["after"]["is_active"] is False and closed[1]["after"]["status"] == "active"
-    assert summary(deleted) == [("mentor_status", "mentor-001", "updated"),
-                                ("pause_record", "pause-rec-0001", "deleted")]
-    assert deleted[1]["before"]["pause_record_id"] == "pause-rec-0001" and deleted[1]["after"] is None
+    assert summary(deleted) == [("pause_record", "pause-rec-0001", "deleted"),
+                                ("mentor_status", "mentor-001", "updated")]
+    assert deleted[0]["before"]["pause_record_id"] == "pause-rec-0001" and deleted[0]["after"] is None
 
 
 def test_a_past_pause_appends_only_its_record(client):

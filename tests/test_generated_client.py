@@ -31,22 +31,25 @@ PRELUDE = textwrap.dedent('''
     import httpx
 
     from mentor_status_service_client import Client
-    from mentor_status_service_client.api.health import get_healthz, get_readyz
+    # One module per operation, named after its operationId.
+    from mentor_status_service_client.api.changes import list_changes
+    from mentor_status_service_client.api.health import get_health, get_readiness
     from mentor_status_service_client.api.mentor_statuses import (
-        delete_api_v1_mentor_statuses_mentor_id as delete_mentor,
-        get_api_v1_mentor_statuses as list_mentors,
-        get_api_v1_mentor_statuses_mentor_id as get_mentor,
-        post_api_v1_mentor_statuses as create_mentor,
-        put_api_v1_mentor_statuses_mentor_id as update_mentor)
+        delete_mentor_status as delete_mentor,
+        get_mentor_status as get_mentor,
+        get_mentor_status_history as mentor_history,
+        list_mentor_statuses as list_mentors,
+        create_mentor_status as create_mentor,
+        update_mentor_status as update_mentor)
     from mentor_status_service_client.api.pause_records import (
-        delete_api_v1_pause_records_pause_record_id as delete_record,
-        get_api_v1_pause_records as list_records,
-        get_api_v1_pause_records_pause_record_id as get_record,
-        post_api_v1_pause_records as create_record,
-        put_api_v1_pause_records_pause_record_id as update_record)
+        delete_pause_record as delete_record,
+        list_pause_records as list_records,
+        get_pause_record as get_record,
+        create_pause_record as create_record,
+        update_pause_record as update_record)
     from mentor_status_service_client.models import (
         MentorStatusCreate, MentorStatusCreateMetadata, MentorStatusCreateStatus, MentorStatusStatus,
-        MentorStatusUpdate, MentorStatusUpdateStatus, PauseRecordCreate, PauseRecordUpdate)
+        MentorStatusUpdate, MentorStatusUpdateStatus, PauseRecordCreate, PauseRecordUpdate, ListChangesResource)
 
     client = Client(base_url=sys.argv[1], raise_on_unexpected_status=True, timeout=httpx.Timeout(30.0))
 
@@ -78,8 +81,8 @@ PRELUDE = textwrap.dedent('''
 ''')
 
 CRUD_SCRIPT = PRELUDE + textwrap.dedent('''
-    call("liveness", get_healthz)
-    call("readiness", get_readyz)
+    call("liveness", get_health)
+    call("readiness", get_readiness)
 
     created = call("create mentor", create_mentor, body=MentorStatusCreate(
         mentor_id="mentor-gen-001", status=MentorStatusCreateStatus.ACTIVE,
@@ -127,6 +130,17 @@ CRUD_SCRIPT = PRELUDE + textwrap.dedent('''
     assert [r.pause_record_id for r in records.parsed.data if r.mentor_id == "mentor-gen-001"] == [
         opened.pause_record_id]
 
+    history = call("mentor history", mentor_history, "mentor-gen-001", limit=3)
+    assert [(entry.resource.value, entry.event.value) for entry in history.parsed.data] == [
+        ("mentor_status", "updated"), ("pause_record", "deleted"), ("mentor_status", "updated")]  # newest first
+    assert 'rel="next"' in history.headers["Link"]
+    feed = call("feed", list_changes, after=0, limit=4)
+    assert [entry.change_id for entry in feed.parsed.data] == [1, 2, 3, 4] and feed.parsed.next_after == 4
+    rest = call("feed from next_after", list_changes, after=feed.parsed.next_after, limit=1000)
+    assert rest.parsed.data[0].change_id == 5
+    assert history.parsed.pagination.total == len(feed.parsed.data) + len(rest.parsed.data)
+    call("feed of pause records", list_changes, resource=ListChangesResource.PAUSE_RECORD)
+
     invalid = call("contradictory update", update_mentor, "mentor-gen-001",
                    body=MentorStatusUpdate(status=MentorStatusUpdateStatus.ACTIVE, is_paused=True))
     assert invalid.parsed.code == 422 and invalid.parsed.errors.additional_properties, invalid.parsed
@@ -156,6 +170,10 @@ CRUD_STEPS = [
     ("delete pause record", 200, "PauseRecordDeleted"),
     ("read deleted pause record", 404, "Error"),
     ("list pause records after delete", 200, "PauseRecordList"),
+    ("mentor history", 200, "History"),
+    ("feed", 200, "ChangeFeed"),
+    ("feed from next_after", 200, "ChangeFeed"),
+    ("feed of pause records", 200, "ChangeFeed"),
     ("contradictory update", 422, "Error"),
     ("create existing mentor", 409, "Error"),
     ("delete mentor", 200, "MentorStatusDeleted"),
@@ -164,7 +182,7 @@ CRUD_STEPS = [
 ]
 
 QUERY_SCRIPT = PRELUDE + textwrap.dedent('''
-    from mentor_status_service_client.models import GetApiV1MentorStatusesStatus
+    from mentor_status_service_client.models import ListMentorStatusesStatus
 
     for number in range(3):
         call(f"create mentor {number}", create_mentor, body=MentorStatusCreate(
@@ -172,7 +190,7 @@ QUERY_SCRIPT = PRELUDE + textwrap.dedent('''
             status=MentorStatusCreateStatus.PAUSED if number == 1 else MentorStatusCreateStatus.ACTIVE))
     page = call("second page of one", list_mentors, page=2, limit=1)
     assert [m.mentor_id for m in page.parsed.data] == ["mentor-query-1"] and page.parsed.pagination.total == 3
-    paused = call("paused mentors", list_mentors, status=GetApiV1MentorStatusesStatus.PAUSED)
+    paused = call("paused mentors", list_mentors, status=ListMentorStatusesStatus.PAUSED)
     assert [m.mentor_id for m in paused.parsed.data] == ["mentor-query-1"]
     records = call("pause records of one mentor", list_records, mentor_id="mentor-query-1", is_active=True)
     assert [r.mentor_id for r in records.parsed.data] == ["mentor-query-1"]
