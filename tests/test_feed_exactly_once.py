@@ -51,12 +51,12 @@ def writer(base_url, own_mentor, seed, stop, outcomes):
         outcomes[response.status_code] += 1
 
 
-def consume(base_url, stop, entries):
-    """Follow the feed with small pages until writers stop and it has caught up."""
+def consume(base_url, writers_finished, entries):
+    """Follow the feed with small pages until every writer has finished and it has caught up."""
     session = requests.Session()
     after = 0
     while True:
-        writers_done = stop.is_set()
+        writers_done = writers_finished.is_set()
         body = session.get(f"{base_url}/api/v1/changes", params={"after": after, "limit": 7}).json()
         entries += body["data"]
         after = body["next_after"]
@@ -69,16 +69,17 @@ def consume(base_url, stop, entries):
 def run_against(base_urls, database_url):
     for mentor in SHARED_MENTORS + [f"own-{n}" for n in range(WRITERS)]:
         assert requests.post(f"{base_urls[0]}{MENTORS}", json={"mentor_id": mentor}).status_code == 201
-    stop, outcomes, seen = threading.Event(), Counter(), []
+    stop, writers_finished, outcomes, seen = threading.Event(), threading.Event(), Counter(), []
     threads = [threading.Thread(target=writer, args=(base_urls[n % len(base_urls)], f"own-{n}", n, stop, outcomes))
                for n in range(WRITERS)]
-    consumer = threading.Thread(target=consume, args=(base_urls[-1], stop, seen))
+    consumer = threading.Thread(target=consume, args=(base_urls[-1], writers_finished, seen))
     for thread in (*threads, consumer):
         thread.start()
     time.sleep(SECONDS)
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
+    writers_finished.set()
     consumer.join(timeout=120)
 
     assert set(outcomes) <= ALLOWED, outcomes
