@@ -24,7 +24,7 @@ BURST = 60
 MENTORS = "/api/v1/mentor-statuses"
 RECORDS = "/api/v1/pause-records"
 FIRED = Counter()
-SERVER_ERROR_LOGGED = re.compile(r'HTTP/1\.[01]" 5\d\d ')  # in gunicorn's access log
+SERVER_ERROR_LOGGED = re.compile(r" 5\d\d \d+\.\d\dms ")  # the status and duration of the service's access line
 
 
 def burst(calls):

@@ -91,15 +91,15 @@ def test_docs_page_lists_every_operation_and_tries_one_out_without_leaving_the_m
         assert listed == operations
         assert browser.find_element(By.CSS_SELECTOR, ".info .title").text.startswith(document["info"]["title"])
 
-        operation = browser.find_element(By.ID, "operations-mentor_statuses-get_api_v1_mentor_statuses")
+        operation = browser.find_element(By.ID, "operations-mentor_statuses-listMentorStatuses")
         operation.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
         wait.until(lambda _: operation.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
         operation.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
         execute = wait.until(expected.element_to_be_clickable(
-            (By.CSS_SELECTOR, "#operations-mentor_statuses-get_api_v1_mentor_statuses .execute")))
+            (By.CSS_SELECTOR, "#operations-mentor_statuses-listMentorStatuses .execute")))
         execute.click()
         status = wait.until(expected.visibility_of_element_located(
-            (By.CSS_SELECTOR, "#operations-mentor_statuses-get_api_v1_mentor_statuses "
+            (By.CSS_SELECTOR, "#operations-mentor_statuses-listMentorStatuses "
                               ".live-responses-table tr.response .response-col_status")))
         body = operation.find_element(
             By.CSS_SELECTOR, ".live-responses-table tr.response .response-col_description pre")

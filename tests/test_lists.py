@@ -130,9 +130,3 @@ def test_pause_record_filters_combine_in_sequence_order(client, query, expected)
 
     assert [r["pause_record_id"][-4:] for r in response.json["data"]] == expected
     assert response.json["pagination"]["total"] == len(expected)
-
-
-def test_unknown_query_parameters_are_ignored(client):
-    create_mentor(client)
-
-    assert mentor_ids(client, colour="blue") == ["mentor-001"]
