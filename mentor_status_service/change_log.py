@@ -39,6 +39,19 @@ class ChangeSet:
 
     def __init__(self):
         self._before = {}  # (model, id) -> its representation when noted
+        self._erased = []  # entries that say an erased resource is gone
+
+    def erase_mentor(self, mentor_id, pause_record_ids):
+        """Deleting a mentor: remove every entry about it now, and have `append` say that it and each
+        of its pause records the feed ever showed (or that `pause_record_ids` names) is gone, with
+        no data, so that a reader who was behind still learns it."""
+        shown = ChangeEntry.select(ChangeEntry.resource_id).where(
+            (ChangeEntry.mentor_id == mentor_id) & (ChangeEntry.resource == "pause_record")).distinct()
+        erased = {resource_id for (resource_id,) in shown.tuples()} | set(pause_record_ids)
+        ChangeEntry.delete().where(ChangeEntry.mentor_id == mentor_id).execute()
+        self._erased = [_row("pause_record", resource_id, mentor_id, "deleted", None, None)
+                        for resource_id in sorted(erased, key=PauseRecord.number_from_public_id)]
+        self._erased.append(_row("mentor_status", mentor_id, mentor_id, "deleted", None, None))
 
     def note(self, *resources):
         for resource in resources:
@@ -46,9 +59,10 @@ class ChangeSet:
                 self._before.setdefault(_key(resource), representation(resource))
 
     def append(self, *current, deleted=()):
-        """As the write's last statements: an entry for each of `deleted`, then for each of `current`
-        that is new or changed. Nothing when nothing changed."""
-        entries = [_entry(resource, "deleted", self._before.get(_key(resource)), None) for resource in deleted]
+        """As the write's last statements: an entry for each erased or `deleted` resource, then for
+        each of `current` that is new or changed. Nothing when nothing changed."""
+        entries = self._erased + [_entry(resource, "deleted", self._before.get(_key(resource)), None)
+                                  for resource in deleted]
         for resource in current:
             if resource is None:
                 continue
@@ -56,19 +70,6 @@ class ChangeSet:
             if before != after:
                 entries.append(_entry(resource, "created" if before is None else "updated", before, after))
         _append(entries)
-
-
-def erase_mentor(mentor_id, pause_record_ids):
-    """Within the transaction deleting a mentor: remove every entry about it, then append `deleted`
-    entries with no data for it and for each of its pause records the feed ever showed (or that
-    `pause_record_ids` names), so that a reader who was behind still learns each is gone."""
-    shown = ChangeEntry.select(ChangeEntry.resource_id).where(
-        (ChangeEntry.mentor_id == mentor_id) & (ChangeEntry.resource == "pause_record")).distinct()
-    erased = {resource_id for (resource_id,) in shown.tuples()} | set(pause_record_ids)
-    ChangeEntry.delete().where(ChangeEntry.mentor_id == mentor_id).execute()
-    entries = [_row("pause_record", resource_id, mentor_id, "deleted", None, None)
-               for resource_id in sorted(erased, key=PauseRecord.number_from_public_id)]
-    _append(entries + [_row("mentor_status", mentor_id, mentor_id, "deleted", None, None)])
 
 
 def history(mentor_id, page, limit):

@@ -13,7 +13,6 @@ import re
 
 from peewee import IntegrityError
 
-from . import change_log
 from .change_log import ChangeSet
 from .db import database
 from .errors import Conflict, Invalid, NotFound
@@ -102,8 +101,9 @@ def delete_mentor_status(mentor_id, precondition=None):
     """Delete a mentor and every pause record it has, and erase its change entries."""
     with database.atomic():
         mentor = _lock_mentor(mentor_id, precondition)
-        pause_record_ids = [record.pause_record_id for record in PauseRecord.select(PauseRecord.id).where(
-            PauseRecord.mentor == mentor_id)]
+        change_set = ChangeSet()
+        change_set.erase_mentor(mentor_id, [record.pause_record_id for record in PauseRecord.select(
+            PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
         ended = PauseRecord.delete().where(
             (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null(False)).execute()
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
@@ -113,7 +113,7 @@ def delete_mentor_status(mentor_id, precondition=None):
         moved.pause("active", None, count=int(mentor.is_paused))
         moved.pause("ended", None, count=ended)
         ListTotals.add(moved)
-        change_log.erase_mentor(mentor_id, pause_record_ids)
+        change_set.append()
 
 
 def _target_status(current, changes):
