@@ -5,6 +5,7 @@ import flask_swagger_ui
 from flask import Blueprint, Flask
 
 from . import db, health, mentor_statuses, pause_records
+from .request_bodies import BodyDeadline
 from .api_blueprint import BEARER_AUTH
 from .commands import register_commands
 from .config import Config, token_list
@@ -26,9 +27,11 @@ def create_app(overrides=None):
     configure_logging(app)
     api = register_extensions(app)
     register_blueprints(app, api)
+    run_api_views_with_database(app, (mentor_statuses.blp, pause_records.blp))
     register_error_handlers(app)
     register_commands(app)
     app.after_request(add_security_headers)
+    app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], app.config["REQUEST_BODY_TIMEOUT_S"])
     return app
 
 
@@ -57,6 +60,15 @@ def register_contract_aliases(app, blueprints):
             app.add_url_rule(CONTRACT_PATH_PREFIX + rule.rule, endpoint=rule.endpoint,
                              view_func=app.view_functions[rule.endpoint], methods=rule.methods,
                              strict_slashes=rule.strict_slashes)
+
+
+def run_api_views_with_database(app, blueprints):
+    """Every view of `blueprints` runs through `db.run_view`: schema brought up to date, one more
+    try on a fresh connection when its connection was lost (aliases share the same view)."""
+    names = tuple(f"{blueprint.name}." for blueprint in blueprints)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(names):
+            app.view_functions[endpoint] = db.run_view(view)
 
 
 def add_security_headers(response):

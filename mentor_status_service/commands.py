@@ -1,13 +1,13 @@
-"""CLI commands for operators: `flask --app wsgi demo-data`, `flask --app wsgi resume-due`."""
+"""CLI commands for operators: `flask --app wsgi demo-data`, `resume-due` and `db recount`."""
 import datetime as dt
 import random
 
 import click
 
 from . import pausing
-from .db import migrate
+from .db import db_cli, migrate
 from .errors import Conflict
-from .models import MentorStatus
+from .models import ListTotals, MentorStatus
 
 REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness", "travel", "workload")
 
@@ -65,6 +65,13 @@ def resume_due_command(dry_run):
         click.echo(f"{verb} {record.mentor_id}: {record.pause_record_id} ended at "
                    f"{record.expected_return_date.isoformat()}Z")
     click.echo(f"{len(ended)} pause(s) {'due' if dry_run else 'ended'}")
+
+
+@db_cli.command("recount")
+def recount_command():
+    """Count the list totals again from the tables (after a restore or a bulk load); writes may go on."""
+    totals = ListTotals.recount()
+    click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in totals.items()))
 
 
 def register_commands(app):
