@@ -117,6 +117,9 @@ class _Pooled:
             return super().connect(reuse_if_open)
         except MaxConnectionsExceeded as error:
             raise PoolExhausted(str(error)) from error
+        except DATABASE_ERRORS as error:
+            error.while_connecting = True  # the database does not answer: trying again at once is no use
+            raise
 
     def discard_connection(self, all_idle=False):
         """Close this thread's connection rather than return it to the pool, and with `all_idle`
@@ -130,7 +133,42 @@ class _Pooled:
 
 
 class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
-    pass
+    """The threads of a process take SQLite's write lock in turn through a Python lock, which hands
+    it to the next waiter as soon as it is free: SQLite's own busy handler polls with sleeps of up
+    to 100 ms, which made write latency spike with many threads (each transaction is a write, as
+    they all begin IMMEDIATE)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._write_turn = threading.Lock()
+        self._holding = threading.local()
+
+    def begin(self, lock_type=None):
+        if not self._write_turn.acquire(timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000):
+            raise OperationalError("database is locked")  # as SQLite says it after busy_timeout
+        self._holding.turn = True
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self._end_turn()
+            raise
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self):
+        if getattr(self._holding, "turn", False):
+            self._holding.turn = False
+            self._write_turn.release()
 
 
 class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
@@ -216,7 +254,8 @@ def release_connection(_exception=None):
 def run_view(view):
     """Wrap an API view so that the schema is brought up to date first (once per process), and a
     view whose connection was lost runs once more on a fresh connection, unless a COMMIT was under
-    way or done (the write may have happened: the error, a 503, tells the client so)."""
+    way or done (the write may have happened: the error, a 503, tells the client so) or no
+    connection could be opened at all (the database is down: the 503 should not wait twice)."""
 
     @functools.wraps(view)
     def run(*args, **kwargs):
@@ -227,7 +266,8 @@ def run_view(view):
             return view(*args, **kwargs)
         except DATABASE_ERRORS as error:
             committed = isinstance(db, ServicePostgresqlDatabase) and db.commits() != commits_before
-            if not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed:
+            if (not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed
+                    or getattr(error, "while_connecting", False)):
                 raise
             logger.warning("database connection lost; running the request once more on a fresh one: %s",
                            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
