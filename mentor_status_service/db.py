@@ -134,9 +134,8 @@ class _Pooled:
 
 class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
     """The threads of a process take SQLite's write lock in turn through a Python lock, which hands
-    it to the next waiter as soon as it is free: SQLite's own busy handler polls with sleeps of up
-    to 100 ms, which made write latency spike with many threads (each transaction is a write, as
-    they all begin IMMEDIATE)."""
+    it to the next waiter as soon as it is free, where SQLite's own busy handler polls with sleeps of
+    up to 100 ms. Every transaction here is a write: they all begin IMMEDIATE."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -181,6 +180,10 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
     _begin_sql = "BEGIN"
     _autocommit_prefix = ""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._commits = threading.local()
+
     def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
         settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
             ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms),
@@ -188,7 +191,6 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
         self._begin_sql = "; ".join(["BEGIN", *settings])
         self._autocommit_prefix = f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}; " \
             if statement_timeout_ms else ""
-        self._commits = threading.local()
 
     def _is_closed(self, conn):
         return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
@@ -208,7 +210,7 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
             if connection_lost(error):
                 raise CommitOutcomeUnknown(f"connection lost during COMMIT: {error}") from error
             raise
-        self.count_commit()
+        self._commits.count = self.commits() + 1
 
     def rollback(self):
         try:
@@ -219,13 +221,9 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
             if not connection_lost(error):
                 raise
 
-    def count_commit(self):
-        if hasattr(self, "_commits"):
-            self._commits.count = self.commits() + 1
-
     def commits(self):
         """How many transactions this thread has committed."""
-        return getattr(getattr(self, "_commits", None), "count", 0)
+        return getattr(self._commits, "count", 0)
 
 
 def is_postgresql(db=database):
@@ -245,9 +243,9 @@ def discard_connection(all_idle=False):
 
 
 def release_connection(_exception=None):
-    """At the end of a request: its connection goes back to the pool for another thread."""
+    """Once a request is done with the database: its connection goes back to the pool for another thread."""
     db = database.obj
-    if db is not None and not db.is_closed():
+    if db is not None and not db.is_closed() and not db.in_transaction():
         db.close()
 
 
@@ -259,22 +257,29 @@ def run_view(view):
 
     @functools.wraps(view)
     def run(*args, **kwargs):
-        ensure_schema()
-        db = database.obj
-        commits_before = db.commits() if isinstance(db, ServicePostgresqlDatabase) else 0
         try:
-            return view(*args, **kwargs)
-        except DATABASE_ERRORS as error:
-            committed = isinstance(db, ServicePostgresqlDatabase) and db.commits() != commits_before
-            if (not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed
-                    or getattr(error, "while_connecting", False)):
-                raise
-            logger.warning("database connection lost; running the request once more on a fresh one: %s",
-                           str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-            discard_connection(all_idle=True)
-        return view(*args, **kwargs)
+            return _run_retrying_once(view, args, kwargs)
+        finally:
+            release_connection()  # the response is built: the request needs no connection after
 
     return run
+
+
+def _run_retrying_once(view, args, kwargs):
+    ensure_schema()
+    db = database.obj
+    commits_before = db.commits() if isinstance(db, ServicePostgresqlDatabase) else 0
+    try:
+        return view(*args, **kwargs)
+    except DATABASE_ERRORS as error:
+        committed = isinstance(db, ServicePostgresqlDatabase) and db.commits() != commits_before
+        if (not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed
+                or getattr(error, "while_connecting", False)):
+            raise
+        logger.warning("database connection lost; running the request once more on a fresh one: %s",
+                       str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+        discard_connection(all_idle=True)
+    return view(*args, **kwargs)
 
 
 # Migrations

@@ -42,7 +42,7 @@ def app(database_url):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     migrate()
     yield app
-    database.close()
+    database.close_all()  # the pool's idle connections too, not left for the garbage collector
 
 
 @pytest.fixture
