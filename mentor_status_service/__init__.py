@@ -5,12 +5,12 @@ import flask_swagger_ui
 from flask import Blueprint, Flask
 
 from . import db, health, mentor_statuses, pause_records
-from .request_bodies import BodyDeadline
 from .api_blueprint import BEARER_AUTH
 from .commands import register_commands
 from .config import Config, token_list
 from .errors import ServiceApi, register_error_handlers
 from .logs import configure_logging
+from .request_bodies import BodyDeadline
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"

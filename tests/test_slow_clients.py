@@ -36,7 +36,7 @@ class SlowBodyClient:
                     data = self.sock.recv(4096)  # the server answered or closed
                     self.answer = data.decode("latin-1")
                     break
-                except socket.timeout:
+                except TimeoutError:
                     self.sock.sendall(b" ")
         except OSError as error:  # reset: closed by the server
             self.answer = f"closed: {error}"

@@ -7,8 +7,15 @@ from contextlib import contextmanager
 
 import pytest
 import requests
-from servers import (Gunicorn, api_invariant_violations, fetch_rows, http_get_json, invariant_violations,
-                     postgresql_url_or_skip, reset_postgresql)
+from servers import (
+    Gunicorn,
+    api_invariant_violations,
+    fetch_rows,
+    http_get_json,
+    invariant_violations,
+    postgresql_url_or_skip,
+    reset_postgresql,
+)
 
 from mentor_status_service.db import DATABASE_ERRORS, open_service_database
 
@@ -135,7 +142,8 @@ def test_connections_cut_between_requests_cost_no_read_an_error_and_no_write_is_
             status = ("paused", "active", "inactive")[round_]
             with ThreadPoolExecutor(8) as pool:
                 writes += [(n, status, response) for n, response in enumerate(pool.map(
-                    lambda n: requests.put(f"{base}{MENTORS}/m-{n:02d}", json={"status": status}, timeout=30),
+                    lambda n, status=status: requests.put(f"{base}{MENTORS}/m-{n:02d}", json={"status": status},
+                                                          timeout=30),
                     range(20)))]
             cut += terminate_service_connections(url)
             reads.append(requests.get(f"{base}{MENTORS}", params={"limit": 100}, timeout=30))
