@@ -3,60 +3,43 @@ import os
 import shutil
 import tempfile
 
-from gunicorn.glogging import Logger
-
-# Heroku-style: the platform gives PORT and WEB_CONCURRENCY.
-bind = [f"0.0.0.0:{os.environ['PORT']}"] if "PORT" in os.environ else ["127.0.0.1:8000"]
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-# Sync workers: one request per process at a time, one database connection each, kept open.
-# Measured with bench/ (docs/benchmarks.md, "Worker settings compared"): sync 2-5 and gthread 2x4,
-# 2x8, 4x2 gave the same ratios to the ceiling, because the service is CPU-bound in Python on two
-# cores; gthread 2x4 gave more absolute req/s on PostgreSQL in a single noisy run, and an earlier
-# prototype saw gthread's keep-alive imbalance halve throughput one run in ten. Sync is the simpler bet.
-worker_class = "sync"
-accesslog = None  # the app writes one access line per request, with its request id (LOG_FORMAT=json for JSON)
-errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-control_socket_disable = True  # nothing here uses gunicorn's runtime control socket
-timeout = 30
-
-
-def on_starting(server):
-    """Refuse a configuration the service cannot start with; bring the schema up to date once, in
-    the master, before any worker starts."""
-    import sys
-
-    from mentor_status_service.config import Config, ConfigurationError, check_access_settings
-    from mentor_status_service.db import migrate, open_database
-
-    config = Config()
-    try:
-        check_access_settings(config.as_dict())
-    except ConfigurationError as error:
-        sys.exit(f"mentor status service: refusing to start: {error}")
-    empty_metrics_directory()
-    database = open_database(config.DATABASE_URL)
-    try:
-        applied = migrate(database)
-    finally:
-        database.close()
-    server.log.info("migrations applied: %s", ", ".join(applied) or "none pending")
-
-
 # /metrics sums the counts that each worker writes to its own file in PROMETHEUS_MULTIPROC_DIR.
-# prometheus_client reads the variable when first imported (by the imports below), so it is set
-# and the directory made here; on_starting empties it of an earlier run's files, once per start.
+# prometheus_client reads the variable when first imported (by the service's imports below), so it
+# is set and the directory made first; on_starting empties it of an earlier run's files.
 METRICS_TEMP_PREFIX = "mentor-status-metrics-"
 if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_TEMP_PREFIX)
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from mentor_status_service.config import Config  # noqa: E402  (after PROMETHEUS_MULTIPROC_DIR is set)
-from mentor_status_service.logs import logging_config  # noqa: E402
+from gunicorn.glogging import Logger  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402
 
+from mentor_status_service.config import Config, describe_database  # noqa: E402
+from mentor_status_service.logs import logging_config  # noqa: E402
+
+CONFIG = Config()  # refuses to start, with its message, on a setting it cannot run with
+
+# Heroku-style: the platform gives PORT and WEB_CONCURRENCY.
+bind = [f"0.0.0.0:{os.environ['PORT']}"] if "PORT" in os.environ else ["127.0.0.1:8000"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads, so that a client sending its body slowly holds one thread, not a whole worker; the body
+# has a deadline (REQUEST_BODY_TIMEOUT_S), and the database connections of a worker are a pool of
+# DB_POOL_SIZE whatever the number of threads. gunicorn may hand most connections to one worker,
+# so each has enough threads to keep serving while 16 of them wait on slow bodies.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "24"))
+# Longer than the platform router keeps idle connections to the app open (Heroku's: 90 s), so the
+# router never sends a request on a connection gunicorn is closing.
+keepalive = 95
+accesslog = None  # the app writes one access line per request, with its request id and actor
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn's own lines (boot, workers, WORKER TIMEOUT) through the service's handler and format.
-logconfig_dict = logging_config(Config().LOG_FORMAT, Config().LOG_LEVEL, for_gunicorn=True)
+logconfig_dict = logging_config(CONFIG.LOG_FORMAT, CONFIG.LOG_LEVEL, for_gunicorn=True)
+control_socket_disable = True  # nothing here uses gunicorn's runtime control socket
+timeout = 30
+# A migration in the master waits this long for the database before the workers start anyway.
+MIGRATE_AT_START_CONNECT_TIMEOUT_S = 3
 
 
 class ServiceLogger(Logger):
@@ -66,6 +49,31 @@ class ServiceLogger(Logger):
 
 
 logger_class = ServiceLogger
+
+
+def on_starting(server):
+    """Name the database, and bring its schema up to date once, in the master, before any worker
+    starts. A database that does not answer yet is no reason to stop: the workers answer 503 and
+    migrate themselves once it answers."""
+    from peewee import InterfaceError, OperationalError
+
+    from mentor_status_service.db import migrate, open_database
+
+    empty_metrics_directory()
+    server.log.info("database: %s", describe_database(CONFIG.DATABASE_URL))
+    database = open_database(CONFIG.DATABASE_URL)
+    if "connect_timeout" in database.connect_params:
+        database.connect_params["connect_timeout"] = MIGRATE_AT_START_CONNECT_TIMEOUT_S
+    try:
+        applied = migrate(database)
+    except (OperationalError, InterfaceError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        server.log.warning("database not reachable at start (%s); serving 503 until it answers, "
+                           "then the workers bring its schema up to date", reason)
+        return
+    finally:
+        database.close()
+    server.log.info("migrations applied: %s", ", ".join(applied) or "none pending")
 
 
 def empty_metrics_directory():

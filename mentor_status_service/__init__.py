@@ -11,6 +11,7 @@ from .config import Config, check_access_settings
 from .cors import register_cors
 from .errors import register_error_handlers
 from .logs import configure_logging
+from .request_bodies import BodyDeadline
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"
@@ -30,10 +31,12 @@ def create_app(overrides=None):
     register_blueprints(app, api)
     register_contract_aliases(app, API_BLUEPRINTS)
     register_docs_assets(app)
+    run_api_views_with_database(app, API_BLUEPRINTS)
     register_error_handlers(app)
     register_commands(app)
     register_cors(app)
     app.after_request(add_security_headers)
+    app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], app.config["REQUEST_BODY_TIMEOUT_S"])
     return app
 
 
@@ -64,6 +67,15 @@ def register_docs_assets(app):
     """Swagger UI's files, served from the flask-swagger-ui package so /docs needs no internet."""
     app.register_blueprint(Blueprint("swagger_ui_assets", __name__, static_folder=SWAGGER_UI_ASSETS,
                                      static_url_path=app.config["OPENAPI_SWAGGER_UI_URL"].rstrip("/")))
+
+
+def run_api_views_with_database(app, blueprints):
+    """Every view of `blueprints` runs through `db.run_view`: schema brought up to date, one more
+    try on a fresh connection when its connection was lost (aliases share the same view)."""
+    names = tuple(f"{blueprint.name}." for blueprint in blueprints)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(names):
+            app.view_functions[endpoint] = db.run_view(view)
 
 
 def add_security_headers(response):

@@ -1,4 +1,5 @@
-"""CLI commands for operators: `flask --app wsgi demo-data`, `resume-due` and `changes prune`."""
+"""CLI commands for operators: `flask --app wsgi demo-data`, `resume-due`, `changes prune` and
+`db recount`."""
 import datetime as dt
 import random
 
@@ -8,9 +9,9 @@ from flask.cli import AppGroup
 
 from . import change_log, pausing
 from .change_log import acting_as
-from .db import migrate
+from .db import db_cli, migrate
 from .errors import Conflict
-from .models import MentorStatus
+from .models import ListTotals, MentorStatus
 
 REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness", "travel", "workload")
 
@@ -82,6 +83,13 @@ changes_cli = AppGroup("changes", help="The change log.")
 def prune_command(days):
     """Delete old change entries; feed readers still behind them get a 410 and start afresh."""
     click.echo(f"pruned {change_log.prune(days)} change entries older than {days} days")
+
+
+@db_cli.command("recount")
+def recount_command():
+    """Count the list totals again from the tables (after a restore or a bulk load); writes may go on."""
+    totals = ListTotals.recount()
+    click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in totals.items()))
 
 
 def register_commands(app):

@@ -2,6 +2,7 @@
 import os
 import re
 from typing import NamedTuple
+from urllib.parse import urlparse
 
 DEFAULT_DATABASE_URL = "sqlite:///mentor_status.db"
 SCOPES = ("read", "write")
@@ -10,8 +11,9 @@ _TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
 
 
-class ConfigurationError(ValueError):
-    """A setting the service cannot start with. The message never contains a secret."""
+class ConfigurationError(SystemExit):
+    """A setting the service cannot start with. A SystemExit, so that gunicorn and the flask CLI
+    stop with the message alone rather than a traceback; the message never contains a secret."""
 
 
 class Token(NamedTuple):
@@ -76,10 +78,33 @@ def _entries(raw):
             if entry.strip()]
 
 
+def _positive_int(environ, name, default):
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigurationError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def describe_database(url):
+    """`url` without its user or password: scheme, host, port and database name, for the logs."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        return url
+    return f"{parsed.scheme}://{parsed.hostname or 'localhost'}:{parsed.port or 5432}{parsed.path}"
+
+
 class Config:
     """Flask configuration; `create_app(overrides)` may replace any key, then checks them."""
 
     def __init__(self, environ=os.environ):
+        if environ.get("DYNO") and not environ.get("DATABASE_URL"):
+            # A dyno's disk is wiped at every restart: a SQLite file there loses every write.
+            raise ConfigurationError(
+                "DATABASE_URL is not set on a platform with an ephemeral disk (DYNO is set): refusing to "
+                "start rather than keep data in a SQLite file that the next restart deletes. Attach a "
+                "PostgreSQL database and set DATABASE_URL to it.")
         self.DATABASE_URL = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         self.API_TOKENS = environ.get("API_TOKENS", "")
         self.API_WRITE_TOKENS = environ.get("API_WRITE_TOKENS", "")
@@ -88,6 +113,17 @@ class Config:
         self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
         # Origins allowed to call the API from a browser, comma-separated, or `*`; none: no CORS headers.
         self.CORS_ORIGINS = comma_separated(environ.get("CORS_ORIGINS", ""))
+        # Connections one worker process may hold, whatever its number of threads.
+        self.DB_POOL_SIZE = _positive_int(environ, "DB_POOL_SIZE", 4)
+        # How long a request waits for a free connection before it is a 503.
+        self.DB_POOL_WAIT_MS = _positive_int(environ, "DB_POOL_WAIT_MS", 5000)
+        self.DB_STATEMENT_TIMEOUT_MS = _positive_int(environ, "DB_STATEMENT_TIMEOUT_MS", 5000)
+        self.DB_LOCK_TIMEOUT_MS = _positive_int(environ, "DB_LOCK_TIMEOUT_MS", 2000)
+        self.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _positive_int(environ, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10000)
+        # A request body not complete this long after its headers is a 408.
+        self.REQUEST_BODY_TIMEOUT_S = _positive_int(environ, "REQUEST_BODY_TIMEOUT_S", 10)
+        self.TOKENS = parse_tokens(self.API_TOKENS, self.API_WRITE_TOKENS)
+        self.PUBLIC_READS = parse_public_reads(self.API_PUBLIC_READS, self.TOKENS)
 
     MAX_CONTENT_LENGTH = 64 * 1024
 
@@ -107,6 +143,7 @@ class Config:
 
 
 def check_access_settings(config):
-    """Parse the token settings of a Flask `config` into `TOKENS` and `PUBLIC_READS`."""
+    """Parse the token settings of a Flask `config` (which `create_app`'s overrides may have
+    changed) into `TOKENS` and `PUBLIC_READS`."""
     config["TOKENS"] = parse_tokens(config["API_TOKENS"], config["API_WRITE_TOKENS"])
     config["PUBLIC_READS"] = parse_public_reads(config["API_PUBLIC_READS"], config["TOKENS"])

@@ -1,5 +1,8 @@
-"""The database handle, how it is opened from a URL, and the migrations that shape it."""
+"""The database handle: how it is opened from a URL, its pool and timeouts, what happens when its
+connection is lost, and the migrations that shape it (with their commands)."""
+import functools
 import logging
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -8,6 +11,7 @@ from flask.cli import AppGroup
 from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_database_url
 from playhouse.migrations import Runner
+from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -27,65 +31,299 @@ SQLITE_PRAGMAS = {
     "cache_size": -32_000,
 }
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+# SQLSTATEs of a wait the service bounded itself: a lock timeout, a statement timeout.
+TIMEOUT_SQLSTATES = ("55P03", "57014")
 
 
 class UnsupportedDatabaseURL(ValueError):
     pass
 
 
-def open_database(url):
-    """A Peewee database for `url`: sqlite:///rel.db, sqlite:////abs.db, postgres:// or postgresql://.
+class PoolExhausted(OperationalError):
+    """Every connection of this process stayed in use for the whole wait."""
 
-    Connections open lazily and stay open in their thread (see `init_app`).
-    """
+
+class CommitOutcomeUnknown(OperationalError):
+    """The connection was lost while COMMIT was under way: the write may or may not have happened."""
+
+
+def _check_url(url):
     parsed = urlparse(url)
-    scheme = parsed.scheme
-    if scheme == "sqlite":
+    if parsed.scheme == "sqlite":
         path = url[len("sqlite:///"):]
         if path in ("", ":memory:") or parsed.query:
             # An in-memory database is one per connection: the master would migrate one, each worker see another.
             raise UnsupportedDatabaseURL("DATABASE_URL for SQLite names a file, with no query string: "
                                          "sqlite:///relative.db or sqlite:////absolute.db")
-        # Every transaction takes the write lock when it begins, so two workers that read then
-        # write never deadlock into "database is locked".
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
-    if scheme in ("postgres", "postgresql"):
+        return "sqlite", path
+    if parsed.scheme in ("postgres", "postgresql"):
         params = parse_database_url(url, unquote_password=True, unquote_user=True)
         params.setdefault("connect_timeout", 5)
-        return PostgresqlDatabase(**params)
-    raise UnsupportedDatabaseURL(f"DATABASE_URL must be sqlite:// or postgres(ql)://, not {scheme!r}://")
+        return "postgresql", params
+    raise UnsupportedDatabaseURL(f"DATABASE_URL must be sqlite:// or postgres(ql)://, not {parsed.scheme!r}://")
+
+
+def open_database(url):
+    """A plain Peewee database for `url` (sqlite:///rel.db, sqlite:////abs.db, postgres://,
+    postgresql://), one connection per thread: for one-off jobs. The app uses `open_service_database`."""
+    kind, params = _check_url(url)
+    if kind == "sqlite":
+        # Every transaction takes the write lock when it begins, so two workers that read then
+        # write never deadlock into "database is locked".
+        return SqliteDatabase(params, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+    return PostgresqlDatabase(**params)
+
+
+def open_service_database(url, pool_size, pool_wait_ms, statement_timeout_ms=None, lock_timeout_ms=None,
+                          idle_in_transaction_timeout_ms=None):
+    """The app's database for `url`: a pool of at most `pool_size` connections for the process,
+    shared by its threads; on PostgreSQL, every statement bounded by the timeouts."""
+    kind, params = _check_url(url)
+    pool = {"max_connections": pool_size, "timeout": pool_wait_ms / 1000}
+    if kind == "sqlite":
+        # A pooled connection moves between threads, one at a time.
+        return ServiceSqliteDatabase(params, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                                     check_same_thread=False, **pool)
+    db = ServicePostgresqlDatabase(**params, **pool)
+    db.bound_waits(statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms)
+    return db
+
+
+def sqlstate(error):
+    """The SQLSTATE psycopg2 gave with a Peewee error ('' when it gave none, None if not from PostgreSQL)."""
+    while error is not None and not hasattr(error, "pgcode"):
+        error = error.__context__  # Peewee re-raises the driver's exception as its own
+    return None if error is None else (error.pgcode or "")
+
+
+def connection_lost(error):
+    """Whether a database error says the connection is gone (or could not be made): the server has
+    then rolled back whatever that connection had not committed."""
+    if isinstance(error, (InterfaceError, CommitOutcomeUnknown)):
+        return True
+    code = sqlstate(error)
+    # No code: a failed connect or a dropped socket. 08: connection exceptions. 57P: the server
+    # shutting down or terminating this backend. 25P03: idle in a transaction for too long.
+    return code is not None and (code == "" or code.startswith(("08", "57P")) or code == "25P03")
+
+
+class _Pooled:
+    """What the service adds to Peewee's pool: no round trip to check a connection when it is
+    taken (a dead one is found by its first statement, and `run_view` retries that), and a full
+    pool reported as a database error."""
+
+    def connect(self, reuse_if_open=False):
+        try:
+            return super().connect(reuse_if_open)
+        except MaxConnectionsExceeded as error:
+            raise PoolExhausted(str(error)) from error
+        except DATABASE_ERRORS as error:
+            error.while_connecting = True  # the database does not answer: trying again at once is no use
+            raise
+
+    def discard_connection(self, all_idle=False):
+        """Close this thread's connection rather than return it to the pool, and with `all_idle`
+        every idle one too: after a failover or a pooler restart they are all dead."""
+        try:
+            self.manual_close()
+        except Exception:  # a broken connection may fail to close; it is dropped either way
+            logger.debug("closing a broken connection failed", exc_info=True)
+        if all_idle:
+            self.close_idle()
+
+
+class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
+    """The threads of a process take SQLite's write lock in turn through a Python lock, which hands
+    it to the next waiter as soon as it is free, where SQLite's own busy handler polls with sleeps of
+    up to 100 ms. Every transaction here is a write: they all begin IMMEDIATE."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._write_turn = threading.Lock()
+        self._holding = threading.local()
+
+    def begin(self, lock_type=None):
+        if not self._write_turn.acquire(timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000):
+            raise OperationalError("database is locked")  # as SQLite says it after busy_timeout
+        self._holding.turn = True
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self._end_turn()
+            raise
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self):
+        if getattr(self._holding, "turn", False):
+            self._holding.turn = False
+            self._write_turn.release()
+
+
+class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
+    """Timeouts that hold directly and through a transaction-pooling PgBouncer, which refuses
+    per-session startup options and may give each transaction another server connection: every
+    transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
+    SET LOCAL of the statement timeout before it in the same query string (PostgreSQL runs such a
+    string as one implicit transaction), which costs no extra round trip."""
+
+    _begin_sql = "BEGIN"
+    _autocommit_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._commits = threading.local()
+
+    def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
+        settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
+            ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms),
+            ("idle_in_transaction_session_timeout", idle_in_transaction_timeout_ms)) if value]
+        self._begin_sql = "; ".join(["BEGIN", *settings])
+        self._autocommit_prefix = f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}; " \
+            if statement_timeout_ms else ""
+
+    def _is_closed(self, conn):
+        return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
+
+    def begin(self, isolation_level=None):
+        super().execute_sql(self._begin_sql)
+
+    def execute_sql(self, sql, params=None):
+        if self._autocommit_prefix and not self.in_transaction():
+            sql = self._autocommit_prefix + sql
+        return super().execute_sql(sql, params)
+
+    def commit(self):
+        try:
+            super().commit()
+        except DATABASE_ERRORS as error:
+            if connection_lost(error):
+                raise CommitOutcomeUnknown(f"connection lost during COMMIT: {error}") from error
+            raise
+        self._commits.count = self.commits() + 1
+
+    def rollback(self):
+        try:
+            super().rollback()
+        except DATABASE_ERRORS as error:
+            # The server rolls back the transaction of a lost connection itself; what matters is
+            # the error that led here, which must not be masked.
+            if not connection_lost(error):
+                raise
+
+    def commits(self):
+        """How many transactions this thread has committed."""
+        return getattr(self._commits, "count", 0)
 
 
 def is_postgresql(db=database):
     return isinstance(getattr(db, "obj", db), PostgresqlDatabase)
 
 
-def discard_connection():
-    """Close this thread's connection after a database error, so the next request opens a fresh one."""
+def discard_connection(all_idle=False):
+    """Close this thread's connection after a database error, so the next use opens a fresh one."""
+    db = database.obj
+    if isinstance(db, _Pooled):
+        db.discard_connection(all_idle)
+        return
     try:
-        database.close()
+        db.close()
     except Exception:  # a broken connection may fail to close; it is dropped either way
         logger.debug("closing a broken connection failed", exc_info=True)
 
 
+def release_connection(_exception=None):
+    """Once a request is done with the database: its connection goes back to the pool for another thread."""
+    db = database.obj
+    if db is not None and not db.is_closed() and not db.in_transaction():
+        db.close()
+
+
+def run_view(view):
+    """Wrap an API view so that the schema is brought up to date first (once per process), and a
+    view whose connection was lost runs once more on a fresh connection, unless a COMMIT was under
+    way or done (the write may have happened: the error, a 503, tells the client so) or no
+    connection could be opened at all (the database is down: the 503 should not wait twice)."""
+
+    @functools.wraps(view)
+    def run(*args, **kwargs):
+        try:
+            return _run_retrying_once(view, args, kwargs)
+        finally:
+            release_connection()  # the response is built: the request needs no connection after
+
+    return run
+
+
+def _run_retrying_once(view, args, kwargs):
+    ensure_schema()
+    db = database.obj
+    commits_before = db.commits() if isinstance(db, ServicePostgresqlDatabase) else 0
+    try:
+        return view(*args, **kwargs)
+    except DATABASE_ERRORS as error:
+        committed = isinstance(db, ServicePostgresqlDatabase) and db.commits() != commits_before
+        if (not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed
+                or getattr(error, "while_connecting", False)):
+            raise
+        logger.warning("database connection lost; running the request once more on a fresh one: %s",
+                       str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+        discard_connection(all_idle=True)
+    return view(*args, **kwargs)
+
+
+# Migrations
+
 def migrate(db=None):
-    """Apply every pending migration; returns their names. Safe to run from several hosts at once."""
+    """Apply every pending migration; returns their names. Safe to run from several hosts at once,
+    directly or through a transaction-pooling PgBouncer."""
     db = db or database.obj
     runner = Runner(db, directory=str(MIGRATIONS_DIR))
     with db.connection_context():
-        if isinstance(db, PostgresqlDatabase):
-            db.execute_sql("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
-        try:
+        if not isinstance(db, PostgresqlDatabase):
             return runner.up()
-        finally:
-            if isinstance(db, PostgresqlDatabase):
-                db.execute_sql("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
+        with db.atomic():
+            # The lock belongs to this transaction, so a pooler cannot let it outlive the migration
+            # on a server connection another client then gets. No statement or lock timeout: the
+            # second instance waits for the first, and a migration may take long on a large table.
+            db.execute_sql("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0")
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            return runner.up()
 
 
 def migration_status(db=None):
     db = db or database.obj
     with db.connection_context():
         return Runner(db, directory=str(MIGRATIONS_DIR)).status()
+
+
+_schema_lock = threading.Lock()
+
+
+def ensure_schema():
+    """Bring the schema up to date the first time this process needs the database (the master
+    migrates at start, but the database may not have answered then). Raises the database's error
+    while it does not answer; checks once per process after that."""
+    db = database.obj
+    if getattr(db, "schema_ready", False):
+        return
+    with _schema_lock:
+        if getattr(db, "schema_ready", False):
+            return
+        if any(migration.applied is None for migration in migration_status(db)):
+            applied = migrate(db)
+            logger.info("migrations applied: %s", ", ".join(applied) or "none pending")
+        db.schema_ready = True
 
 
 db_cli = AppGroup("db", help="Database schema commands.")
@@ -107,5 +345,9 @@ def status_command():
 
 
 def init_app(app):
-    database.initialize(open_database(app.config["DATABASE_URL"]))
+    config = app.config
+    database.initialize(open_service_database(
+        config["DATABASE_URL"], config["DB_POOL_SIZE"], config["DB_POOL_WAIT_MS"],
+        config["DB_STATEMENT_TIMEOUT_MS"], config["DB_LOCK_TIMEOUT_MS"], config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"]))
+    app.teardown_appcontext(release_connection)
     app.cli.add_command(db_cli)

@@ -4,7 +4,7 @@ import logging
 from peewee import InterfaceError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .db import DATABASE_ERRORS, discard_connection
+from .db import DATABASE_ERRORS, TIMEOUT_SQLSTATES, PoolExhausted, connection_lost, discard_connection, sqlstate
 
 logger = logging.getLogger(__name__)
 INVALID_MESSAGE = "Some of what was sent is invalid: see errors."
@@ -73,21 +73,23 @@ def handle_database_error(error):
         logger.error("database error", exc_info=error)
         return error_body(500, "The server met an unexpected error."), 500
     logger.error("database unavailable: %s", error)
-    discard_connection()
-    return error_body(503, "The database is unavailable; try again shortly."), 503, {"Retry-After": "5"}
+    if connection_lost(error):
+        discard_connection(all_idle=True)
+        message = "The database is unavailable; try again shortly."
+    else:
+        message = "The database is busy; try again shortly."
+    return error_body(503, message), 503, {"Retry-After": "5"}
 
 
 def is_unavailable(error):
-    """Whether a Peewee database error says the database is unreachable or busy."""
-    if isinstance(error, InterfaceError):
+    """Whether a Peewee database error says the database is unreachable or busy: a lost
+    connection, a bounded wait that ran out, a full connection pool, a deadlock."""
+    if isinstance(error, (InterfaceError, PoolExhausted)) or connection_lost(error):
         return True
-    driver_error = error
-    while driver_error is not None and not hasattr(driver_error, "pgcode"):
-        driver_error = driver_error.__context__  # Peewee re-raises the driver's exception as its own
-    if driver_error is not None:
-        # psycopg2: no code is a failure to connect or a lost connection; 08 connection, 57P
-        # shutdown, 40 a deadlock or serialization failure, all worth a retry.
-        return driver_error.pgcode is None or driver_error.pgcode.startswith(("08", "57P", "40"))
+    code = sqlstate(error)
+    if code is not None:
+        # 40: a deadlock or serialization failure, worth a retry.
+        return code in TIMEOUT_SQLSTATES or code.startswith("40")
     return any(busy in str(error) for busy in ("database is locked", "unable to open database", "disk I/O error"))
 
 

@@ -3,7 +3,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from .db import DATABASE_ERRORS, database, discard_connection
+from .db import DATABASE_ERRORS, database, discard_connection, ensure_schema
 
 blp = Blueprint("health", __name__, description="Probes for the platform.")
 
@@ -28,10 +28,11 @@ class Readiness(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(operationId="getReadiness")
     def get(self):
-        """Readiness: 200 when the database answers, else 503"""
+        """Readiness: 200 when the database answers and its schema is up to date, else 503"""
         try:
+            ensure_schema()
             database.execute_sql("SELECT 1")
         except DATABASE_ERRORS:
-            discard_connection()
+            discard_connection(all_idle=True)
             abort(503, message="The database does not answer.")
         return {"status": "ok", "database": "ok"}

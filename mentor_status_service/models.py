@@ -16,7 +16,7 @@ from peewee import (
     TextField,
 )
 
-from .db import database
+from .db import database, is_postgresql
 from .prepared import PreparedSelect
 
 MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
@@ -218,23 +218,37 @@ class ListTotals(BaseModel):
     pauses_ended = BigIntegerField()
 
     ROW_ID = 1
+    NAMES = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended")
     UNPAUSED_MENTORS_SQL = ("SELECT COUNT(*) FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS "
                             "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
-    RECOUNT_SQL = (
-        "DELETE FROM list_totals",
-        "INSERT INTO list_totals (id, mentors_active, mentors_inactive, pauses_active, pauses_ended) SELECT 1, "
-        f"({UNPAUSED_MENTORS_SQL.format('active')}), ({UNPAUSED_MENTORS_SQL.format('inactive')}), "
-        "(SELECT COUNT(*) FROM pause_record WHERE end_date IS NULL), "
-        "(SELECT COUNT(*) FROM pause_record WHERE end_date IS NOT NULL)",
-    )
+    COUNTS_SQL = (UNPAUSED_MENTORS_SQL.format("active"), UNPAUSED_MENTORS_SQL.format("inactive"),
+                  "SELECT COUNT(*) FROM pause_record WHERE end_date IS NULL",
+                  "SELECT COUNT(*) FROM pause_record WHERE end_date IS NOT NULL")
 
     @classmethod
     def recount(cls, db=database):
-        """Count every total again from the tables (after a bulk load by SQL, say), while nothing
-        else writes: a write committing meanwhile could be counted twice or not at all."""
+        """Count every total again from the tables (after a restore or a bulk load by SQL), exactly,
+        while writes go on; returns the totals.
+
+        The row is locked first (SQLite's IMMEDIATE transaction locks the whole database), so the
+        count runs after every write that updated it before has committed, and every write that
+        comes later waits at its own update of the row, which it makes last, and adds its change to
+        the recounted totals. The row is updated in place: a write never finds it missing.
+        """
+        counts = ", ".join(f"{name} = ({sql})" for name, sql in zip(cls.NAMES, cls.COUNTS_SQL))
         with db.atomic():
-            for statement in cls.RECOUNT_SQL:
-                db.execute_sql(statement)
+            if is_postgresql(db):
+                # Counting a large table may outlast the timeout meant for the requests' statements.
+                db.execute_sql("SET LOCAL statement_timeout = 0")
+            exists = db.execute_sql(f"SELECT id FROM list_totals WHERE id = {cls.ROW_ID} "
+                                    f"{'FOR UPDATE' if db.for_update else ''}").fetchone()
+            if exists:
+                db.execute_sql(f"UPDATE list_totals SET {counts} WHERE id = {cls.ROW_ID}")
+            else:
+                selects = ", ".join(f"({sql})" for sql in cls.COUNTS_SQL)
+                db.execute_sql(f"INSERT INTO list_totals (id, {', '.join(cls.NAMES)}) SELECT {cls.ROW_ID}, {selects}")
+            row = db.execute_sql(f"SELECT {', '.join(cls.NAMES)} FROM list_totals WHERE id = {cls.ROW_ID}").fetchone()
+        return dict(zip(cls.NAMES, row))
 
     @classmethod
     def sum_of(cls, *names):

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from mentor_status_service import create_app
+from pgbouncer import pgbouncer_or_skip
 from servers import reset_postgresql
 
 from mentor_status_service.db import database, migrate
@@ -15,11 +16,22 @@ def postgresql_url():
     return url
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_url():
+    """The test PostgreSQL through a PgBouncer in transaction pooling mode, for the whole session."""
+    bouncer = pgbouncer_or_skip(postgresql_url())
+    yield bouncer.url
+    bouncer.stop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """Each test runs once per backend, on freshly migrated tables."""
+    """Each test runs once per backend, on freshly migrated tables. A module may add "pgbouncer"
+    (PostgreSQL through PgBouncer) with `pytest.mark.parametrize("database_url", [...], indirect=True)`."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/test.db"
+    if request.param == "pgbouncer":
+        return request.getfixturevalue("pgbouncer_url")
     return postgresql_url()
 
 
@@ -30,7 +42,7 @@ def app(database_url):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     migrate()
     yield app
-    database.close()
+    database.close_all()  # the pool's idle connections too, not left for the garbage collector
 
 
 @pytest.fixture

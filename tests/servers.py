@@ -56,9 +56,12 @@ class Gunicorn:
 
     def start(self, wait=True):
         env = {**os.environ, "DATABASE_URL": self.database_url, "PORT": str(self.port),
-               "WEB_CONCURRENCY": str(self.workers), "LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1",
-               **self.extra_env}
+               "LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1", **self.extra_env}
         env.pop("API_WRITE_TOKENS", None)
+        if self.workers is None:  # as gunicorn.conf.py decides
+            env.pop("WEB_CONCURRENCY", None)
+        else:
+            env["WEB_CONCURRENCY"] = str(self.workers)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
@@ -79,7 +82,7 @@ class Gunicorn:
 
         wait_until(healthy, timeout, interval=0.2, message=f"gunicorn on port {self.port}")
         # /healthz answers as soon as one worker is up; give the others a moment to boot too.
-        wait_until(lambda: self.worker_pids() and len(self.worker_pids()) >= self.workers, timeout,
+        wait_until(lambda: self.worker_pids() and len(self.worker_pids()) >= (self.workers or 1), timeout,
                    message="every gunicorn worker")
 
     def worker_pids(self):

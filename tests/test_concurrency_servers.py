@@ -1,5 +1,6 @@
 """Bursts of concurrent requests at real gunicorn servers: SQLite with four worker processes,
-PostgreSQL with four, and two gunicorn instances sharing one PostgreSQL database. Then the
+PostgreSQL with four, and two gunicorn instances sharing one PostgreSQL database (directly and
+through PgBouncer). Then the
 same race through the Flask app from many threads on PostgreSQL.
 
 Each burst releases all its requests at once (a barrier) at writes that collide on one row:
@@ -149,9 +150,11 @@ def test_bursts_against_gunicorn_on_postgresql_with_four_workers():
     assert not SERVER_ERROR_LOGGED.search(output) and "Traceback" not in output
 
 
-def test_bursts_split_between_two_gunicorn_instances_sharing_postgresql():
-    database_url = postgresql_url_or_skip()
-    reset_postgresql(database_url)
+@pytest.mark.parametrize("route", ["direct", "pgbouncer"])
+def test_bursts_split_between_two_gunicorn_instances_sharing_postgresql(route, request):
+    """Directly, and through PgBouncer in transaction pooling mode (migrations included)."""
+    reset_postgresql(postgresql_url_or_skip())
+    database_url = request.getfixturevalue("pgbouncer_url") if route == "pgbouncer" else postgresql_url_or_skip()
     # Both start at once: the migration must run exactly once between them (an advisory lock).
     servers = [Gunicorn(database_url, workers=4).start(wait=False) for _ in range(2)]
     try:

@@ -3,6 +3,9 @@ from factories import create_mentor, create_pause, get_mentor, list_pauses
 
 from mentor_status_service.models import MentorStatus, PauseRecord
 
+# Also through PgBouncer in transaction pooling mode, as behind Heroku's connection pooler.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql", "pgbouncer"], indirect=True)
+
 CANONICAL = "/api/v1/mentor-statuses"
 CONTRACT_ALIAS = "/api/v1/mentor-statuses/api/v1/mentor-statuses"
 MENTOR_FIELDS = {"mentor_id", "status", "is_paused", "pause_start_date", "expected_return_date", "pause_reason",

@@ -4,6 +4,9 @@ from factories import create_mentor, create_pause, get_mentor, list_pauses
 from mentor_status_service.db import database, is_postgresql
 from mentor_status_service.models import PauseRecord
 
+# Also through PgBouncer in transaction pooling mode, as behind Heroku's connection pooler.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql", "pgbouncer"], indirect=True)
+
 CANONICAL = "/api/v1/pause-records"
 CONTRACT_ALIAS = "/api/v1/mentor-statuses/api/v1/pause-records"
 RECORD_FIELDS = {"pause_record_id", "mentor_id", "start_date", "expected_return_date", "end_date", "is_active",

@@ -1,0 +1,77 @@
+"""Clients that send their headers and then trickle their bodies, against an instance started with
+the defaults of gunicorn.conf.py: it keeps answering others, and ends each slow body with a 408."""
+import socket
+import threading
+import time
+
+import pytest
+import requests
+from servers import Gunicorn
+
+pytestmark = pytest.mark.slow
+
+SLOW_CLIENTS = 16
+BODY_DEADLINE_S = 10  # REQUEST_BODY_TIMEOUT_S's default
+MENTORS = "/api/v1/mentor-statuses"
+
+
+class SlowBodyClient:
+    """Sends a complete header block announcing a 200-byte body, then one byte every 2 s."""
+
+    def __init__(self, port, n):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.sendall((f"POST {MENTORS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: 200\r\n\r\n").encode() + b'{"mentor_id": "slow-' + str(n).encode())
+        self.answer = None
+        self.ended_after = None
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._trickle, daemon=True)
+        self._thread.start()
+
+    def _trickle(self):
+        try:
+            while True:
+                self.sock.settimeout(2)
+                try:
+                    data = self.sock.recv(4096)  # the server answered or closed
+                    self.answer = data.decode("latin-1")
+                    break
+                except TimeoutError:
+                    self.sock.sendall(b" ")
+        except OSError as error:  # reset: closed by the server
+            self.answer = f"closed: {error}"
+        self.ended_after = time.monotonic() - self._started
+
+    def join(self, timeout):
+        self._thread.join(timeout)
+        self.sock.close()
+
+
+def test_sixteen_slow_bodies_leave_health_and_reads_fast_and_each_ends_with_408_or_a_close(tmp_path):
+    with Gunicorn(f"sqlite:///{tmp_path}/slow.db", workers=None) as server:
+        base = server.base_url
+        assert requests.post(base + MENTORS, json={"mentor_id": "fast-1"}, timeout=5).status_code == 201
+        clients = [SlowBodyClient(server.port, n) for n in range(SLOW_CLIENTS)]
+        time.sleep(1)  # every slow client is now waiting on its body in a server thread
+
+        timings = []
+        while time.monotonic() - clients[0]._started < BODY_DEADLINE_S - 2:
+            for path in ("/healthz", f"{MENTORS}/fast-1"):
+                started = time.monotonic()
+                response = requests.get(base + path, timeout=5)
+                timings.append((path, response.status_code, time.monotonic() - started))
+            written = requests.put(f"{base}{MENTORS}/fast-1", json={"status": "inactive"}, timeout=5)
+            assert written.status_code == 200
+            time.sleep(0.5)
+        for client in clients:
+            client.join(timeout=BODY_DEADLINE_S + 10)
+        listed = requests.get(base + MENTORS, timeout=5).json()
+
+    assert all(code == 200 and took < 1 for _, code, took in timings), timings
+    for client in clients:
+        assert client.answer is not None, "a slow client was served forever"
+        assert client.answer.startswith("HTTP/1.1 408") or client.answer.startswith("closed") or client.answer == ""
+        assert BODY_DEADLINE_S - 1 < client.ended_after < BODY_DEADLINE_S + 5, client.ended_after
+    assert [mentor["mentor_id"] for mentor in listed["data"]] == ["fast-1"]
+    print(f"\nslow clients: {len(timings)} requests meanwhile, slowest {max(took for *_, took in timings):.3f} s; "
+          f"answers {sorted({client.answer.split(chr(13))[0] for client in clients})}")

@@ -1,0 +1,163 @@
+"""PostgreSQL under gunicorn when a transaction stalls holding the lock every write needs, and when
+every connection of the service is cut between two requests (a failover, a pooler restarting).
+Also: however many threads serve, an instance holds at most workers x DB_POOL_SIZE connections."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import pytest
+import requests
+from servers import (
+    Gunicorn,
+    api_invariant_violations,
+    fetch_rows,
+    http_get_json,
+    invariant_violations,
+    postgresql_url_or_skip,
+    reset_postgresql,
+)
+
+from mentor_status_service.db import DATABASE_ERRORS, open_service_database
+
+pytestmark = pytest.mark.slow
+
+MENTORS = "/api/v1/mentor-statuses"
+LOCK_TIMEOUT_MS = 500
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 5000
+BOUNDS = {"DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS),
+          "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": str(IDLE_IN_TRANSACTION_TIMEOUT_MS)}
+
+
+@contextmanager
+def stalled_holder_of_the_lock_every_write_needs(url, idle_in_transaction_timeout_ms):
+    """A transaction begun as the service begins its own, that locks the rows every write updates
+    last before COMMIT (the list totals) and then stalls, idle, like a frozen worker: PostgreSQL
+    ends it after `idle_in_transaction_timeout_ms`."""
+    db = open_service_database(url, pool_size=1, pool_wait_ms=1000, statement_timeout_ms=5000,
+                               lock_timeout_ms=1000, idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms)
+    transaction = db.atomic()
+    transaction.__enter__()
+    db.execute_sql("SELECT * FROM list_totals FOR UPDATE")
+    try:
+        yield db
+    finally:
+        try:
+            transaction.__exit__(None, None, None)
+        except DATABASE_ERRORS:  # PostgreSQL ended it, as it should
+            pass
+        db.close_all()
+
+
+def mentor(base, mentor_id):
+    return requests.get(f"{base}{MENTORS}/{mentor_id}", timeout=10).json()
+
+
+def test_a_stalled_transaction_holding_the_totals_costs_other_writes_a_quick_503_until_postgresql_ends_it():
+    url = postgresql_url_or_skip()
+    reset_postgresql(url)
+    with Gunicorn(url, workers=2, env=BOUNDS) as server:
+        base = server.base_url
+        for n in range(12):
+            assert requests.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n}"}, timeout=10).status_code == 201
+
+        with stalled_holder_of_the_lock_every_write_needs(url, IDLE_IN_TRANSACTION_TIMEOUT_MS) as holder:
+            stalled_at = time.monotonic()
+            refused = []
+            for n in range(4):  # one at a time, then several at once
+                started = time.monotonic()
+                response = requests.put(f"{base}{MENTORS}/m-{n}", json={"status": "paused"}, timeout=30)
+                refused.append((response, time.monotonic() - started))
+            with ThreadPoolExecutor(4) as pool:
+                def timed_put(n):
+                    started = time.monotonic()
+                    response = requests.put(f"{base}{MENTORS}/m-{n}", json={"status": "inactive"}, timeout=30)
+                    return response, time.monotonic() - started
+                refused += list(pool.map(timed_put, range(4, 8)))
+            read = requests.get(f"{base}{MENTORS}/m-0", timeout=5)  # reads never wait for the lock
+
+            # Writes succeed again once PostgreSQL has ended the stalled transaction.
+            recovered_after = None
+            while time.monotonic() - stalled_at < IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000 + 5:
+                response = requests.put(f"{base}{MENTORS}/m-8", json={"status": "paused"}, timeout=30)
+                if response.status_code == 200:
+                    recovered_after = time.monotonic() - stalled_at
+                    break
+                assert response.status_code == 503, response.text
+                time.sleep(0.1)
+            with pytest.raises(DATABASE_ERRORS):
+                holder.execute_sql("SELECT 1")  # its session was terminated
+
+        for response, took in refused:
+            assert response.status_code == 503, response.text
+            assert response.headers["Retry-After"] and response.json()["message"].startswith("The database is busy")
+            assert took < LOCK_TIMEOUT_MS / 1000 + 1.5, took
+        assert read.status_code == 200
+        assert recovered_after is not None and recovered_after < IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000 + 2
+        # Nothing of a refused write was committed; every write after the stall succeeds.
+        assert [mentor(base, f"m-{n}")["status"] for n in range(8)] == ["active"] * 8
+        assert mentor(base, "m-8")["status"] == "paused"
+        after = [requests.put(f"{base}{MENTORS}/m-{n}", json={"status": "paused"}, timeout=10) for n in range(8)]
+        assert [response.status_code for response in after] == [200] * 8
+        assert api_invariant_violations(http_get_json(base)) == []
+        output = server.output()
+    print(f"\nstall: {len(refused)} writes refused in at most {max(took for _, took in refused):.2f} s; "
+          f"writes succeed {recovered_after:.2f} s after the stall began")
+    assert invariant_violations(url) == []
+    assert "Traceback" not in output
+
+
+def service_backends(url):
+    """Pids of the connections other than this one to the test database (the service's)."""
+    return [pid for (pid,) in fetch_rows(url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                              "AND pid <> pg_backend_pid()")]
+
+
+def terminate_service_connections(url):
+    pids = service_backends(url)
+    fetch_rows(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")
+    return len(pids)
+
+
+def test_connections_cut_between_requests_cost_no_read_an_error_and_no_write_is_half_applied():
+    url = postgresql_url_or_skip()
+    reset_postgresql(url)
+    with Gunicorn(url, workers=2, env={"DB_POOL_SIZE": "3"}) as server:
+        base = server.base_url
+        for n in range(20):
+            assert requests.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n:02d}"}, timeout=10).status_code == 201
+        # Every thread busy at once: the pools fill, and stay within workers x DB_POOL_SIZE.
+        with ThreadPoolExecutor(40) as pool:
+            warm = list(pool.map(lambda n: requests.get(f"{base}{MENTORS}/m-{n % 20:02d}", timeout=30), range(400)))
+        assert {response.status_code for response in warm} == {200}
+        opened = len(service_backends(url))
+        assert 2 <= opened <= 2 * 3, opened
+
+        reads, writes, cut = [], [], 0
+        for round_ in range(3):
+            cut += terminate_service_connections(url)
+            with ThreadPoolExecutor(8) as pool:
+                reads += list(pool.map(lambda n: requests.get(f"{base}{MENTORS}/m-{n:02d}", timeout=30), range(20)))
+            cut += terminate_service_connections(url)
+            status = ("paused", "active", "inactive")[round_]
+            with ThreadPoolExecutor(8) as pool:
+                writes += [(n, status, response) for n, response in enumerate(pool.map(
+                    lambda n, status=status: requests.put(f"{base}{MENTORS}/m-{n:02d}", json={"status": status},
+                                                          timeout=30),
+                    range(20)))]
+            cut += terminate_service_connections(url)
+            reads.append(requests.get(f"{base}{MENTORS}", params={"limit": 100}, timeout=30))
+
+        assert [response.status_code for response in reads if response.status_code != 200] == []
+        assert {response.status_code for _, _, response in writes} <= {200, 503}
+        final = {item["mentor_id"]: item["status"] for item in reads[-1].json()["data"]}
+        for n, status, response in writes[-20:]:
+            if response.status_code == 200:
+                assert final[f"m-{n:02d}"] == status
+        assert api_invariant_violations(http_get_json(base)) == []
+        output = server.output()
+    failed_writes = sum(response.status_code != 200 for _, _, response in writes)
+    print(f"\ndropped connections: {cut} connections cut; {len(reads)} reads, 0 errors; {len(writes)} writes, "
+          f"{failed_writes} 503; at most {opened} connections for 2 workers x 3")
+    assert invariant_violations(url) == []
+    assert "Traceback" not in output
