@@ -24,7 +24,8 @@ auth_type = trust
 auth_file = {directory}/userlist.txt
 pool_mode = transaction
 max_client_conn = 500
-default_pool_size = 20
+default_pool_size = 8
+server_idle_timeout = 10
 logfile = {directory}/pgbouncer.log
 pidfile = {directory}/pgbouncer.pid
 """

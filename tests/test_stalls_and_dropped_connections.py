@@ -106,23 +106,26 @@ def test_a_stalled_transaction_holding_the_totals_costs_other_writes_a_quick_503
     assert "Traceback" not in output
 
 
+SERVICE = "mentor-status-under-test"  # the application_name of the service's connections
+
+
 def service_backends(url):
-    """Pids of the connections other than this one to the test database (the service's)."""
-    return [pid for (pid,) in fetch_rows(url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                              "AND pid <> pg_backend_pid()")]
+    """Pids of the service's connections to the test database."""
+    return [pid for (pid,) in fetch_rows(url, "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                                         (SERVICE,))]
 
 
 def terminate_service_connections(url):
-    pids = service_backends(url)
-    fetch_rows(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid()")
-    return len(pids)
+    """As a failover or a pooler restart does: every connection of the service ends."""
+    return len(fetch_rows(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                          (SERVICE,)))
 
 
 def test_connections_cut_between_requests_cost_no_read_an_error_and_no_write_is_half_applied():
     url = postgresql_url_or_skip()
     reset_postgresql(url)
-    with Gunicorn(url, workers=2, env={"DB_POOL_SIZE": "3"}) as server:
+    service_url = f"{url}{'&' if '?' in url else '?'}application_name={SERVICE}"
+    with Gunicorn(service_url, workers=2, env={"DB_POOL_SIZE": "3"}) as server:
         base = server.base_url
         for n in range(20):
             assert requests.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n:02d}"}, timeout=10).status_code == 201
