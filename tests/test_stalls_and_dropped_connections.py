@@ -29,15 +29,15 @@ BOUNDS = {"DB_LOCK_TIMEOUT_MS": str(LOCK_TIMEOUT_MS),
 
 
 @contextmanager
-def stalled_holder_of_the_lock_every_write_needs(url, idle_in_transaction_timeout_ms):
-    """A transaction begun as the service begins its own, that locks the rows every write updates
-    last before COMMIT (the list totals) and then stalls, idle, like a frozen worker: PostgreSQL
-    ends it after `idle_in_transaction_timeout_ms`."""
+def stalled_holder_of_the_lock_every_write_needs(url, idle_in_transaction_timeout_ms, table):
+    """A transaction begun as the service begins its own, that locks one of the rows a write updates
+    last before COMMIT (`table`: the list totals, or the change log's head) and then stalls, idle,
+    like a frozen worker: PostgreSQL ends it after `idle_in_transaction_timeout_ms`."""
     db = open_service_database(url, pool_size=1, pool_wait_ms=1000, statement_timeout_ms=5000,
                                lock_timeout_ms=1000, idle_in_transaction_timeout_ms=idle_in_transaction_timeout_ms)
     transaction = db.atomic()
     transaction.__enter__()
-    db.execute_sql("SELECT * FROM list_totals FOR UPDATE")
+    db.execute_sql(f"SELECT * FROM {table} FOR UPDATE")
     try:
         yield db
     finally:
@@ -52,7 +52,8 @@ def mentor(base, mentor_id):
     return requests.get(f"{base}{MENTORS}/{mentor_id}", timeout=10).json()
 
 
-def test_a_stalled_transaction_holding_the_totals_costs_other_writes_a_quick_503_until_postgresql_ends_it():
+@pytest.mark.parametrize("table", ["list_totals", "change_log_head"])
+def test_a_stalled_transaction_holding_a_row_every_write_needs_costs_other_writes_a_quick_503_until_it_ends(table):
     url = postgresql_url_or_skip()
     reset_postgresql(url)
     with Gunicorn(url, workers=2, env=BOUNDS) as server:
@@ -60,7 +61,7 @@ def test_a_stalled_transaction_holding_the_totals_costs_other_writes_a_quick_503
         for n in range(12):
             assert requests.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n}"}, timeout=10).status_code == 201
 
-        with stalled_holder_of_the_lock_every_write_needs(url, IDLE_IN_TRANSACTION_TIMEOUT_MS) as holder:
+        with stalled_holder_of_the_lock_every_write_needs(url, IDLE_IN_TRANSACTION_TIMEOUT_MS, table) as holder:
             stalled_at = time.monotonic()
             refused = []
             for n in range(4):  # one at a time, then several at once
