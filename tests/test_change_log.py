@@ -287,3 +287,15 @@ def test_a_bad_feed_parameter_is_422_naming_it(client, params, field):
 
     assert response.status_code == 422
     assert list(response.json["errors"]["query"]) == [field]
+
+
+def test_polling_the_feed_with_its_etag_is_304_until_something_changes(client):
+    create_mentor(client)
+    first = client.get(CHANGES, query_string={"after": 1})
+
+    unchanged = client.get(CHANGES, query_string={"after": 1}, headers={"If-None-Match": first.headers["ETag"]})
+    create_mentor(client, "mentor-002")
+    changed = client.get(CHANGES, query_string={"after": 1}, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert unchanged.status_code == 304
+    assert changed.status_code == 200 and [entry["id"] for entry in changed.json["data"]] == ["mentor-002"]
