@@ -165,3 +165,33 @@ def test_connections_cut_between_requests_cost_no_read_an_error_and_no_write_is_
           f"{failed_writes} 503; at most {opened} connections for 2 workers x 3")
     assert invariant_violations(url) == []
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_write_whose_commit_outcome_is_unknown_is_a_503_and_is_not_run_again(client, database_url, monkeypatch):
+    from playhouse.pool import PooledPostgresqlDatabase
+
+    from mentor_status_service import pausing
+
+    assert client.post(MENTORS, json={"mentor_id": "m-1"}).status_code == 201
+    real_commit, runs = PooledPostgresqlDatabase.commit, []
+
+    def commit_on_a_connection_cut_just_before(db):
+        # As a failover between the last statement and COMMIT: the server never answers the COMMIT.
+        fetch_rows(database_url, "SELECT pg_terminate_backend(%s)", (db.connection().info.backend_pid,))
+        return real_commit(db)
+
+    def counted(*args, **kwargs):
+        runs.append(args)
+        return real_update(*args, **kwargs)
+
+    real_update = pausing.update_mentor_status
+    monkeypatch.setattr(PooledPostgresqlDatabase, "commit", commit_on_a_connection_cut_just_before)
+    monkeypatch.setattr(pausing, "update_mentor_status", counted)
+    response = client.put(f"{MENTORS}/m-1", json={"status": "paused"})
+    monkeypatch.undo()
+
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert len(runs) == 1  # not retried: it might have committed
+    assert client.get(f"{MENTORS}/m-1").json["status"] == "active"  # the server rolled it back
+    assert [entry["event"] for entry in client.get("/api/v1/changes").json["data"]] == ["created"]
