@@ -20,7 +20,7 @@ from flask import g, has_request_context
 from . import auth
 from .db import database
 from .errors import Gone, NotFound
-from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, page_of, utc_now
+from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
 from .schemas import MentorStatusSchema, PauseRecordSchema
 
 _REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", MentorStatusSchema()),
@@ -72,23 +72,23 @@ def erase_mentor(mentor_id, pause_record_ids):
 
 
 def history(mentor_id, page, limit):
-    """A page of a mentor's entries, both resources, newest first."""
+    """A page of a mentor's entries, both resources, newest first (rows of `ChangeEntry.READ_COLUMNS`),
+    and their total."""
     if MentorStatus.with_active_pause_by_id(mentor_id) is None:
         raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
-    query = ChangeEntry.of_mentor(mentor_id)
-    return page_of(query, page, limit, query.order_by().count())
+    return ChangeEntry.history_page(mentor_id, page, limit)
 
 
 def feed(after, limit, **filters):
-    """Up to `limit` entries past change `after`, oldest first, and the `after` to ask for next.
-    410 when entries past `after` were pruned."""
-    entries = list(ChangeEntry.feed(after, **filters).limit(limit))
+    """Up to `limit` entries past change `after`, oldest first (rows of `ChangeEntry.READ_COLUMNS`),
+    and the `after` to ask for next. 410 when entries past `after` were pruned."""
+    entries = ChangeEntry.feed_rows(after, limit, **filters)
     # Read after the entries: a prune that committed meanwhile is seen here, never missed.
-    head = ChangeLogHead.get_by_id(ChangeLogHead.ROW_ID)
+    head = ChangeLogHead.read()
     if after < head.pruned_through:
         raise Gone(f"Changes up to {head.pruned_through} were pruned: read the lists afresh, then follow the "
                    f"feed from head.", head=head.last_change_id)
-    return {"data": entries, "next_after": entries[-1].change_id if entries else after}
+    return entries, entries[-1][0] if entries else after
 
 
 def prune(older_than_days):

@@ -17,7 +17,7 @@ from . import change_log
 from .change_log import ChangeSet
 from .db import database
 from .errors import Conflict, Invalid, NotFound
-from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, page_of, utc_now
+from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, utc_now
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
@@ -29,13 +29,13 @@ _MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAU
 # Reads
 
 def list_mentor_statuses(page, limit, **filters):
-    query = MentorStatus.listing(now=utc_now(), **filters)
-    return page_of(query, page, limit, MentorStatus.listing_total(query, **filters))
+    """A page of mentors (rows of `MentorStatus.LISTING_COLUMNS`) and the total listed."""
+    return MentorStatus.page(page, limit, utc_now(), **filters)
 
 
 def list_pause_records(page, limit, **filters):
-    query = PauseRecord.listing(**filters)
-    return page_of(query, page, limit, PauseRecord.listing_total(query, **filters))
+    """A page of pause records (rows of `PauseRecord.LISTING_COLUMNS`) and the total listed."""
+    return PauseRecord.page(page, limit, **filters)
 
 
 def get_mentor_status(mentor_id):
