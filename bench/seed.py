@@ -95,6 +95,17 @@ def _pause_document(i, pause):
             "reason": reason, "created_at": _api_time(created)}
 
 
+def mentor_documents(rows):
+    """Every seeded mentor as the API shows it now."""
+    for i, pause in zip(range(1, rows + 1), pause_record_rows(rows)):
+        base_status = "inactive" if i % 20 == 5 else "active"
+        metadata = json.loads(mentor_metadata(i))
+        if is_paused(i):
+            yield _mentor_document(i, "paused", metadata, PAUSED_AT, pause)
+        else:
+            yield _mentor_document(i, base_status, metadata, _created_at(i))
+
+
 def change_entry_rows(rows):
     """(change_id, at, actor, request_id, resource, resource_id, mentor_id, event, before, after) in
     change id order, as described at the top."""
