@@ -14,7 +14,7 @@ NEXT_LINK_HEADER = {"Link": {"description": 'rel="next": this request with after
 
 @blp.route("", strict_slashes=False)
 class Changes(MethodView):
-    @blp.arguments(ChangeFeedArgsSchema, location="query")
+    @blp.arguments(ChangeFeedArgsSchema(), location="query")
     @blp.response(200, ChangeFeedSchema, headers={**ETAG_HEADER, **NEXT_LINK_HEADER})
     @blp.alt_response(410, schema=FeedPrunedSchema, description="Entries past `after` were pruned")
     @blp.read("listChanges")

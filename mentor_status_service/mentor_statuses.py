@@ -23,7 +23,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new mentor status", "
 
 @blp.route("", strict_slashes=False)
 class MentorStatuses(MethodView):
-    @blp.arguments(MentorStatusListArgsSchema, location="query")
+    @blp.arguments(MentorStatusListArgsSchema(), location="query")
     @blp.response(200, MentorStatusListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("listMentorStatuses")
     def get(self, args):
@@ -37,7 +37,7 @@ class MentorStatuses(MethodView):
         response = rendering.list_page(rows, rendering.mentor_status_row, page, limit, total)
         return response, page_links(page, limit, total)
 
-    @blp.arguments(MentorStatusCreateSchema, example={"mentor_id": "mentor-099", "status": "active",
+    @blp.arguments(MentorStatusCreateSchema(), example={"mentor_id": "mentor-099", "status": "active",
                                                       "is_paused": False})
     @blp.response(201, MentorStatusSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
     @blp.write("createMentorStatus", 409)
@@ -59,7 +59,7 @@ class MentorStatus(MethodView):
         """Get one mentor's status"""
         return rendering.respond(rendering.mentor_status(pausing.get_mentor_status(mentor_id)))
 
-    @blp.arguments(MentorStatusUpdateSchema, example={
+    @blp.arguments(MentorStatusUpdateSchema(), example={
         "status": "paused", "is_paused": True, "pause_start_date": "2026-03-26T00:00:00Z",
         "expected_return_date": "2026-05-01T00:00:00Z", "pause_reason": "personal_leave",
         "metadata": {"initiated_by": "coordinator-007", "notes": "Mentor requested leave"}})
@@ -88,7 +88,7 @@ class MentorStatus(MethodView):
 
 @blp.route("/<mentor_id>/history")
 class MentorStatusHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, HistorySchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("getMentorStatusHistory", 404)
     def get(self, args, mentor_id):

@@ -22,7 +22,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "s
 
 @blp.route("", strict_slashes=False)
 class PauseRecords(MethodView):
-    @blp.arguments(PauseRecordListArgsSchema, location="query")
+    @blp.arguments(PauseRecordListArgsSchema(), location="query")
     @blp.response(200, PauseRecordListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("listPauseRecords")
     def get(self, args):
@@ -36,7 +36,7 @@ class PauseRecords(MethodView):
         response = rendering.list_page(rows, rendering.pause_record_row, page, limit, total)
         return response, page_links(page, limit, total)
 
-    @blp.arguments(PauseRecordCreateSchema, example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
+    @blp.arguments(PauseRecordCreateSchema(), example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
                                                      "expected_return_date": "2026-05-01T00:00:00Z",
                                                      "reason": "personal_leave"})
     @blp.response(201, PauseRecordSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
@@ -60,7 +60,7 @@ class PauseRecord(MethodView):
         """Get one pause record"""
         return rendering.respond(rendering.pause_record(pausing.get_pause_record(pause_record_id)))
 
-    @blp.arguments(PauseRecordUpdateSchema, example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
+    @blp.arguments(PauseRecordUpdateSchema(), example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
     @blp.write("updatePauseRecord", 404, 409, conditional=True)
     def put(self, changes, pause_record_id):

@@ -2,6 +2,7 @@
 generated resources of every shape, the bytes sent decode to exactly what the schema's `dump` gives,
 from models as the writes hold them and from rows as the lists read them."""
 import datetime as dt
+import itertools
 import json
 
 import pytest
@@ -73,11 +74,12 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
         for model in (ChangeEntry, PauseRecord, MentorStatus):
             model.delete().execute()
         written = data.draw(st.lists(mentors(), max_size=6, unique_by=lambda mentor: mentor.mentor_id))
+        numbers = itertools.count(data.draw(st.integers(1, 2**62)))
         for mentor in written:
             mentor.save(force_insert=True)
-            if mentor.active_pause is not None:
-                mentor.active_pause.save(force_insert=True)
-            for record in data.draw(st.lists(pause_records(mentor.mentor_id, active=False), max_size=2)):
+            ended = data.draw(st.lists(pause_records(mentor.mentor_id, active=False), max_size=2))
+            for record in filter(None, [mentor.active_pause, *ended]):
+                record.id = next(numbers)
                 record.save(force_insert=True)
         ListTotals.recount()
         entries = data.draw(st.lists(st.tuples(st.sampled_from(written), st.none() | metadata, st.none() | metadata),
