@@ -146,11 +146,9 @@ def _append(entries):
     """Number `entries` from the head row, which stays locked until this transaction commits."""
     if not entries:
         return
-    last = ChangeLogHead.update(last_change_id=ChangeLogHead.last_change_id + len(entries)).where(
-        ChangeLogHead.id == ChangeLogHead.ROW_ID).returning(ChangeLogHead.last_change_id).execute()
-    last_change_id = next(iter(last)).last_change_id
+    last_change_id = ChangeLogHead.hand_out(len(entries))
     actor, request_id = _author()
     at = utc_now()
     for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
         entry.update(change_id=number, at=at, actor=actor, request_id=request_id)
-    ChangeEntry.insert_many(entries).execute()
+    ChangeEntry.append([[entry[name] for name in ChangeEntry.READ_COLUMNS] for entry in entries])

@@ -20,7 +20,7 @@ from peewee import (
 )
 
 from .db import database
-from .prepared import PreparedSelect
+from .prepared import PreparedQuery
 
 MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 REASON_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -53,6 +53,12 @@ class MentorStatus(BaseModel):
     created_at = DateTimeField()
     last_updated = DateTimeField()
     active_pause = None  # set by with_active_pause(), or by the rules in pausing.py
+
+    INSERTED_FIELDS = ("mentor_id", "base_status", "metadata_json", "created_at", "last_updated")
+
+    def insert_new(self):
+        """INSERT this new mentor (as `save(force_insert=True)` would); IntegrityError if its id exists."""
+        _INSERT_MENTOR.execute(*(getattr(self, name) for name in self.INSERTED_FIELDS))
 
     @classmethod
     def with_active_pause(cls):
@@ -253,8 +259,8 @@ class ListTotals(BaseModel):
     @classmethod
     def add(cls, moved):
         """Apply `moved` ({column: delta}) in one statement."""
-        changes = {getattr(cls, name): getattr(cls, name) + delta for name, delta in moved.items() if delta}
-        if changes and cls.update(changes).where(cls.id == cls.ROW_ID).execute() != 1:
+        names = tuple(sorted(name for name, delta in moved.items() if delta))
+        if names and _ADD_TO_TOTALS.get(names).execute(*(moved[name] for name in names), cls.ROW_ID).rowcount != 1:
             raise MissingListTotals("list_totals has no row: run `flask --app wsgi db upgrade`")
 
 
@@ -329,6 +335,11 @@ class ChangeEntry(BaseModel):
         return query
 
     @classmethod
+    def append(cls, rows):
+        """INSERT `rows`, each of values for `READ_COLUMNS`, in one statement."""
+        _INSERT_ENTRIES.get(len(rows)).execute(*(value for row in rows for value in row))
+
+    @classmethod
     def feed_rows(cls, after, limit, resource=None, mentor_id=None):
         """Up to `limit` rows of `feed(...)`, as rows of `READ_COLUMNS`."""
         return _FEED.get((resource is not None, mentor_id is not None)).rows(after, resource, mentor_id, limit)
@@ -346,6 +357,12 @@ class ChangeLogHead(BaseModel):
     @classmethod
     def read(cls):
         return _CHANGE_LOG_HEAD.first(cls.ROW_ID)
+
+    @classmethod
+    def hand_out(cls, count):
+        """The last of the next `count` change ids, taken from the head row, which stays locked
+        until this transaction ends."""
+        return _HAND_OUT_CHANGE_IDS.execute(count, cls.ROW_ID).fetchone()[0]
 
 
 ActivePause = PauseRecord.alias("active_pause")
@@ -458,14 +475,16 @@ def _active_pause_exists(condition=None):
 
 
 class _PreparedByShape:
-    """A PreparedSelect for each shape of a list, made when first asked for."""
+    """A PreparedQuery for each shape of a query, made when first asked for. `keys`: how many it
+    takes, or a function of the shape that tells."""
 
     def __init__(self, build, keys):
         self._build, self._keys, self._prepared = build, keys, {}
 
     def get(self, shape):
         if shape not in self._prepared:
-            self._prepared[shape] = PreparedSelect(lambda db, *keys: self._build(shape, *keys), keys=self._keys)
+            keys = self._keys(shape) if callable(self._keys) else self._keys
+            self._prepared[shape] = PreparedQuery(lambda db, *keys: self._build(shape, *keys), keys=keys)
         return self._prepared[shape]
 
 
@@ -483,22 +502,33 @@ _PAUSE_RECORD_PAGES = _PreparedByShape(lambda shape, mentor_id, reason, limit, o
     shape, mentor_id, reason, PauseRecord.LISTING_COLUMNS).limit(limit).offset(offset), keys=4)
 _PAUSE_RECORD_TOTALS = _PreparedByShape(lambda shape, mentor_id, reason: _pause_record_listing(
     shape, mentor_id, reason, (fn.COUNT(SQL("*")),)).order_by(), keys=2)
-_MENTOR_WITH_ACTIVE_PAUSE = PreparedSelect(
+_MENTOR_WITH_ACTIVE_PAUSE = PreparedQuery(
     lambda db, mentor_id: MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id))
-_LOCKED_MENTOR = PreparedSelect(lambda db, mentor_id: MentorStatus.select().where(
+_LOCKED_MENTOR = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
     MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
-_ACTIVE_PAUSE_OF = PreparedSelect(lambda db, mentor_id: PauseRecord.select().where(
+_ACTIVE_PAUSE_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
     (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
-_PAUSE_RECORD_BY_NUMBER = PreparedSelect(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
+_PAUSE_RECORD_BY_NUMBER = PreparedQuery(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
 # A paused mentor is counted once, as its active pause record.
 _LIST_TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
-_LIST_TOTALS = PreparedSelect(lambda db, row_id: ListTotals.select().where(ListTotals.id == row_id))
+_LIST_TOTALS = PreparedQuery(lambda db, row_id: ListTotals.select().where(ListTotals.id == row_id))
 
 _ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_COLUMNS)
-_HISTORY_PAGE = PreparedSelect(lambda db, mentor_id, limit, offset: ChangeEntry.of_mentor(
+_HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: ChangeEntry.of_mentor(
     mentor_id, _ENTRY_COLUMNS).limit(limit).offset(offset), keys=3)
-_HISTORY_TOTAL = PreparedSelect(lambda db, mentor_id: ChangeEntry.of_mentor(
+_HISTORY_TOTAL = PreparedQuery(lambda db, mentor_id: ChangeEntry.of_mentor(
     mentor_id, (fn.COUNT(SQL("*")),)).order_by())
 _FEED = _PreparedByShape(lambda shape, after, resource, mentor_id, limit: ChangeEntry.feed(
     after, resource if shape[0] else None, mentor_id if shape[1] else None, _ENTRY_COLUMNS).limit(limit), keys=4)
-_CHANGE_LOG_HEAD = PreparedSelect(lambda db, row_id: ChangeLogHead.select().where(ChangeLogHead.id == row_id))
+_CHANGE_LOG_HEAD = PreparedQuery(lambda db, row_id: ChangeLogHead.select().where(ChangeLogHead.id == row_id))
+_INSERT_MENTOR = PreparedQuery(lambda db, *values: MentorStatus.insert(
+    dict(zip((getattr(MentorStatus, name) for name in MentorStatus.INSERTED_FIELDS), values))), keys=5)
+_ADD_TO_TOTALS = _PreparedByShape(lambda names, *keys: ListTotals.update(
+    {getattr(ListTotals, name): getattr(ListTotals, name) + delta for name, delta in zip(names, keys)}).where(
+    ListTotals.id == keys[-1]), keys=lambda names: len(names) + 1)
+_INSERT_ENTRIES = _PreparedByShape(lambda count, *values: ChangeEntry.insert_many(
+    [values[start:start + len(_ENTRY_COLUMNS)] for start in range(0, len(values), len(_ENTRY_COLUMNS))],
+    fields=_ENTRY_COLUMNS), keys=lambda count: count * len(_ENTRY_COLUMNS))
+_HAND_OUT_CHANGE_IDS = PreparedQuery(lambda db, count, row_id: ChangeLogHead.update(
+    last_change_id=ChangeLogHead.last_change_id + count).where(ChangeLogHead.id == row_id).returning(
+    ChangeLogHead.last_change_id), keys=2)

@@ -69,7 +69,7 @@ def create_mentor_status(fields):
         pause = _apply_mentor_changes(mentor, fields, now, current_status=None)
         mentor.last_updated = now
         try:
-            mentor.save(force_insert=True)
+            mentor.insert_new()
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         _save_pause(pause)

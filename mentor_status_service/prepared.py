@@ -1,7 +1,8 @@
-"""Selects whose SQL Peewee builds once per database, then only re-runs with new parameters.
+"""Queries whose SQL Peewee builds once per database, then only re-runs with new parameters.
 
-Peewee builds a query's SQL anew on every execution, and for the service's one-row reads and list
-pages that took longer than the database took to run them (see docs/benchmarks.md). `first` still
+Peewee builds a query's SQL anew on every execution, and for the service's one-row reads, list
+pages and the statements every write makes, that took longer than the database took to run them
+(see docs/benchmarks.md). `first` still
 turns the row into a model with the query's own cursor wrapper, joins included: `_get_cursor_wrapper`
 is private to Peewee, which requirements.txt pins, and every read of the test suite goes through it.
 `rows` returns the driver's tuples, for code that renders them itself.
@@ -13,10 +14,10 @@ from peewee import Value
 from .db import database
 
 
-class PreparedSelect:
+class PreparedQuery:
     def __init__(self, build, keys=1):
-        """`build(db, *keys)` returns the select for database `db`, with each of `keys` placeholders
-        where its value goes."""
+        """`build(db, *keys)` returns the query (a select, insert or update) for database `db`, with
+        each of `keys` a placeholder where its value goes."""
         self._build = build
         self._placeholders = tuple(_Placeholder(position) for position in range(keys))
         self._by_database = WeakKeyDictionary()
@@ -28,7 +29,11 @@ class PreparedSelect:
 
     def rows(self, *keys):
         """Every row for `keys`, as tuples of the driver's values."""
-        return self._execute(keys, limit_one=False)[1].fetchall()
+        return self.execute(*keys).fetchall()
+
+    def execute(self, *keys):
+        """Run the query with `keys`; returns the driver's cursor."""
+        return self._execute(keys, limit_one=False)[1]
 
     def _execute(self, keys, limit_one):
         db = database.obj
