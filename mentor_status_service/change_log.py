@@ -9,7 +9,6 @@ commits queue on that row for the length of a COMMIT; a writer stalled while hol
 the database's lock and idle-in-transaction timeouts. (On SQLite, write transactions are already
 serialised by BEGIN IMMEDIATE.)
 """
-import json
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,16 +20,16 @@ from . import auth
 from .db import database
 from .errors import Gone, NotFound
 from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
-from .schemas import MentorStatusSchema, PauseRecordSchema
+from .rendering import body, mentor_status, pause_record
 
-_REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", MentorStatusSchema()),
-                    PauseRecord: ("pause_record", "pause_record_id", PauseRecordSchema())}
+_REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", mentor_status),
+                    PauseRecord: ("pause_record", "pause_record_id", pause_record)}
 _job_author = ContextVar("job_author", default=None)
 
 
 def representation(resource):
-    """`resource` exactly as the API shows it."""
-    return _REPRESENTATIONS[type(resource)][2].dump(resource)
+    """`resource` exactly as the API shows it: the JSON text of its response body."""
+    return body(_REPRESENTATIONS[type(resource)][2](resource))[:-1].decode()
 
 
 class ChangeSet:
@@ -135,11 +134,7 @@ def _entry(resource, event, before, after):
 
 def _row(resource, resource_id, mentor_id, event, before, after):
     return {"resource": resource, "resource_id": resource_id, "mentor_id": mentor_id, "event": event,
-            "before_json": _compact(before), "after_json": _compact(after)}
-
-
-def _compact(value):
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+            "before_json": before, "after_json": after}
 
 
 def _append(entries):
