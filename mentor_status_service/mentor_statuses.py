@@ -57,7 +57,7 @@ class MentorStatus(MethodView):
     @blp.read("getMentorStatus", 404)
     def get(self, mentor_id):
         """Get one mentor's status"""
-        return rendering.respond(rendering.mentor_status(pausing.get_mentor_status(mentor_id)))
+        return rendering.respond(rendering.mentor_status_row(pausing.get_mentor_status(mentor_id)))
 
     @blp.arguments(MentorStatusUpdateSchema(), example={
         "status": "paused", "is_paused": True, "pause_start_date": "2026-03-26T00:00:00Z",

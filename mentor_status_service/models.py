@@ -71,6 +71,11 @@ class MentorStatus(BaseModel):
         return _MENTOR_WITH_ACTIVE_PAUSE.first(mentor_id)
 
     @classmethod
+    def row_by_id(cls, mentor_id):
+        """The mentor as a row of `LISTING_COLUMNS`, or None."""
+        return next(iter(_MENTOR_ROW.rows(mentor_id)), None)
+
+    @classmethod
     def locked_with_active_pause(cls, mentor_id):
         """Within a transaction: the mentor, locked until it ends (on SQLite, the IMMEDIATE
         transaction already holds the whole database), with its active pause."""
@@ -150,6 +155,11 @@ class PauseRecord(BaseModel):
     @classmethod
     def by_number(cls, number):
         return _PAUSE_RECORD_BY_NUMBER.first(number)
+
+    @classmethod
+    def row_by_number(cls, number):
+        """The record as a row of `LISTING_COLUMNS`, or None."""
+        return next(iter(_PAUSE_RECORD_ROW.rows(number)), None)
 
     @classmethod
     def due_to_end(cls, now):
@@ -532,3 +542,8 @@ _INSERT_ENTRIES = _PreparedByShape(lambda count, *values: ChangeEntry.insert_man
 _HAND_OUT_CHANGE_IDS = PreparedQuery(lambda db, count, row_id: ChangeLogHead.update(
     last_change_id=ChangeLogHead.last_change_id + count).where(ChangeLogHead.id == row_id).returning(
     ChangeLogHead.last_change_id), keys=2)
+_MENTOR_ROW = PreparedQuery(lambda db, mentor_id: MentorStatus.select(*MentorStatus.LISTING_COLUMNS).join(
+    ActivePause, JOIN.LEFT_OUTER, on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null()
+).where(MentorStatus.mentor_id == mentor_id))
+_PAUSE_RECORD_ROW = PreparedQuery(lambda db, number: PauseRecord.select(*PauseRecord.LISTING_COLUMNS).where(
+    PauseRecord.id == number))

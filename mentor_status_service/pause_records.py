@@ -58,7 +58,7 @@ class PauseRecord(MethodView):
     @blp.read("getPauseRecord", 404)
     def get(self, pause_record_id):
         """Get one pause record"""
-        return rendering.respond(rendering.pause_record(pausing.get_pause_record(pause_record_id)))
+        return rendering.respond(rendering.pause_record_row(pausing.get_pause_record(pause_record_id)))
 
     @blp.arguments(PauseRecordUpdateSchema(), example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)

@@ -39,16 +39,19 @@ def list_pause_records(page, limit, **filters):
 
 
 def get_mentor_status(mentor_id):
+    """The mentor as a row of `MentorStatus.LISTING_COLUMNS`; NotFound if it does not exist."""
     mentor = None
     if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
-        mentor = MentorStatus.with_active_pause_by_id(mentor_id)
+        mentor = MentorStatus.row_by_id(mentor_id)
     if mentor is None:
         raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     return mentor
 
 
 def get_pause_record(pause_record_id):
-    record = _find_pause_record(pause_record_id)
+    """The record as a row of `PauseRecord.LISTING_COLUMNS`; NotFound if it does not exist."""
+    number = PauseRecord.number_from_public_id(pause_record_id)
+    record = None if number is None else PauseRecord.row_by_number(number)
     if record is None:
         raise _no_pause_record(pause_record_id)
     return record

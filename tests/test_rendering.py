@@ -94,7 +94,10 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
         assert total == len(written)
         assert [sent(rendering.mentor_status_row(row)) for row in rows] == [
             MentorStatusSchema().dump(MentorStatus.with_active_pause_by_id(row[0])) for row in rows]
+        assert [sent(rendering.mentor_status_row(MentorStatus.row_by_id(row[0]))) for row in rows] == [
+            sent(rendering.mentor_status_row(row)) for row in rows]
         rows, _ = PauseRecord.page(1, 100)
+        assert [PauseRecord.row_by_number(row[0]) for row in rows] == rows
         assert [sent(rendering.pause_record_row(row)) for row in rows] == [
             PauseRecordSchema().dump(PauseRecord.by_number(row[0])) for row in rows]
         rows = ChangeEntry.feed_rows(0, 100)
