@@ -169,22 +169,23 @@ def run_scale(args, wrk, workdir):
 
 
 def run_memory(backend, args, wrk, workdir, chunk_seconds=10):
-    """Each worker's RSS after a warm-up, then after each chunk of the mixed case, until `args.memory`
-    requests were answered."""
+    """Each worker's RSS, [(requests answered, [KiB, ...]), ...]: first after a warm-up of a fifth of
+    `args.memory` requests (enough for the database's page cache to hold what the cases read), then
+    after each chunk of the mixed case, until `args.memory` more were answered."""
     database_url, service, _ = servers_for(backend, args, workdir)
-    drive = Driver(wrk, args, f"{backend[:2]}{int(time.time())}", args.rows)
-    samples = []
+    drive = Driver(wrk, args, "", args.rows)
+    samples, answered, warm_up = [], 0, args.memory // 5
     try:
         with service:
-            warm_up = drive.run(MIXED, service, seconds=5)
-            answered = warm_up.requests
-            samples.append((answered, service.worker_rss_kib()))
-            while answered < args.memory:
+            while answered < warm_up + args.memory:
+                drive.tag = f"{backend[:2]}{time.time_ns()}"  # new ids for this chunk's POSTs
                 result = drive.run(MIXED, service, seconds=chunk_seconds)
                 answered += result.requests
-                samples.append((answered, service.worker_rss_kib()))
-                log(f"{backend} mixed: {answered:,} requests, RSS per worker "
-                    f"{', '.join(f'{kib / 1024:.1f}' for kib in samples[-1][1])} MiB, errors {result.errors}")
+                if answered >= warm_up:
+                    samples.append((answered - warm_up if samples else 0, service.worker_rss_kib()))
+                log(f"{backend} mixed: {answered:,} requests ({'measured' if samples else 'warm-up'}), RSS per "
+                    f"worker {', '.join(f'{kib / 1024:.1f}' for kib in service.worker_rss_kib())} MiB, "
+                    f"errors {result.errors}")
     finally:
         if backend == "postgresql":
             seed.drop_postgresql(database_url)
