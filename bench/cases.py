@@ -13,24 +13,48 @@ class Case:
     # Targets for req/s as a share of the ceiling measured in the same run.
     target_sqlite: float | None = None
     target_postgresql: float | None = None
+    path: str | None = None  # for fixed_path.lua: the one request it sends
+    peer_script: str | None = None  # the same request against json-server (bench/peer.py)
 
     def target(self, backend):
         return self.target_sqlite if backend == "sqlite" else self.target_postgresql
 
-    def lua_source(self):
+    def lua_source(self, script=None):
         """The case's script with the shared part (arguments, summary line) in front."""
-        return (LUA_DIR / "common.lua").read_text() + "\n" + (LUA_DIR / self.script).read_text()
+        fixed = f"path = {self.path!r}\n" if self.path else ""
+        return (LUA_DIR / "common.lua").read_text() + "\n" + fixed + (LUA_DIR / (script or self.script)).read_text()
 
 
 CEILING = Case("ceiling", "bare Flask, constant mentor JSON", "ceiling.lua")
 
 CASES = (
-    Case("get_mentor", "GET one mentor (random id)", "get_mentor.lua", 0.60, 0.50),
+    Case("get_mentor", "GET one mentor (random id)", "get_mentor.lua", 0.60, 0.50, peer_script="peer_get_mentor.lua"),
     Case("get_pause_record", "GET one pause record (random id)", "get_pause_record.lua"),
-    Case("list_page", "GET list, limit 20, no filter, with total", "list_page.lua", 0.35, 0.30),
+    Case("list_page", "GET list, limit 20, no filter, with total", "list_page.lua", 0.35, 0.30,
+         peer_script="peer_list_page.lua"),
     Case("list_paused", "GET list, limit 20, status=paused, with total", "list_paused.lua", 0.35, 0.30),
-    Case("post_mentor", "POST a new mentor", "post_mentor.lua", 0.40, 0.30),
+    Case("history", "GET one mentor's history, a page of 20 entries", "history.lua", 0.35, 0.30),
+    Case("feed", "GET the change feed, a page of 100 entries", "feed.lua", 0.25, 0.20),
+    Case("post_mentor", "POST a new mentor", "post_mentor.lua", 0.40, 0.30, peer_script="peer_post_mentor.lua"),
     # Last: it leaves some mentors paused, which the list cases would otherwise see.
     Case("pause_resume", "PUT paused / PUT active, alternating", "pause_resume.lua", 0.30, 0.25),
 )
+
+# The lists whose cost grew with the table: run with --list-filters, and by --scale at both sizes.
+LIST_FILTER_CASES = (
+    Case("list_active_page100", "GET list, status=active, page 100", "fixed_path.lua",
+         path="/api/v1/mentor-statuses?status=active&page=100"),
+    Case("list_overdue", "GET list, overdue=true", "fixed_path.lua", path="/api/v1/mentor-statuses?overdue=true"),
+    Case("list_not_overdue", "GET list, overdue=false", "fixed_path.lua",
+         path="/api/v1/mentor-statuses?overdue=false"),
+    Case("list_return_before", "GET list, expected_return_before=2026-06-01", "fixed_path.lua",
+         path="/api/v1/mentor-statuses?expected_return_before=2026-06-01"),
+    Case("pause_records_by_reason", "GET pause records, reason=personal_leave", "fixed_path.lua",
+         path="/api/v1/pause-records?reason=personal_leave"),
+    Case("list_page1000", "GET list, no filter, page 1000", "fixed_path.lua",
+         path="/api/v1/mentor-statuses?page=1000"),
+)
 CASE_NAMES = tuple(case.name for case in CASES)
+ALL_CASES = CASES + LIST_FILTER_CASES
+# --scale: every list, and GET one for reference, at 10,000 and 1,000,000 rows.
+SCALE_CASE_NAMES = ("get_mentor", "list_page", "list_paused") + tuple(case.name for case in LIST_FILTER_CASES)

@@ -1,5 +1,7 @@
 """`python -m bench`: seed each backend, start the service and the ceiling under gunicorn.conf.py,
-and drive both with wrk, alternating, so every ratio compares measurements taken a few seconds apart."""
+and drive both with wrk, alternating, so every ratio compares measurements taken a few seconds apart.
+With --peer json-server, the peer is driven the same way beside them; --scale compares each list's
+p50 at 10,000 and 1,000,000 rows; --memory reads the workers' memory over a long mixed run."""
 import argparse
 import datetime as dt
 import os
@@ -10,23 +12,33 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cases, loadgen, report, seed
+from . import cases, loadgen, peer, report, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench_mentor_status"
+SCALE_ROWS = (10_000, 1_000_000)
+MIXED = cases.Case("mixed", "every read case and POST, in turn", "mixed.lua")
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--short", action="store_true",
                         help="CI smoke run: 2 s per case, 500 rows, docs/benchmarks.md left alone")
-    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated: sqlite,postgresql")
-    parser.add_argument("--cases", default=",".join(cases.CASE_NAMES), help="comma-separated subset of cases")
+    parser.add_argument("--backends", help="comma-separated: sqlite,postgresql (default both; --scale: postgresql)")
+    parser.add_argument("--cases", help="comma-separated subset of cases (default: the targeted ones)")
+    parser.add_argument("--list-filters", action="store_true",
+                        help="also the list cases whose cost grew with the table (overdue, deep pages, ...)")
+    parser.add_argument("--peer", choices=("json-server",), help="drive json-server 0.17 beside the service "
+                        "(installed with npm into ~/.cache/mentor-status-bench; skipped without node)")
+    parser.add_argument("--scale", action="store_true", help="every list case at 10,000 then 1,000,000 rows "
+                        "(wrk -t1 -c4 unless given): each one's p50 and how much it grew")
+    parser.add_argument("--memory", type=int, metavar="REQUESTS", help="drive the mixed case until REQUESTS "
+                        "requests were answered, reading each worker's RSS along the way")
     parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500)")
     parser.add_argument("--duration", type=int, help="seconds per case and per ceiling (default 10; short: 2)")
-    parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int)
+    parser.add_argument("--connections", type=int)
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY (default: as gunicorn.conf.py gives)")
     parser.add_argument("--worker-class", help="e.g. sync, gthread (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, help="threads per worker; >1 means gthread")
@@ -40,10 +52,17 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     args.rows = args.rows or (500 if args.short else 10_000)
     args.duration = args.duration or (2 if args.short else 10)
-    args.backends = _choices(args.backends, BACKENDS, parser, "--backends")
-    selected = _choices(args.cases, cases.CASE_NAMES, parser, "--cases")
-    args.cases = [case for case in cases.CASES if case.name in selected]
-    args.label = args.label or ("short" if args.short else "default" if args.rows == 10_000 else f"rows-{args.rows}")
+    args.wrk_threads = args.wrk_threads or (1 if args.scale else 2)
+    args.connections = args.connections or (4 if args.scale else 32)
+    args.backends = _choices(args.backends or ("postgresql" if args.scale else ",".join(BACKENDS)), BACKENDS,
+                             parser, "--backends")
+    default_cases = cases.SCALE_CASE_NAMES if args.scale else cases.CASE_NAMES + (
+        tuple(case.name for case in cases.LIST_FILTER_CASES) if args.list_filters else ())
+    selected = _choices(args.cases or ",".join(default_cases), [case.name for case in cases.ALL_CASES], parser,
+                        "--cases")
+    args.cases = [case for case in cases.ALL_CASES if case.name in selected]
+    args.label = args.label or ("short" if args.short else "scale" if args.scale else "memory" if args.memory
+                                else "default" if args.rows == 10_000 else f"rows-{args.rows}")
     if args.no_docs:
         args.docs = None
     elif args.docs is None and not args.short:
@@ -69,18 +88,26 @@ def main(argv=None):
     settings = effective_settings(args)
     log(f"wrk: {wrk}; server: {settings['workers']} x {settings['worker_class']}, {settings['threads']} thread(s); "
         f"{args.rows:,} rows; {args.duration} s per case")
-    results, memory = [], {}
+    peer_executable = peer.install(log) if args.peer else None
+    run = {"command": command_line(), "settings": settings,
+           "machine": report.machine_info(args.pg_url if "postgresql" in args.backends else None)}
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        for backend in args.backends:
-            rows, memory[backend] = run_backend(backend, args, wrk, Path(workdir))
-            results.extend(rows)
-    run = {"command": command_line(), "finished": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-           "settings": settings, "machine": report.machine_info(args.pg_url if "postgresql" in args.backends else None),
-           "results": results, "memory": memory}
+        if args.memory:
+            run["memory_run"] = {backend: run_memory(backend, args, wrk, Path(workdir)) for backend in args.backends}
+            text = report.memory_run_table(run["memory_run"])
+        elif args.scale:
+            run["scale"] = run_scale(args, wrk, Path(workdir))
+            text = report.scale_table(run["scale"])
+        else:
+            results, memory = [], {}
+            for backend in args.backends:
+                rows, memory[backend] = run_backend(backend, args, wrk, Path(workdir), peer_executable)
+                results.extend(rows)
+            run.update(results=results, memory=memory)
+            text = report.table(results) + "\n\n" + report.memory_table(memory)
+    run["finished"] = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
     print()
-    print(report.table(results))
-    print()
-    print(report.memory_table(memory))
+    print(text)
     saved = report.save_json(REPO_ROOT / "bench" / "results", args.label, run)
     log(f"raw results: {saved.relative_to(REPO_ROOT)}")
     if args.docs:
@@ -102,49 +129,110 @@ def command_line():
     return " ".join(["python -m bench", shlex.join(sys.argv[1:])]).strip()
 
 
-def run_backend(backend, args, wrk, workdir):
-    """Every selected case on one backend, each between two ceiling measurements."""
+def servers_for(backend, args, workdir, rows=None):
+    """The seeded database's service and the ceiling, not yet started."""
+    rows = rows or args.rows
     started = time.monotonic()
-    database_url = prepare_database(backend, args, workdir)
-    log(f"{backend}: seeded {args.rows:,} mentors and pause records in {time.monotonic() - started:.1f} s")
-    servers = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads,
-                   database_url=database_url)
-    service = Gunicorn("wsgi:app", ready_path="/healthz", log_path=workdir / f"{backend}-service.log", **servers)
+    database_url = prepare_database(backend, args, workdir, rows)
+    log(f"{backend}: seeded {rows:,} mentors, their pause records and change log in "
+        f"{time.monotonic() - started:.1f} s")
+    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                    database_url=database_url)
+    service = Gunicorn("wsgi:app", ready_path="/healthz", log_path=workdir / f"{backend}-service.log", **settings)
     ceiling = Gunicorn("bench.ceiling_app:app", ready_path="/ceiling", log_path=workdir / f"{backend}-ceiling.log",
-                       **servers)
-    tag = f"{backend[:2]}{int(time.time())}"
-    drive = Driver(wrk, args, tag)
+                       **settings)
+    return database_url, service, ceiling
+
+
+def run_backend(backend, args, wrk, workdir, peer_executable=None, rows=None):
+    """Every selected case on one backend, each between two ceiling measurements."""
+    rows = rows or args.rows
+    database_url, service, ceiling = servers_for(backend, args, workdir, rows)
+    drive = Driver(wrk, args, f"{backend[:2]}{int(time.time())}", rows)
+    peer_server = peer.JsonServer(peer_executable, rows, workdir) if peer_executable else None
     try:
-        with service, ceiling:
+        with service, ceiling, (peer_server or _Nothing()):
             rss_before = service.worker_rss_kib()
             drive.warm_up(service, ceiling)
-            rows = measure_alternating(backend, args, drive, service, ceiling)
+            results = measure_alternating(backend, args, drive, service, ceiling, peer_server)
             rss_after = service.worker_rss_kib()
     finally:
         if backend == "postgresql":
             seed.drop_postgresql(database_url)
-    return rows, (rss_before, rss_after)
+    return results, (rss_before, rss_after)
 
 
-def prepare_database(backend, args, workdir):
+def run_scale(args, wrk, workdir):
+    """Each case's result at each of SCALE_ROWS, on each backend."""
+    return {backend: {rows: run_backend(backend, args, wrk, workdir, rows=rows)[0] for rows in SCALE_ROWS}
+            for backend in args.backends}
+
+
+def run_memory(backend, args, wrk, workdir, chunk_seconds=10):
+    """Each worker's RSS, [(requests answered, [KiB, ...]), ...]: first after a warm-up of a fifth of
+    `args.memory` requests (enough for the database's page cache to hold what the cases read), then
+    after each chunk of the mixed case, until `args.memory` more were answered."""
+    database_url, service, _ = servers_for(backend, args, workdir)
+    drive = Driver(wrk, args, "", args.rows)
+    samples, answered, warm_up = [], 0, args.memory // 5
+    try:
+        with service:
+            while answered < warm_up + args.memory:
+                drive.tag = f"{backend[:2]}{time.time_ns()}"  # new ids for this chunk's POSTs
+                result = drive.run(MIXED, service, seconds=chunk_seconds)
+                answered += result.requests
+                if answered >= warm_up:
+                    samples.append((answered - warm_up if samples else 0, service.worker_rss_kib()))
+                log(f"{backend} mixed: {answered:,} requests ({'measured' if samples else 'warm-up'}), RSS per "
+                    f"worker {', '.join(f'{kib / 1024:.1f}' for kib in service.worker_rss_kib())} MiB, "
+                    f"errors {result.errors}")
+    finally:
+        if backend == "postgresql":
+            seed.drop_postgresql(database_url)
+    return samples
+
+
+def py_spy():
+    """py-spy beside this Python (a virtualenv's bin is not always on PATH), else from PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else "py-spy"
+
+
+class _Nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc_info):
+        pass
+
+
+def prepare_database(backend, args, workdir, rows):
     if backend == "sqlite":
-        return seed.prepare_sqlite(str(workdir / "bench.db"), args.rows)
-    return seed.prepare_postgresql(args.pg_url, args.rows)
+        return seed.prepare_sqlite(str(workdir / f"bench-{rows}.db"), rows)
+    return seed.prepare_postgresql(args.pg_url, rows)
 
 
-def measure_alternating(backend, args, drive, service, ceiling):
+def measure_alternating(backend, args, drive, service, ceiling, peer_server=None):
     rows = []
     before = drive.run(cases.CEILING, ceiling)
     for case in args.cases:
         with profiling(args.profile, backend, case, service, args.duration):
             result = drive.run(case, service)
+        peer_result = drive.run(case, peer_server, script=case.peer_script) if (
+            peer_server and case.peer_script) else None
         after = drive.run(cases.CEILING, ceiling)
         ceiling_rps = (before.rps + after.rps) / 2
         row = {"backend": backend, "case": case.name, "rps": result.rps, "p50_ms": result.p50_ms,
                "p99_ms": result.p99_ms, "errors": result.errors, "ceiling_rps": ceiling_rps,
                "ratio": result.rps / ceiling_rps if ceiling_rps else 0.0, "target": case.target(backend)}
-        log(f"{backend} {case.name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-            f"ceiling {ceiling_rps:.0f} req/s, ratio {row['ratio']:.2f}, errors {result.errors}")
+        message = (f"{backend} {case.name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+                   f"p99 {result.p99_ms:.1f} ms, ceiling {ceiling_rps:.0f} req/s, ratio {row['ratio']:.2f}, "
+                   f"errors {result.errors}")
+        if peer_result:
+            row.update(peer_rps=peer_result.rps, peer_p50_ms=peer_result.p50_ms, peer_p99_ms=peer_result.p99_ms,
+                       peer_ratio=peer_result.rps / ceiling_rps if ceiling_rps else 0.0)
+            message += f"; json-server {peer_result.rps:.0f} req/s, ratio {row['peer_ratio']:.2f}"
+        log(message)
         rows.append(row)
         before = after
     return rows
@@ -153,13 +241,13 @@ def measure_alternating(backend, args, drive, service, ceiling):
 class Driver:
     """wrk with this run's settings."""
 
-    def __init__(self, wrk, args, tag):
-        self.wrk, self.args, self.tag = wrk, args, tag
+    def __init__(self, wrk, args, tag, rows):
+        self.wrk, self.args, self.tag, self.rows = wrk, args, tag, rows
 
-    def run(self, case, server, seconds=None):
+    def run(self, case, server, seconds=None, script=None):
         return loadgen.run(self.wrk, case, server.url, seconds=seconds or self.args.duration,
                            threads=self.args.wrk_threads, connections=self.args.connections,
-                           rows=self.args.rows, tag=self.tag)
+                           rows=self.rows, tag=self.tag, script=script)
 
     def warm_up(self, service, ceiling):
         """Every worker imports lazily and opens its connection on first use: not part of any figure."""
@@ -183,7 +271,7 @@ class profiling:
         # On-CPU samples only (no --idle): on a saturated machine, idle samples mostly show the worker
         # waiting for a CPU, not for the database. bench/profile_summary.py keeps only request stacks.
         self.process = subprocess.Popen(
-            ["py-spy", "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate", "200",
+            [py_spy(), "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate", "200",
              "--format", "raw", "--output", str(output), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self

@@ -39,15 +39,16 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run(wrk, case, url, *, seconds, threads, connections, rows, tag):
-    """Drive `url` with `case` for `seconds`; `rows` and `tag` are passed to the Lua script."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix=f"bench-{case.name}-") as script:
-        script.write(case.lua_source())
-        script.flush()
+def run(wrk, case, url, *, seconds, threads, connections, rows, tag, script=None):
+    """Drive `url` with `case` (or with another of its scripts, `script`) for `seconds`; `rows` and
+    `tag` are passed to the Lua script."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix=f"bench-{case.name}-") as lua:
+        lua.write(case.lua_source(script))
+        lua.flush()
         command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                   "-s", script.name, url, "--", str(rows), str(threads), tag]
+                   "-s", lua.name, url, "--", str(rows), str(threads), tag]
         completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    return parse(completed, Path(script.name).name)
+    return parse(completed, Path(lua.name).name)
 
 
 def parse(completed, script_name):

@@ -13,15 +13,55 @@ PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "webargs", "pee
 
 
 def table(results):
-    """One markdown table for every backend and case; `results` as cli.run_backend returns them."""
-    lines = ["| backend | case | req/s | p50 ms | p99 ms | ceiling req/s | ratio | target | met | errors |",
-             "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|"]
+    """One markdown table for every backend and case; `results` as cli.run_backend returns them. With
+    the peer, its req/s, p50 and ratio to the same ceiling stand beside the service's."""
+    peer = any("peer_rps" in row for row in results)
+    lines = ["| backend | case | req/s | p50 ms | p99 ms | ceiling req/s | ratio | target | met | errors |"
+             + (" json-server req/s | p50 ms | ratio |" if peer else ""),
+             "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|" + ("---:|---:|---:|" if peer else "")]
     for row in results:
         target = row["target"]
         met = "" if target is None else ("yes" if row["ratio"] >= target else "NO")
-        lines.append(f"| {row['backend']} | {row['case']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | "
-                     f"{row['p99_ms']:.1f} | {row['ceiling_rps']:.0f} | {row['ratio']:.2f} | "
-                     f"{'' if target is None else f'{target:.2f}'} | {met} | {row['errors']} |")
+        line = (f"| {row['backend']} | {row['case']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | "
+                f"{row['p99_ms']:.1f} | {row['ceiling_rps']:.0f} | {row['ratio']:.2f} | "
+                f"{'' if target is None else f'{target:.2f}'} | {met} | {row['errors']} |")
+        if peer:
+            line += (f" {row['peer_rps']:.0f} | {row['peer_p50_ms']:.1f} | {row['peer_ratio']:.2f} |"
+                     if "peer_rps" in row else " | | |")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+SCALE_LIMIT = 2.0  # a list's p50 at the larger size, at most this many times its p50 at the smaller
+
+
+def scale_table(scale):
+    """Each case's p50 at each size, and the growth; `scale` as cli.run_scale returns it."""
+    lines = ["| backend | case | rows | p50 ms | p99 ms | req/s | rows | p50 ms | p99 ms | req/s | p50 growth | "
+             f"within {SCALE_LIMIT:g}x |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
+    for backend, by_rows in scale.items():
+        (small_rows, small), (large_rows, large) = sorted(by_rows.items())
+        for before, after in zip(small, large):
+            growth = after["p50_ms"] / before["p50_ms"] if before["p50_ms"] else float("inf")
+            lines.append(f"| {backend} | {before['case']} | {small_rows:,} | {before['p50_ms']:.1f} | "
+                         f"{before['p99_ms']:.1f} | {before['rps']:.0f} | {large_rows:,} | {after['p50_ms']:.1f} | "
+                         f"{after['p99_ms']:.1f} | {after['rps']:.0f} | {growth:.2f}x | "
+                         f"{'yes' if growth <= SCALE_LIMIT else 'NO'} |")
+    return "\n".join(lines)
+
+
+MEMORY_LIMIT = 0.10  # growth of a worker's RSS from after the warm-up to the end
+
+
+def memory_run_table(memory_run):
+    """RSS of each worker after the warm-up and at the end; `memory_run` as cli.run_memory returns it."""
+    lines = ["| backend | requests after warm-up | RSS per worker after warm-up, MiB | at the end, MiB | largest growth | "
+             f"within {MEMORY_LIMIT:.0%} |", "|---|---:|---|---|---:|:-:|"]
+    for backend, samples in memory_run.items():
+        (_, first), (answered, last) = samples[0], samples[-1]
+        growth = max((after / before - 1 for before, after in zip(sorted(first), sorted(last))), default=0.0)
+        lines.append(f"| {backend} | {answered:,} | {_mib(first)} | {_mib(last)} | {growth:+.1%} | "
+                     f"{'yes' if growth <= MEMORY_LIMIT else 'NO'} |")
     return "\n".join(lines)
 
 
@@ -78,6 +118,13 @@ def markdown_block(label, run):
     info = run["machine"]
     machine = ", ".join(f"{key} {value}" for key, value in info.items())
     settings = run["settings"]
+    load = (f"Server: `gunicorn -c gunicorn.conf.py` with {settings['workers']} × {settings['worker_class']} "
+            f"worker(s), {settings['threads']} thread(s) each. Load: wrk -t{settings['wrk_threads']} "
+            f"-c{settings['connections']}, {settings['duration']} s per case.")
+    if "scale" in run or "memory_run" in run:
+        body = scale_table(run["scale"]) if "scale" in run else memory_run_table(run["memory_run"])
+        return "\n".join([f"### Run: {label}", "", f"{run['finished']}. Command: `{run['command']}`", "", load, "",
+                          f"Machine: {machine}.", "", body])
     return "\n".join([
         f"### Run: {label}",
         "",

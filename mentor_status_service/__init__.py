@@ -4,7 +4,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import auth, changes, db, health, mentor_statuses, metrics, pause_records
+from . import auth, changes, db, health, mentor_statuses, metrics, pause_records, rendering
 from .api import ServiceApi
 from .commands import register_commands
 from .config import Config, check_access_settings
@@ -25,6 +25,7 @@ def create_app(overrides=None):
     app.config.update(Config().as_dict())
     app.config.update(overrides or {})
     check_access_settings(app.config)
+    app.json = rendering.JSONProvider(app)
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
     configure_logging(app)
     api = register_extensions(app)

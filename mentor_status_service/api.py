@@ -132,8 +132,8 @@ def page_links(page, limit, total):
         links["prev"] = min(page - 1, last)
     if page < last:
         links["next"] = page + 1
-    return {"Link": ", ".join(f'<{_url_with(limit=limit, page=number)}>; rel="{rel}"'
-                              for rel, number in links.items())}
+    base = f"{_url_without('limit', 'page')}limit={limit}&page="  # _url_with(limit=, page=), encoded once
+    return {"Link": ", ".join(f'<{base}{number}>; rel="{rel}"' for rel, number in links.items())}
 
 
 def next_link(**replaced):
@@ -142,5 +142,10 @@ def next_link(**replaced):
 
 
 def _url_with(**replaced):
-    kept = [(name, value) for name, value in request.args.items(multi=True) if name not in replaced]
-    return f"{quote(request.path)}?{urlencode(kept + list(replaced.items()))}"
+    return _url_without(*replaced) + urlencode(list(replaced.items()))
+
+
+def _url_without(*names):
+    """This request's URL without the parameters `names`, ready for more to be appended."""
+    query = urlencode([(name, value) for name, value in request.args.items(multi=True) if name not in names])
+    return f"{quote(request.path)}?{query}&" if query else f"{quote(request.path)}?"

@@ -9,7 +9,6 @@ commits queue on that row for the length of a COMMIT; a writer stalled while hol
 the database's lock and idle-in-transaction timeouts. (On SQLite, write transactions are already
 serialised by BEGIN IMMEDIATE.)
 """
-import json
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,17 +19,17 @@ from flask import g, has_request_context
 from . import auth
 from .db import database
 from .errors import Gone, NotFound
-from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, page_of, utc_now
-from .schemas import MentorStatusSchema, PauseRecordSchema
+from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
+from .rendering import body, mentor_status, pause_record
 
-_REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", MentorStatusSchema()),
-                    PauseRecord: ("pause_record", "pause_record_id", PauseRecordSchema())}
+_REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", mentor_status),
+                    PauseRecord: ("pause_record", "pause_record_id", pause_record)}
 _job_author = ContextVar("job_author", default=None)
 
 
 def representation(resource):
-    """`resource` exactly as the API shows it."""
-    return _REPRESENTATIONS[type(resource)][2].dump(resource)
+    """`resource` exactly as the API shows it: the JSON text of its response body."""
+    return body(_REPRESENTATIONS[type(resource)][2](resource))[:-1].decode()
 
 
 class ChangeSet:
@@ -73,23 +72,23 @@ class ChangeSet:
 
 
 def history(mentor_id, page, limit):
-    """A page of a mentor's entries, both resources, newest first."""
+    """A page of a mentor's entries, both resources, newest first (rows of `ChangeEntry.READ_COLUMNS`),
+    and their total."""
     if MentorStatus.with_active_pause_by_id(mentor_id) is None:
         raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
-    query = ChangeEntry.of_mentor(mentor_id)
-    return page_of(query, page, limit, query.order_by().count())
+    return ChangeEntry.history_page(mentor_id, page, limit)
 
 
 def feed(after, limit, **filters):
-    """Up to `limit` entries past change `after`, oldest first, and the `after` to ask for next.
-    410 when entries past `after` were pruned."""
-    entries = list(ChangeEntry.feed(after, **filters).limit(limit))
+    """Up to `limit` entries past change `after`, oldest first (rows of `ChangeEntry.READ_COLUMNS`),
+    and the `after` to ask for next. 410 when entries past `after` were pruned."""
+    entries = ChangeEntry.feed_rows(after, limit, **filters)
     # Read after the entries: a prune that committed meanwhile is seen here, never missed.
-    head = ChangeLogHead.get_by_id(ChangeLogHead.ROW_ID)
+    head = ChangeLogHead.read()
     if after < head.pruned_through:
         raise Gone(f"Changes up to {head.pruned_through} were pruned: read the lists afresh, then follow the "
                    f"feed from head.", head=head.last_change_id)
-    return {"data": entries, "next_after": entries[-1].change_id if entries else after}
+    return entries, entries[-1][0] if entries else after
 
 
 def prune(older_than_days):
@@ -136,22 +135,16 @@ def _entry(resource, event, before, after):
 
 def _row(resource, resource_id, mentor_id, event, before, after):
     return {"resource": resource, "resource_id": resource_id, "mentor_id": mentor_id, "event": event,
-            "before_json": _compact(before), "after_json": _compact(after)}
-
-
-def _compact(value):
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+            "before_json": before, "after_json": after}
 
 
 def _append(entries):
     """Number `entries` from the head row, which stays locked until this transaction commits."""
     if not entries:
         return
-    last = ChangeLogHead.update(last_change_id=ChangeLogHead.last_change_id + len(entries)).where(
-        ChangeLogHead.id == ChangeLogHead.ROW_ID).returning(ChangeLogHead.last_change_id).execute()
-    last_change_id = next(iter(last)).last_change_id
+    last_change_id = ChangeLogHead.hand_out(len(entries))
     actor, request_id = _author()
     at = utc_now()
     for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
         entry.update(change_id=number, at=at, actor=actor, request_id=request_id)
-    ChangeEntry.insert_many(entries).execute()
+    ChangeEntry.append([[entry[name] for name in ChangeEntry.READ_COLUMNS] for entry in entries])

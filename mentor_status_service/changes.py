@@ -1,7 +1,7 @@
 """/api/v1/changes: the feed of every change, for systems that follow them."""
 from flask.views import MethodView
 
-from . import change_log
+from . import change_log, rendering
 from .api import ApiBlueprint, next_link
 from .etags import ETAG_HEADER
 from .schemas import ChangeFeedArgsSchema, ChangeFeedSchema, FeedPrunedSchema
@@ -14,7 +14,7 @@ NEXT_LINK_HEADER = {"Link": {"description": 'rel="next": this request with after
 
 @blp.route("", strict_slashes=False)
 class Changes(MethodView):
-    @blp.arguments(ChangeFeedArgsSchema, location="query")
+    @blp.arguments(ChangeFeedArgsSchema(), location="query")
     @blp.response(200, ChangeFeedSchema, headers={**ETAG_HEADER, **NEXT_LINK_HEADER})
     @blp.alt_response(410, schema=FeedPrunedSchema, description="Entries past `after` were pruned")
     @blp.read("listChanges")
@@ -26,5 +26,6 @@ class Changes(MethodView):
         `after` before them is a 410 that says where to start again.
         """
         after = args.pop("after")
-        result = change_log.feed(after, args.pop("limit"), **args)
-        return result, next_link(after=result["next_after"])
+        rows, next_after = change_log.feed(after, args.pop("limit"), **args)
+        feed = {"data": [rendering.change_entry_row(row) for row in rows], "next_after": next_after}
+        return rendering.respond(feed), next_link(after=next_after)

@@ -1,8 +1,9 @@
 """ETags on every representation: 304 for a matching If-None-Match, and the If-Match check that a
 write runs on the resource it has locked."""
-from flask import current_app, request
+from flask import request
 from werkzeug.http import generate_etag
 
+from . import rendering
 from .errors import PreconditionFailed
 
 ETAG_HEADER = {"ETag": {"description": "Tag of the representation, for If-None-Match and If-Match",
@@ -23,10 +24,10 @@ def tag_representation(response):
     return response
 
 
-def if_match(schema):
+def if_match(render):
     """The check a write runs on the resource it has locked (None when it does not exist), when the
-    request sent If-Match: 412 unless the resource is still the one the client saw. None without
-    If-Match."""
+    request sent If-Match: 412 unless the resource is still the one the client saw, as `render`
+    (a function of `rendering`) shows it. None without If-Match."""
     if not request.if_match:
         return None
 
@@ -35,8 +36,7 @@ def if_match(schema):
             raise PreconditionFailed("If-Match was sent, and the resource does not exist.")
         if request.if_match.star_tag:
             return
-        body = current_app.json.response(schema.dump(current)).get_data()
-        if not request.if_match.contains(generate_etag(body)):
+        if not request.if_match.contains(generate_etag(rendering.body(render(current)))):
             raise PreconditionFailed("The resource has changed since the ETag in If-Match was read.")
 
     return check

@@ -10,12 +10,14 @@ import time
 import uuid
 from urllib.parse import quote
 
+import orjson
 from flask import g, has_request_context, request
 
 from .auth import ANONYMOUS
 
 REQUEST_ID_HEADER = "X-Request-ID"
 URI_SAFE = "/?&=:@+,;%-._~!$'()*"  # what a path and query keep unencoded; never a space or a control character
+_UNCHANGED_BY_QUOTE = re.compile(r"[A-Za-z0-9/?&=:@+,;%\-._~!$'()*]*")
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 SERVICE_LOGGER = "mentor_status_service"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] [%(request_id)s] %(message)s"
@@ -25,7 +27,14 @@ access_log = logging.getLogger(f"{SERVICE_LOGGER}.access")
 
 def iso_utc_time(record):
     """`2026-11-29T08:00:00.123Z`: the record's time in UTC, to the millisecond."""
-    return "%s.%03dZ" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)), record.msecs)
+    return "%s.%03dZ" % (_utc_second(int(record.created)), record.msecs)
+
+
+def _utc_second(second, last=[None, None]):  # noqa: B006 (the one-entry cache: lines come many to a second)
+    if last[0] != second:
+        last[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        last[0] = second
+    return last[1]
 
 
 class RequestIdFilter(logging.Filter):
@@ -51,7 +60,10 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+        try:
+            return orjson.dumps(entry).decode()
+        except (orjson.JSONEncodeError, TypeError):  # what only the standard library writes (lone surrogates, ...)
+            return json.dumps(entry)
 
 
 def stdout_handler(log_format):
@@ -99,7 +111,9 @@ def finish_request(response):
     response.headers[REQUEST_ID_HEADER] = request_id
     if access_log.isEnabledFor(logging.INFO):
         fields = access_fields(response)
-        access_log.info(ACCESS_MESSAGE, fields, extra={"fields": fields})
+        # As access_log.info() would, less looking up the caller's file and line, which no line shows.
+        access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, ACCESS_MESSAGE, (fields,),
+                                                None, "finish_request", extra={"fields": fields}))
     return response
 
 
@@ -107,6 +121,8 @@ def access_fields(response):
     """What an access line says about its request: the text line's words, the JSON line's keys."""
     duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
     # As the URI was sent (percent-encoded), so a decoded newline cannot forge a log line.
-    path = quote(request.full_path.rstrip("?"), safe=URI_SAFE)
+    path = request.full_path.rstrip("?")
+    if not _UNCHANGED_BY_QUOTE.fullmatch(path):
+        path = quote(path, safe=URI_SAFE)
     return {"method": request.method, "path": path, "status": response.status_code, "duration_ms": duration_ms,
             "actor": g.get("actor", ANONYMOUS)}

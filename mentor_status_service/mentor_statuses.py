@@ -2,7 +2,7 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import change_log, pausing
+from . import change_log, pausing, rendering
 from .api import LINK_HEADER, ApiBlueprint, page_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
@@ -23,7 +23,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new mentor status", "
 
 @blp.route("", strict_slashes=False)
 class MentorStatuses(MethodView):
-    @blp.arguments(MentorStatusListArgsSchema, location="query")
+    @blp.arguments(MentorStatusListArgsSchema(), location="query")
     @blp.response(200, MentorStatusListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("listMentorStatuses")
     def get(self, args):
@@ -33,10 +33,11 @@ class MentorStatuses(MethodView):
         an unknown parameter is a 422.
         """
         page, limit = args.pop("page"), args.pop("limit")
-        result = pausing.list_mentor_statuses(page, limit, **args)
-        return result, page_links(page, limit, result["pagination"]["total"])
+        rows, total = pausing.list_mentor_statuses(page, limit, **args)
+        response = rendering.list_page(rows, rendering.mentor_status_row, page, limit, total)
+        return response, page_links(page, limit, total)
 
-    @blp.arguments(MentorStatusCreateSchema, example={"mentor_id": "mentor-099", "status": "active",
+    @blp.arguments(MentorStatusCreateSchema(), example={"mentor_id": "mentor-099", "status": "active",
                                                       "is_paused": False})
     @blp.response(201, MentorStatusSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
     @blp.write("createMentorStatus", 409)
@@ -46,7 +47,8 @@ class MentorStatuses(MethodView):
         A mentor created paused gets an active pause record at once. An existing `mentor_id` is a 409.
         """
         mentor = pausing.create_mentor_status(fields)
-        return mentor, 201, {"Location": url_for(".MentorStatus", mentor_id=mentor.mentor_id)}
+        location = url_for(".MentorStatus", mentor_id=mentor.mentor_id)
+        return rendering.respond(rendering.mentor_status(mentor)), 201, {"Location": location}
 
 
 @blp.route("/<mentor_id>")
@@ -55,9 +57,9 @@ class MentorStatus(MethodView):
     @blp.read("getMentorStatus", 404)
     def get(self, mentor_id):
         """Get one mentor's status"""
-        return pausing.get_mentor_status(mentor_id)
+        return rendering.respond(rendering.mentor_status_row(pausing.get_mentor_status(mentor_id)))
 
-    @blp.arguments(MentorStatusUpdateSchema, example={
+    @blp.arguments(MentorStatusUpdateSchema(), example={
         "status": "paused", "is_paused": True, "pause_start_date": "2026-03-26T00:00:00Z",
         "expected_return_date": "2026-05-01T00:00:00Z", "pause_reason": "personal_leave",
         "metadata": {"initiated_by": "coordinator-007", "notes": "Mentor requested leave"}})
@@ -69,7 +71,8 @@ class MentorStatus(MethodView):
         A partial update: only the fields sent change. Pausing opens a pause record, changing the
         pause fields changes it, and leaving `paused` closes it.
         """
-        return pausing.update_mentor_status(mentor_id, changes, if_match(MentorStatusSchema()))
+        mentor = pausing.update_mentor_status(mentor_id, changes, if_match(rendering.mentor_status))
+        return rendering.respond(rendering.mentor_status(mentor))
 
     @blp.response(200, MentorStatusDeletedSchema)
     @blp.write("deleteMentorStatus", 404, conditional=True, body=False)
@@ -79,13 +82,13 @@ class MentorStatus(MethodView):
         Its change history is erased too: the feed keeps only entries saying that it and each of
         its pause records were deleted.
         """
-        pausing.delete_mentor_status(mentor_id, if_match(MentorStatusSchema()))
+        pausing.delete_mentor_status(mentor_id, if_match(rendering.mentor_status))
         return {"deleted": True, "mentor_id": mentor_id}
 
 
 @blp.route("/<mentor_id>/history")
 class MentorStatusHistory(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, HistorySchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("getMentorStatusHistory", 404)
     def get(self, args, mentor_id):
@@ -94,5 +97,7 @@ class MentorStatusHistory(MethodView):
         Every change to the mentor and to its pause records, each with who made it and the resource
         before and after.
         """
-        result = change_log.history(mentor_id, args["page"], args["limit"])
-        return result, page_links(args["page"], args["limit"], result["pagination"]["total"])
+        page, limit = args["page"], args["limit"]
+        rows, total = change_log.history(mentor_id, page, limit)
+        response = rendering.list_page(rows, rendering.change_entry_row, page, limit, total)
+        return response, page_links(page, limit, total)

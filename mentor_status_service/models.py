@@ -3,9 +3,11 @@ import datetime as dt
 import json
 import re
 from collections import Counter
+from typing import NamedTuple
 
 from peewee import (
     JOIN,
+    SQL,
     BigAutoField,
     BigIntegerField,
     CharField,
@@ -14,10 +16,11 @@ from peewee import (
     IntegerField,
     Model,
     TextField,
+    fn,
 )
 
 from .db import database, is_postgresql
-from .prepared import PreparedSelect
+from .prepared import PreparedQuery
 
 MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 REASON_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -30,13 +33,6 @@ _LARGEST_PAUSE_RECORD_NUMBER = 2**63 - 1  # a BIGINT
 def utc_now():
     """Naive UTC, to the second: the precision the API stores and returns."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-
-
-def page_of(query, page, limit, total):
-    """One page of `query` and its exact total, in the envelope every list returns. A page past the
-    end is empty without asking the database to skip `total` rows."""
-    data = list(query.paginate(page, limit)) if (page - 1) * limit < total else []
-    return {"data": data, "pagination": {"page": page, "limit": limit, "total": total}}
 
 
 class BaseModel(Model):
@@ -58,6 +54,12 @@ class MentorStatus(BaseModel):
     last_updated = DateTimeField()
     active_pause = None  # set by with_active_pause(), or by the rules in pausing.py
 
+    INSERTED_FIELDS = ("mentor_id", "base_status", "metadata_json", "created_at", "last_updated")
+
+    def insert_new(self):
+        """INSERT this new mentor (as `save(force_insert=True)` would); IntegrityError if its id exists."""
+        _INSERT_MENTOR.execute(*(getattr(self, name) for name in self.INSERTED_FIELDS))
+
     @classmethod
     def with_active_pause(cls):
         return cls.select(cls, ActivePause).join(
@@ -67,6 +69,11 @@ class MentorStatus(BaseModel):
     @classmethod
     def with_active_pause_by_id(cls, mentor_id):
         return _MENTOR_WITH_ACTIVE_PAUSE.first(mentor_id)
+
+    @classmethod
+    def row_by_id(cls, mentor_id):
+        """The mentor as a row of `LISTING_COLUMNS`, or None."""
+        return next(iter(_MENTOR_ROW.rows(mentor_id)), None)
 
     @classmethod
     def locked_with_active_pause(cls, mentor_id):
@@ -80,33 +87,16 @@ class MentorStatus(BaseModel):
         return mentor
 
     @classmethod
-    def listing(cls, status=None, is_paused=None, expected_return_before=None, overdue=None, now=None):
-        """Mentors with their active pause, in byte order of mentor_id, filtered by whatever is given.
-        Overdue: paused, and expected back before `now`."""
-        query = cls.with_active_pause().order_by(cls.mentor_id)
-        if status == "paused":
-            query = query.where(ActivePause.id.is_null(False))
-        elif status is not None:
-            query = query.where(ActivePause.id.is_null() & (cls.base_status == status))
-        if is_paused is not None:
-            query = query.where(ActivePause.id.is_null(not is_paused))
-        if expected_return_before is not None:
-            query = query.where(ActivePause.expected_return_date < expected_return_before)
-        if overdue is not None:
-            is_overdue = ActivePause.expected_return_date < now
-            query = query.where(is_overdue if overdue else (ActivePause.expected_return_date.is_null() | ~is_overdue))
-        return query
-
-    @classmethod
-    def listing_total(cls, query, status=None, is_paused=None, **other_filters):
-        """The exact total of `query`, a `listing(status, is_paused, **other_filters)`: read from
-        ListTotals when only status and is_paused filter it, else counted."""
-        if any(value is not None for value in other_filters.values()):
-            return query.order_by().count()
-        statuses = set(STATUSES) if status is None else {status}
-        if is_paused is not None:
-            statuses &= {"paused"} if is_paused else {"active", "inactive"}
-        return ListTotals.sum_of(*(_LIST_TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
+    def page(cls, page, limit, now, **filters):
+        """A page of mentors in byte order of mentor_id, filtered by whatever is given, as rows of
+        `LISTING_COLUMNS`, and the exact total. Overdue: paused, and expected back before `now`.
+        A page past the end is empty without asking the database to skip `total` rows."""
+        shape = _MentorListShape.of(**filters)
+        keys = (filters.get("status"), filters.get("expected_return_before"), now)
+        total = shape.total(keys)
+        if (page - 1) * limit >= total:
+            return [], total
+        return _MENTOR_PAGES.get(shape).rows(*keys, limit, (page - 1) * limit), total
 
     @property
     def status(self):
@@ -167,14 +157,19 @@ class PauseRecord(BaseModel):
         return _PAUSE_RECORD_BY_NUMBER.first(number)
 
     @classmethod
+    def row_by_number(cls, number):
+        """The record as a row of `LISTING_COLUMNS`, or None."""
+        return next(iter(_PAUSE_RECORD_ROW.rows(number)), None)
+
+    @classmethod
     def due_to_end(cls, now):
         """Active pauses whose expected return date has passed."""
         return cls.listing(is_active=True).where(cls.expected_return_date < now)
 
     @classmethod
-    def listing(cls, mentor_id=None, is_active=None, reason=None):
+    def listing(cls, mentor_id=None, is_active=None, reason=None, columns=()):
         """Pause records in sequence order, filtered by whatever is given."""
-        query = cls.select().order_by(cls.id)
+        query = cls.select(*columns).order_by(cls.id)
         if mentor_id is not None:
             query = query.where(cls.mentor == mentor_id)
         if is_active is not None:
@@ -184,13 +179,18 @@ class PauseRecord(BaseModel):
         return query
 
     @classmethod
-    def listing_total(cls, query, mentor_id=None, is_active=None, reason=None):
-        """The exact total of `query`, a `listing(mentor_id, is_active, reason)`: read from
+    def page(cls, page, limit, mentor_id=None, is_active=None, reason=None):
+        """A page of `listing(...)` as rows of `LISTING_COLUMNS`, and the exact total: read from
         ListTotals when at most is_active filters it, else counted."""
-        if mentor_id is not None or reason is not None:
-            return query.order_by().count()
-        states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
-        return ListTotals.sum_of(*(f"pauses_{state}" for state in states))
+        shape = (mentor_id is not None, is_active, reason is not None)
+        if mentor_id is None and reason is None:
+            states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
+            total = ListTotals.sum_of(*(f"pauses_{state}" for state in states))
+        else:
+            total = _PAUSE_RECORD_TOTALS.get(shape).rows(mentor_id, reason)[0][0]
+        if (page - 1) * limit >= total:
+            return [], total
+        return _PAUSE_RECORD_PAGES.get(shape).rows(mentor_id, reason, limit, (page - 1) * limit), total
 
     @staticmethod
     def number_from_public_id(pause_record_id):
@@ -257,11 +257,34 @@ class ListTotals(BaseModel):
             raise MissingListTotals("list_totals has no row: run `flask --app wsgi db upgrade`")
         return sum(getattr(totals, name) for name in names)
 
+    # How many entries of each side `due_before` reads, round after round, at most.
+    DUE_BOUNDS = (256, 16_384, 2**62)
+
+    @classmethod
+    def due_before(cls, moment):
+        """How many active pauses are expected back before `moment`, and the totals row (a dict)
+        read in the same statement. Counted along the index of active pauses by expected return
+        date from both sides at once, the pauses due and the others (whose count gives the due ones
+        as `pauses_active` minus it), each side read to at most a bound that grows round after
+        round: the cost follows the smaller side, not the number of pauses."""
+        db = database.obj
+        for bound in cls.DUE_BOUNDS:
+            cursor = db.execute_sql(_due_before_sql(db.param), (moment, bound, moment, bound, bound, cls.ROW_ID))
+            due, later, open_ended, *totals = cursor.fetchone() or (None,) * 7
+            if due is None:
+                raise MissingListTotals("list_totals has no row: run `flask --app wsgi db upgrade`")
+            totals = dict(zip(("pauses_active", "mentors_active", "mentors_inactive"), totals))
+            if due < bound:
+                return due, totals
+            if later < bound and open_ended < bound:
+                return totals["pauses_active"] - later - open_ended, totals
+        raise AssertionError("the last bound is larger than any table")
+
     @classmethod
     def add(cls, moved):
         """Apply `moved` ({column: delta}) in one statement."""
-        changes = {getattr(cls, name): getattr(cls, name) + delta for name, delta in moved.items() if delta}
-        if changes and cls.update(changes).where(cls.id == cls.ROW_ID).execute() != 1:
+        names = tuple(sorted(name for name, delta in moved.items() if delta))
+        if names and _ADD_TO_TOTALS.get(names).execute(*(moved[name] for name in names), cls.ROW_ID).rowcount != 1:
             raise MissingListTotals("list_totals has no row: run `flask --app wsgi db upgrade`")
 
 
@@ -296,6 +319,9 @@ class ChangeEntry(BaseModel):
     after_json = TextField(column_name="after_state", null=True)
 
     RESOURCES = ("mentor_status", "pause_record")
+    # What a read of the log returns, in this order (rendering.change_entry_row reads them).
+    READ_COLUMNS = ("change_id", "at", "actor", "request_id", "resource", "resource_id", "mentor_id", "event",
+                    "before_json", "after_json")
 
     @property
     def id(self):
@@ -310,19 +336,37 @@ class ChangeEntry(BaseModel):
         return None if self.after_json is None else json.loads(self.after_json)
 
     @classmethod
-    def of_mentor(cls, mentor_id):
+    def of_mentor(cls, mentor_id, columns=()):
         """Every entry about `mentor_id`, both resources, newest first."""
-        return cls.select().where(cls.mentor_id == mentor_id).order_by(cls.change_id.desc())
+        return cls.select(*columns).where(cls.mentor_id == mentor_id).order_by(cls.change_id.desc())
 
     @classmethod
-    def feed(cls, after, resource=None, mentor_id=None):
+    def history_page(cls, mentor_id, page, limit):
+        """A page of `of_mentor(mentor_id)` as rows of `READ_COLUMNS`, and the exact total."""
+        total = _HISTORY_TOTAL.rows(mentor_id)[0][0]
+        if (page - 1) * limit >= total:
+            return [], total
+        return _HISTORY_PAGE.rows(mentor_id, limit, (page - 1) * limit), total
+
+    @classmethod
+    def feed(cls, after, resource=None, mentor_id=None, columns=()):
         """Entries past change `after`, oldest first, filtered by whatever is given."""
-        query = cls.select().where(cls.change_id > after).order_by(cls.change_id)
+        query = cls.select(*columns).where(cls.change_id > after).order_by(cls.change_id)
         if resource is not None:
             query = query.where(cls.resource == resource)
         if mentor_id is not None:
             query = query.where(cls.mentor_id == mentor_id)
         return query
+
+    @classmethod
+    def append(cls, rows):
+        """INSERT `rows`, each of values for `READ_COLUMNS`, in one statement."""
+        _INSERT_ENTRIES.get(len(rows)).execute(*(value for row in rows for value in row))
+
+    @classmethod
+    def feed_rows(cls, after, limit, resource=None, mentor_id=None):
+        """Up to `limit` rows of `feed(...)`, as rows of `READ_COLUMNS`."""
+        return _FEED.get((resource is not None, mentor_id is not None)).rows(after, resource, mentor_id, limit)
 
 
 class ChangeLogHead(BaseModel):
@@ -334,15 +378,186 @@ class ChangeLogHead(BaseModel):
 
     ROW_ID = 1
 
+    @classmethod
+    def read(cls):
+        return _CHANGE_LOG_HEAD.first(cls.ROW_ID)
+
+    @classmethod
+    def hand_out(cls, count):
+        """The last of the next `count` change ids, taken from the head row, which stays locked
+        until this transaction ends."""
+        return _HAND_OUT_CHANGE_IDS.execute(count, cls.ROW_ID).fetchone()[0]
+
 
 ActivePause = PauseRecord.alias("active_pause")
-_MENTOR_WITH_ACTIVE_PAUSE = PreparedSelect(
+_Mentor = MentorStatus.alias("m")
+_Pause = PauseRecord.alias("p")
+MentorStatus.LISTING_COLUMNS = (MentorStatus.mentor_id, MentorStatus.base_status, MentorStatus.metadata_json,
+                                MentorStatus.created_at, MentorStatus.last_updated, ActivePause.id,
+                                ActivePause.start_date, ActivePause.expected_return_date, ActivePause.reason)
+PauseRecord.LISTING_COLUMNS = (PauseRecord.id, PauseRecord.mentor, PauseRecord.start_date,
+                               PauseRecord.expected_return_date, PauseRecord.end_date, PauseRecord.reason,
+                               PauseRecord.created_at)
+
+
+def _due_before_sql(param):
+    def side(condition):
+        return (f"(SELECT COUNT(*) FROM (SELECT 1 FROM pause_record WHERE end_date IS NULL AND {condition} "
+                f"LIMIT {param}) AS side)")
+
+    return (f"SELECT {side(f'expected_return_date < {param}')}, {side(f'expected_return_date >= {param}')}, "
+            f"{side('expected_return_date IS NULL')}, pauses_active, mentors_active, mentors_inactive "
+            f"FROM list_totals WHERE id = {param}")
+
+
+class _MentorListShape(NamedTuple):
+    """Which filters a mentor list has, as far as its SQL depends on them."""
+
+    status: str | None  # "paused", "unpaused" (active or inactive) or None
+    is_paused: bool | None
+    before: bool  # expected_return_before given
+    overdue: bool | None
+
+    @classmethod
+    def of(cls, status=None, is_paused=None, expected_return_before=None, overdue=None):
+        return cls(None if status is None else "paused" if status == "paused" else "unpaused", is_paused,
+                   expected_return_before is not None, overdue)
+
+    @property
+    def paused_only(self):
+        """Every mentor listed must be paused."""
+        return self.status == "paused" or self.is_paused is True or self.before or self.overdue is True
+
+    @property
+    def empty(self):
+        return self.paused_only and (self.status == "unpaused" or self.is_paused is False)
+
+    def mentor_ids(self, status, before, now):
+        """The ids listed, in order: from the index of active pauses by mentor when every mentor
+        listed is paused, else from the mentors' primary key, so that a page is an ordered index
+        scan joined to nothing but its own rows."""
+        if self.paused_only:
+            conditions = [_Pause.end_date.is_null()]
+            if self.before:
+                conditions.append(_Pause.expected_return_date < before)
+            if self.overdue is True:
+                conditions.append(_Pause.expected_return_date < now)
+            elif self.overdue is False:
+                conditions.append(_Pause.expected_return_date.is_null() | (_Pause.expected_return_date >= now))
+            if self.empty:
+                conditions.append(SQL("1 = 0"))
+            return _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions).order_by(_Pause.mentor)
+        conditions = []
+        if self.status == "unpaused":
+            conditions += [_Mentor.base_status == status, ~_active_pause_exists()]
+        if self.is_paused is False:
+            conditions.append(~_active_pause_exists())
+        if self.overdue is False:
+            conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
+        query = _Mentor.select(_Mentor.mentor_id).order_by(_Mentor.mentor_id)
+        return query.where(*conditions) if conditions else query
+
+    def page(self, status, before, now, limit, offset):
+        ids = self.mentor_ids(status, before, now).limit(limit).offset(offset).alias("page")
+        return (MentorStatus.select(*MentorStatus.LISTING_COLUMNS)
+                .join(ids, on=(MentorStatus.mentor_id == ids.c.mentor_id))
+                .join_from(MentorStatus, ActivePause, JOIN.LEFT_OUTER,
+                           on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null())
+                .order_by(MentorStatus.mentor_id))
+
+    def count(self, status, before, now):
+        return self.mentor_ids(status, before, now).order_by().select_from(fn.COUNT(SQL("*")))
+
+    def total(self, keys):
+        """The exact number of mentors listed: from the list totals where they tell it, else
+        from the active pauses counted by expected return date, else counted."""
+        status, before, now = keys
+        if self.empty:
+            return 0
+        if self.paused_only and self.overdue is not False:
+            if not self.before and self.overdue is None:
+                return ListTotals.sum_of("pauses_active")
+            return ListTotals.due_before(min(before, now) if self.before and self.overdue else before or now)[0]
+        if self.paused_only and not self.before and self.status != "unpaused":  # paused, and not overdue
+            due, totals = ListTotals.due_before(now)
+            return totals["pauses_active"] - due
+        if not self.paused_only:
+            statuses = {"active", "inactive", "paused"} if status is None else {status}
+            if self.is_paused is False or self.overdue is False and self.status is not None:
+                statuses -= {"paused"}  # an unpaused mentor is never overdue
+            if self.overdue is False and statuses == {"active", "inactive", "paused"}:
+                due, totals = ListTotals.due_before(now)
+                return sum(totals.values()) - due
+            return ListTotals.sum_of(*(_LIST_TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
+        return _MENTOR_TOTALS.get(self).rows(*keys)[0][0]
+
+
+def _active_pause_exists(condition=None):
+    condition = (_Pause.mentor == _Mentor.mentor_id) & _Pause.end_date.is_null() & (
+        SQL("1 = 1") if condition is None else condition)
+    return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
+
+
+class _PreparedByShape:
+    """A PreparedQuery for each shape of a query, made when first asked for. `keys`: how many it
+    takes, or a function of the shape that tells."""
+
+    def __init__(self, build, keys):
+        self._build, self._keys, self._prepared = build, keys, {}
+
+    def get(self, shape):
+        if shape not in self._prepared:
+            keys = self._keys(shape) if callable(self._keys) else self._keys
+            self._prepared[shape] = PreparedQuery(lambda db, *keys: self._build(shape, *keys), keys=keys)
+        return self._prepared[shape]
+
+
+_MENTOR_PAGES = _PreparedByShape(lambda shape, *keys: shape.page(*keys), keys=5)
+_MENTOR_TOTALS = _PreparedByShape(lambda shape, *keys: shape.count(*keys), keys=3)
+
+
+def _pause_record_listing(shape, mentor_id, reason, columns):
+    has_mentor, is_active, has_reason = shape
+    return PauseRecord.listing(mentor_id if has_mentor else None, is_active, reason if has_reason else None,
+                               columns=columns)
+
+
+_PAUSE_RECORD_PAGES = _PreparedByShape(lambda shape, mentor_id, reason, limit, offset: _pause_record_listing(
+    shape, mentor_id, reason, PauseRecord.LISTING_COLUMNS).limit(limit).offset(offset), keys=4)
+_PAUSE_RECORD_TOTALS = _PreparedByShape(lambda shape, mentor_id, reason: _pause_record_listing(
+    shape, mentor_id, reason, (fn.COUNT(SQL("*")),)).order_by(), keys=2)
+_MENTOR_WITH_ACTIVE_PAUSE = PreparedQuery(
     lambda db, mentor_id: MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id))
-_LOCKED_MENTOR = PreparedSelect(lambda db, mentor_id: MentorStatus.select().where(
+_LOCKED_MENTOR = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
     MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
-_ACTIVE_PAUSE_OF = PreparedSelect(lambda db, mentor_id: PauseRecord.select().where(
+_ACTIVE_PAUSE_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
     (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
-_PAUSE_RECORD_BY_NUMBER = PreparedSelect(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
+_PAUSE_RECORD_BY_NUMBER = PreparedQuery(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
 # A paused mentor is counted once, as its active pause record.
 _LIST_TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
-_LIST_TOTALS = PreparedSelect(lambda db, row_id: ListTotals.select().where(ListTotals.id == row_id))
+_LIST_TOTALS = PreparedQuery(lambda db, row_id: ListTotals.select().where(ListTotals.id == row_id))
+
+_ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_COLUMNS)
+_HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: ChangeEntry.of_mentor(
+    mentor_id, _ENTRY_COLUMNS).limit(limit).offset(offset), keys=3)
+_HISTORY_TOTAL = PreparedQuery(lambda db, mentor_id: ChangeEntry.of_mentor(
+    mentor_id, (fn.COUNT(SQL("*")),)).order_by())
+_FEED = _PreparedByShape(lambda shape, after, resource, mentor_id, limit: ChangeEntry.feed(
+    after, resource if shape[0] else None, mentor_id if shape[1] else None, _ENTRY_COLUMNS).limit(limit), keys=4)
+_CHANGE_LOG_HEAD = PreparedQuery(lambda db, row_id: ChangeLogHead.select().where(ChangeLogHead.id == row_id))
+_INSERT_MENTOR = PreparedQuery(lambda db, *values: MentorStatus.insert(
+    dict(zip((getattr(MentorStatus, name) for name in MentorStatus.INSERTED_FIELDS), values))), keys=5)
+_ADD_TO_TOTALS = _PreparedByShape(lambda names, *keys: ListTotals.update(
+    {getattr(ListTotals, name): getattr(ListTotals, name) + delta for name, delta in zip(names, keys)}).where(
+    ListTotals.id == keys[-1]), keys=lambda names: len(names) + 1)
+_INSERT_ENTRIES = _PreparedByShape(lambda count, *values: ChangeEntry.insert_many(
+    [values[start:start + len(_ENTRY_COLUMNS)] for start in range(0, len(values), len(_ENTRY_COLUMNS))],
+    fields=_ENTRY_COLUMNS), keys=lambda count: count * len(_ENTRY_COLUMNS))
+_HAND_OUT_CHANGE_IDS = PreparedQuery(lambda db, count, row_id: ChangeLogHead.update(
+    last_change_id=ChangeLogHead.last_change_id + count).where(ChangeLogHead.id == row_id).returning(
+    ChangeLogHead.last_change_id), keys=2)
+_MENTOR_ROW = PreparedQuery(lambda db, mentor_id: MentorStatus.select(*MentorStatus.LISTING_COLUMNS).join(
+    ActivePause, JOIN.LEFT_OUTER, on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null()
+).where(MentorStatus.mentor_id == mentor_id))
+_PAUSE_RECORD_ROW = PreparedQuery(lambda db, number: PauseRecord.select(*PauseRecord.LISTING_COLUMNS).where(
+    PauseRecord.id == number))

@@ -2,7 +2,7 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import pausing
+from . import pausing, rendering
 from .api import LINK_HEADER, ApiBlueprint, page_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
@@ -22,7 +22,7 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "s
 
 @blp.route("", strict_slashes=False)
 class PauseRecords(MethodView):
-    @blp.arguments(PauseRecordListArgsSchema, location="query")
+    @blp.arguments(PauseRecordListArgsSchema(), location="query")
     @blp.response(200, PauseRecordListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("listPauseRecords")
     def get(self, args):
@@ -32,10 +32,11 @@ class PauseRecords(MethodView):
         unknown parameter is a 422.
         """
         page, limit = args.pop("page"), args.pop("limit")
-        result = pausing.list_pause_records(page, limit, **args)
-        return result, page_links(page, limit, result["pagination"]["total"])
+        rows, total = pausing.list_pause_records(page, limit, **args)
+        response = rendering.list_page(rows, rendering.pause_record_row, page, limit, total)
+        return response, page_links(page, limit, total)
 
-    @blp.arguments(PauseRecordCreateSchema, example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
+    @blp.arguments(PauseRecordCreateSchema(), example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
                                                      "expected_return_date": "2026-05-01T00:00:00Z",
                                                      "reason": "personal_leave"})
     @blp.response(201, PauseRecordSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
@@ -47,7 +48,8 @@ class PauseRecords(MethodView):
         mentor already has one). With an `end_date` it records a past pause and changes nothing else.
         """
         record = pausing.create_pause_record(fields)
-        return record, 201, {"Location": url_for(".PauseRecord", pause_record_id=record.pause_record_id)}
+        location = url_for(".PauseRecord", pause_record_id=record.pause_record_id)
+        return rendering.respond(rendering.pause_record(record)), 201, {"Location": location}
 
 
 @blp.route("/<pause_record_id>")
@@ -56,9 +58,9 @@ class PauseRecord(MethodView):
     @blp.read("getPauseRecord", 404)
     def get(self, pause_record_id):
         """Get one pause record"""
-        return pausing.get_pause_record(pause_record_id)
+        return rendering.respond(rendering.pause_record_row(pausing.get_pause_record(pause_record_id)))
 
-    @blp.arguments(PauseRecordUpdateSchema, example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
+    @blp.arguments(PauseRecordUpdateSchema(), example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
     @blp.write("updatePauseRecord", 404, 409, conditional=True)
     def put(self, changes, pause_record_id):
@@ -68,7 +70,8 @@ class PauseRecord(MethodView):
         now) makes the mentor active. Reopening (`is_active: true` or `end_date: null`) pauses the
         mentor again, a 409 if it has another active pause.
         """
-        return pausing.update_pause_record(pause_record_id, changes, if_match(PauseRecordSchema()))
+        record = pausing.update_pause_record(pause_record_id, changes, if_match(rendering.pause_record))
+        return rendering.respond(rendering.pause_record(record))
 
     @blp.response(200, PauseRecordDeletedSchema)
     @blp.write("deletePauseRecord", 404, conditional=True, body=False)
@@ -77,5 +80,5 @@ class PauseRecord(MethodView):
 
         Deleting the active pause makes the mentor active.
         """
-        pausing.delete_pause_record(pause_record_id, if_match(PauseRecordSchema()))
+        pausing.delete_pause_record(pause_record_id, if_match(rendering.pause_record))
         return {"deleted": True, "pause_record_id": pause_record_id}

@@ -16,7 +16,7 @@ from peewee import IntegrityError
 from .change_log import ChangeSet
 from .db import database
 from .errors import Conflict, Invalid, NotFound
-from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, page_of, utc_now
+from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, utc_now
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
@@ -28,26 +28,29 @@ _MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAU
 # Reads
 
 def list_mentor_statuses(page, limit, **filters):
-    query = MentorStatus.listing(now=utc_now(), **filters)
-    return page_of(query, page, limit, MentorStatus.listing_total(query, **filters))
+    """A page of mentors (rows of `MentorStatus.LISTING_COLUMNS`) and the total listed."""
+    return MentorStatus.page(page, limit, utc_now(), **filters)
 
 
 def list_pause_records(page, limit, **filters):
-    query = PauseRecord.listing(**filters)
-    return page_of(query, page, limit, PauseRecord.listing_total(query, **filters))
+    """A page of pause records (rows of `PauseRecord.LISTING_COLUMNS`) and the total listed."""
+    return PauseRecord.page(page, limit, **filters)
 
 
 def get_mentor_status(mentor_id):
+    """The mentor as a row of `MentorStatus.LISTING_COLUMNS`; NotFound if it does not exist."""
     mentor = None
     if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
-        mentor = MentorStatus.with_active_pause_by_id(mentor_id)
+        mentor = MentorStatus.row_by_id(mentor_id)
     if mentor is None:
         raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     return mentor
 
 
 def get_pause_record(pause_record_id):
-    record = _find_pause_record(pause_record_id)
+    """The record as a row of `PauseRecord.LISTING_COLUMNS`; NotFound if it does not exist."""
+    number = PauseRecord.number_from_public_id(pause_record_id)
+    record = None if number is None else PauseRecord.row_by_number(number)
     if record is None:
         raise _no_pause_record(pause_record_id)
     return record
@@ -68,7 +71,7 @@ def create_mentor_status(fields):
         pause = _apply_mentor_changes(mentor, fields, now, current_status=None)
         mentor.last_updated = now
         try:
-            mentor.save(force_insert=True)
+            mentor.insert_new()
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         _save_pause(pause)

@@ -1,3 +1,6 @@
+import datetime as dt
+import itertools
+
 import pytest
 from factories import create_mentor, create_pause
 
@@ -130,3 +133,40 @@ def test_pause_record_filters_combine_in_sequence_order(client, query, expected)
 
     assert [r["pause_record_id"][-4:] for r in response.json["data"]] == expected
     assert response.json["pagination"]["total"] == len(expected)
+
+
+def test_every_combination_of_mentor_filters_pages_and_counts_what_the_mentors_say(client):
+    """Each filter shape has SQL and a total of its own (models.py): every combination, read page
+    by page, gives the mentors a reading of every mentor picks, in order, and their exact number."""
+    returns = ["2025-01-01T00:00:00Z", "2026-05-01T00:00:00Z", "2099-01-01T00:00:00Z", None]
+    for number in range(24):
+        status = ("active", "inactive", "paused")[number % 3]
+        fields = {"status": status}
+        if status == "paused" and returns[number % 4]:
+            fields.update(pause_start_date="2024-01-01T00:00:00Z", expected_return_date=returns[number % 4])
+        create_mentor(client, f"mentor-{number:03d}", **fields)
+    everyone = client.get(MENTORS, query_string={"limit": 100}).json["data"]
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def picked(mentor, status, is_paused, before, overdue):
+        returning = mentor["expected_return_date"]
+        return ((status is None or mentor["status"] == status)
+                and (is_paused is None or mentor["is_paused"] == (is_paused == "true"))
+                and (before is None or (returning is not None and returning < before))
+                and (overdue is None or (mentor["is_paused"] and returning is not None and returning < now)
+                     == (overdue == "true")))
+
+    for status, is_paused, before, overdue in itertools.product(
+            (None, "active", "inactive", "paused"), (None, "true", "false"), (None, "2026-06-01T00:00:00Z"),
+            (None, "true", "false")):
+        query = {name: value for name, value in (("status", status), ("is_paused", is_paused),
+                                                 ("expected_return_before", before), ("overdue", overdue)) if value}
+        expected = [mentor["mentor_id"] for mentor in everyone if picked(mentor, status, is_paused, before, overdue)]
+        listed, page = [], 1
+        while True:
+            body = client.get(MENTORS, query_string={**query, "limit": 5, "page": page}).json
+            listed += [mentor["mentor_id"] for mentor in body["data"]]
+            if page * 5 >= body["pagination"]["total"]:
+                break
+            page += 1
+        assert (listed, body["pagination"]["total"]) == (expected, len(expected)), query
