@@ -74,7 +74,7 @@ class ChangeSet:
 def history(mentor_id, page, limit):
     """A page of a mentor's entries, both resources, newest first (rows of `ChangeEntry.READ_COLUMNS`),
     and their total."""
-    if MentorStatus.with_active_pause_by_id(mentor_id) is None:
+    if MentorStatus.row_by_id(mentor_id) is None:
         raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
     return ChangeEntry.history_page(mentor_id, page, limit)
 

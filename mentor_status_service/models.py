@@ -41,6 +41,29 @@ class BaseModel(Model):
         legacy_table_names = False
         only_save_dirty = True  # an UPDATE names only the columns a write changed
 
+    def save(self, force_insert=False, only=None):
+        """As Peewee's `save()` (an INSERT of a row without its key, else an UPDATE of the columns
+        changed), with the SQL of each kind of INSERT or UPDATE built once. The columns stay marked
+        changed: saving the same instance again in a write would send them again, to the same values."""
+        if force_insert or only is not None:
+            return super().save(force_insert=force_insert, only=only)
+        key = self._meta.primary_key
+        if self.get_id() is None:
+            names = tuple(field.name for field in self._meta.sorted_fields if field is not key)
+            row = _INSERTS.get((type(self), names)).execute(*self._db_values(names)).fetchone()
+            setattr(self, key.name, row[0])
+            return 1
+        names = tuple(sorted(field.name for field in self.dirty_fields if field is not key))
+        if not names:
+            return False
+        return _UPDATES.get((type(self), names)).execute(*self._db_values(names), self.get_id()).rowcount
+
+    def _db_values(self, names):
+        """The values of fields `names` as the database takes them (a foreign key's id, never its row)."""
+        fields = [self._meta.fields[name] for name in names]
+        return [field.db_value(getattr(self, field.object_id_name if isinstance(field, ForeignKeyField) else
+                                       field.name)) for field in fields]
+
 
 class MentorStatus(BaseModel):
     """A mentor. Whether it is paused is not stored here: it is paused exactly while it has an
@@ -561,3 +584,9 @@ _MENTOR_ROW = PreparedQuery(lambda db, mentor_id: MentorStatus.select(*MentorSta
 ).where(MentorStatus.mentor_id == mentor_id))
 _PAUSE_RECORD_ROW = PreparedQuery(lambda db, number: PauseRecord.select(*PauseRecord.LISTING_COLUMNS).where(
     PauseRecord.id == number))
+_INSERTS = _PreparedByShape(lambda shape, *values: shape[0].insert(
+    dict(zip((shape[0]._meta.fields[name] for name in shape[1]), values))).returning(shape[0]._meta.primary_key),
+    keys=lambda shape: len(shape[1]))
+_UPDATES = _PreparedByShape(lambda shape, *values: shape[0].update(
+    dict(zip((shape[0]._meta.fields[name] for name in shape[1]), values))).where(
+    shape[0]._meta.primary_key == values[-1]), keys=lambda shape: len(shape[1]) + 1)
