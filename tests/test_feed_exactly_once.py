@@ -101,6 +101,8 @@ def run_against(base_urls, database_url):
         return requests.get(base_urls[0] + path, params=params, timeout=30).json()
 
     assert replayed_state(seen) == listed_state(get)
+    print(f"\n{sum(outcomes.values())} writes ({dict(sorted(outcomes.items()))}) from {WRITERS} writers over "
+          f"{len(base_urls)} server(s); the consumer received all {len(seen)} entries once, in order")
 
 
 def test_feed_is_exactly_once_with_two_instances_on_postgresql():
