@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "webargs", "peewee", "gunicorn",
-            "psycopg2-binary")
+            "psycopg2-binary", "orjson")
 
 
 def table(results):
