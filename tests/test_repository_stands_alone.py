@@ -1,17 +1,18 @@
-"""A clone of this repository is complete: no tracked file links or refers to a path outside it, or
-to documents that exist only beside it."""
+"""A clone of this repository is complete: no tracked file links or refers to a path above it, or
+names a document that is not in it."""
+import re
 import shutil
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from servers import REPO_ROOT
 
-OUTSIDE_REFERENCES = ("../", "LIBRARY_NOTES", "SPEC.md", "/work/")
-ALLOWED = {
-    # Path traversal attempts that the API must refuse: the strings are the test.
-    ("tests/test_hostile_input.py", "../"),
-}
+PARENT_PATH = re.compile(r"\.\.[/\\]")
+MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+)")
+DOCUMENT_NAME = re.compile(r"[\w.-]+\.md\b")
+# Path traversal attempts that the API must refuse: the strings are the test.
+MAY_CLIMB = {"tests/test_hostile_input.py"}
 
 
 def tracked_text_files():
@@ -26,12 +27,34 @@ def tracked_text_files():
                 yield name, content.decode("utf-8", errors="replace")
 
 
-def test_no_tracked_file_refers_outside_the_repository():
-    this_file = Path(__file__).resolve().relative_to(REPO_ROOT).as_posix()
-    offenders = [f"{name}:{number}: {line.strip()}"
-                 for name, text in tracked_text_files() if name != this_file
-                 for number, line in enumerate(text.splitlines(), 1)
-                 for reference in OUTSIDE_REFERENCES
-                 if reference in line and (name, reference) not in ALLOWED]
+def lines_of(files):
+    return [(name, number, line) for name, text in files for number, line in enumerate(text.splitlines(), 1)]
+
+
+def test_no_tracked_file_refers_to_a_path_above_the_repository():
+    offenders = [f"{name}:{number}: {line.strip()}" for name, number, line in lines_of(tracked_text_files())
+                 if PARENT_PATH.search(line) and name not in MAY_CLIMB]
+
+    assert offenders == []
+
+
+def test_every_link_of_the_documentation_reaches_a_file_in_the_repository():
+    offenders = []
+    for name, number, line in lines_of((name, text) for name, text in tracked_text_files() if name.endswith(".md")):
+        for target in MARKDOWN_LINK.findall(line):
+            if re.match(r"[a-z]+:", target):  # http(s), mailto: outside on purpose
+                continue
+            resolved = (REPO_ROOT / PurePosixPath(name).parent / target).resolve()
+            if not resolved.is_relative_to(REPO_ROOT) or not resolved.exists():
+                offenders.append(f"{name}:{number}: {target}")
+
+    assert offenders == []
+
+
+def test_every_document_named_is_in_the_repository():
+    files = list(tracked_text_files())
+    documents = {Path(name).name for name, _ in files if name.endswith(".md")}
+    offenders = [f"{name}:{number}: {document}" for name, number, line in lines_of(files)
+                 for document in DOCUMENT_NAME.findall(line) if Path(document).name not in documents]
 
     assert offenders == []
