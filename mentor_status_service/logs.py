@@ -13,7 +13,7 @@ from urllib.parse import quote
 import orjson
 from flask import g, has_request_context, request
 
-from .auth import ANONYMOUS
+from .auth import actor
 
 REQUEST_ID_HEADER = "X-Request-ID"
 URI_SAFE = "/?&=:@+,;%-._~!$'()*"  # what a path and query keep unencoded; never a space or a control character
@@ -125,4 +125,4 @@ def access_fields(response):
     if not _UNCHANGED_BY_QUOTE.fullmatch(path):
         path = quote(path, safe=URI_SAFE)
     return {"method": request.method, "path": path, "status": response.status_code, "duration_ms": duration_ms,
-            "actor": g.get("actor", ANONYMOUS)}
+            "actor": actor()}

@@ -90,10 +90,6 @@ class MentorStatus(BaseModel):
             on=(ActivePause.mentor == cls.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
 
     @classmethod
-    def with_active_pause_by_id(cls, mentor_id):
-        return _MENTOR_WITH_ACTIVE_PAUSE.first(mentor_id)
-
-    @classmethod
     def row_by_id(cls, mentor_id):
         """The mentor as a row of `LISTING_COLUMNS`, or None."""
         return next(iter(_MENTOR_ROW.rows(mentor_id)), None)
@@ -346,6 +342,7 @@ class ChangeEntry(BaseModel):
     READ_COLUMNS = ("change_id", "at", "actor", "request_id", "resource", "resource_id", "mentor_id", "event",
                     "before_json", "after_json")
 
+    # What ChangeEntrySchema dumps, beside the columns.
     @property
     def id(self):
         return self.resource_id
@@ -549,8 +546,6 @@ _PAUSE_RECORD_PAGES = _PreparedByShape(lambda shape, mentor_id, reason, limit, o
     shape, mentor_id, reason, PauseRecord.LISTING_COLUMNS).limit(limit).offset(offset), keys=4)
 _PAUSE_RECORD_TOTALS = _PreparedByShape(lambda shape, mentor_id, reason: _pause_record_listing(
     shape, mentor_id, reason, (fn.COUNT(SQL("*")),)).order_by(), keys=2)
-_MENTOR_WITH_ACTIVE_PAUSE = PreparedQuery(
-    lambda db, mentor_id: MentorStatus.with_active_pause().where(MentorStatus.mentor_id == mentor_id))
 _LOCKED_MENTOR = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
     MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
 _ACTIVE_PAUSE_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
