@@ -1,4 +1,4 @@
-"""Who may read and who may write: bearer tokens, their scopes, and the actor of each request.
+"""Who may read, write or administer: bearer tokens, their scopes, and the actor of each request.
 
 Decided in a `before_request` hook, so a refused request never has its body read nor touches the
 database. With no token configured every request is anonymous and public.
@@ -13,14 +13,14 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 BEARER_AUTH = "bearerAuth"
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                    "description": "A token named by the operator (API_TOKENS or API_WRITE_TOKENS). Writes need "
-                                  "a write token once any token is configured; reads need a read or write token "
-                                  "when API_PUBLIC_READS is false."}
+                                  "a write or admin token once any token is configured; reads need a token when "
+                                  "API_PUBLIC_READS is false; webhooks need an admin token."}
 
 
 def authorize():
     """A `before_request` hook for everything that serves the API's data: 401 without a valid token
     where one is needed (or with a wrong one, anywhere), 403 for a read token on a write."""
-    g.actor = ANONYMOUS
+    g.actor, g.token = ANONYMOUS, None
     tokens = current_app.config["TOKENS"]
     if not tokens or request.method == "OPTIONS":  # a CORS preflight never carries credentials
         return
@@ -31,9 +31,31 @@ def authorize():
         abort(401, message=f"This request needs an Authorization: Bearer <token> header with {needed}.",
               headers={"WWW-Authenticate": "Bearer"})
     if token is not None:
-        if writing and token.scope != "write":
+        if writing and not token.allows("write"):
             abort(403, message=f"The token {token.name!r} may only read.")
         g.actor = token.name
+        g.token = token
+
+
+def require_admin():
+    """A `before_request` hook, after `authorize`, for what only an admin token may do: 403 while
+    no admin token is configured (saying how to configure one), 401 without a token, 403 for a
+    token of a lower scope."""
+    if request.method == "OPTIONS":
+        return
+    if not admin_configured():
+        abort(403, message="This needs an admin token, and none is configured: add an entry name:admin:secret "
+                           "to API_TOKENS.")
+    token = g.get("token")
+    if token is None:
+        abort(401, message="This request needs an Authorization: Bearer <token> header with an admin token.",
+              headers={"WWW-Authenticate": "Bearer"})
+    if not token.allows("admin"):
+        abort(403, message=f"The token {token.name!r} is not an admin token.")
+
+
+def admin_configured():
+    return any(token.scope == "admin" for token in current_app.config["TOKENS"])
 
 
 def _token_sent(authorization, tokens):

@@ -5,7 +5,8 @@ from typing import NamedTuple
 from urllib.parse import urlparse
 
 DEFAULT_DATABASE_URL = "sqlite:///mentor_status.db"
-SCOPES = ("read", "write")
+# Each scope includes the ones before it: write may read, admin may write (and alone manages webhooks).
+SCOPES = ("read", "write", "admin")
 _TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 # Printable ASCII but space and comma, which separate entries.
 _TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
@@ -24,6 +25,10 @@ class Token(NamedTuple):
     def __repr__(self):  # a token in a log or a traceback must not show its secret
         return f"Token(name={self.name!r}, scope={self.scope!r})"
 
+    def allows(self, scope):
+        """Whether this token's scope includes `scope`."""
+        return SCOPES.index(self.scope) >= SCOPES.index(scope)
+
 
 def parse_tokens(api_tokens="", api_write_tokens=""):
     """The tokens of `API_TOKENS` (`name:scope:secret,...`) and `API_WRITE_TOKENS` (`secret,...`,
@@ -40,7 +45,7 @@ def parse_tokens(api_tokens="", api_write_tokens=""):
             raise ConfigurationError(f"{where}: the name must be 1 to 64 lowercase letters, digits or _.-, "
                                      "starting with a letter or digit")
         if scope not in SCOPES:
-            raise ConfigurationError(f"{where}: the scope must be read or write")
+            raise ConfigurationError(f"{where}: the scope must be read, write or admin")
         if not _TOKEN_SECRET.fullmatch(secret):
             raise ConfigurationError(f"{where} ({name}): the secret must be 16 to 256 printable ASCII "
                                      "characters other than space and comma")

@@ -155,12 +155,12 @@ def test_tokens_are_parsed_with_their_names_and_scopes():
 
 @pytest.mark.parametrize("api_tokens, api_write_tokens, message", [
     (f"dashboard:{READ_SECRET}", "", "API_TOKENS entry 1: not of the form name:scope:secret"),
-    (f"{READ_SECRET}:{WRITE_SECRET}:x", "", "API_TOKENS entry 1: the scope must be read or write"),
+    (f"{READ_SECRET}:{WRITE_SECRET}:x", "", "API_TOKENS entry 1: the scope must be read, write or admin"),
     (f"ok:read:{READ_SECRET},Dash:read:{WRITE_SECRET}", "", "API_TOKENS entry 2: the name must be"),
     (f"-dash:read:{READ_SECRET}", "", "API_TOKENS entry 1: the name must be"),
     (f"{'n' * 65}:read:{READ_SECRET}", "", "API_TOKENS entry 1: the name must be"),
     (READ_SECRET, "", "API_TOKENS entry 1: not of the form name:scope:secret"),
-    ("dash:admin:" + READ_SECRET, "", "API_TOKENS entry 1: the scope must be read or write"),
+    ("dash:owner:" + READ_SECRET, "", "API_TOKENS entry 1: the scope must be read, write or admin"),
     ("dash:read:too-short-1234", "", "API_TOKENS entry 1 (dash): the secret must be 16 to 256"),
     ("dash:read:" + "s" * 257, "", "API_TOKENS entry 1 (dash): the secret must be 16 to 256"),
     ("dash:read:with space inside it", "", "API_TOKENS entry 1 (dash): the secret must be"),
@@ -249,3 +249,11 @@ def test_the_access_line_names_the_actor(make_client, capsys):
 
     lines = capsys.readouterr().out.splitlines()
     assert [line.rsplit(" ", 1)[1] for line in lines] == ["dashboard", "anonymous"]
+
+
+def test_an_admin_token_may_write_and_read(make_client):
+    admin_secret = "admin-secret-0123456789"
+    client = make_client(API_TOKENS=f"{TOKENS},ops:admin:{admin_secret}", API_PUBLIC_READS="false")
+    created = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-009"}, headers=bearer(admin_secret))
+    assert created.status_code == 201, created.json
+    assert client.get("/api/v1/changes", headers=bearer(admin_secret)).json["data"][-1]["actor"] == "ops"
