@@ -38,7 +38,7 @@ def assert_consistent(client):
 
 
 def assert_list_totals_exact(client, mentors):
-    """Every total the lists report from ListTotals agrees with the rows themselves."""
+    """Every total the lists report from the list totals agrees with the rows themselves."""
     def total(path, **query):
         return client.get(path, query_string=query).json["pagination"]["total"]
 

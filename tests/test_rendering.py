@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mentor_status_service import change_log, queries, rendering, totals
 from mentor_status_service.db import database
-from mentor_status_service.models import ChangeEntry, ListTotals, MentorStatus, PauseRecord
+from mentor_status_service.models import ChangeEntry, MentorStatus, PauseRecord
 from mentor_status_service.schemas import ChangeEntrySchema, MentorStatusSchema, PauseRecordSchema
 
 # Every string a JSON body can carry once parsed, lone surrogates included.

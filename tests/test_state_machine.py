@@ -58,6 +58,7 @@ def make_machine(client):
                 ChangeEntry.delete().execute()
                 database.execute_sql("UPDATE list_totals SET mentors_active = 0, mentors_inactive = 0, "
                                      "pauses_active = 0, pauses_ended = 0")
+                database.execute_sql("DELETE FROM list_totals_delta")
             self.mentors = set()
 
         def send(self, method, path, body=None, allowed=()):
