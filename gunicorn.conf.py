@@ -29,8 +29,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # so each has enough threads to keep serving while 16 of them wait on slow bodies.
 # gthread, with a deadline on request heads (a client trickling its headers holds no thread) and
 # JSON for the errors gunicorn answers itself.
-worker_class = HeadDeadlineWorker
-HeadDeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S
+worker_class = "mentor_status_service.gunicorn_worker.HeadDeadlineWorker"
+HeadDeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S  # the class gunicorn loads by that name
 threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 # Longer than the platform router keeps idle connections to the app open (Heroku's: 90 s), so the
 # router never sends a request on a connection gunicorn is closing.
