@@ -119,3 +119,24 @@ def test_a_client_that_closes_mid_head_costs_nothing(server):
 
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert "Traceback" not in server.output() and "Error handling request" not in server.output()
+
+
+def test_connections_that_send_nothing_hold_no_thread_and_are_closed_by_the_keep_alive_timeout(tmp_path):
+    keepalive_s = 3
+    env = {"GUNICORN_THREADS": "2", "GUNICORN_CMD_ARGS": f"--keep-alive {keepalive_s}"}
+    with Gunicorn(f"sqlite:///{tmp_path}/silent.db", workers=1, env=env) as small:
+        silent = [socket.create_connection(("127.0.0.1", small.port), timeout=10) for _ in range(8)]
+        opened = time.monotonic()
+        time.sleep(0.5)
+        answer = exchange(small, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answered_after = time.monotonic() - opened - 0.5
+        closed_after = []
+        for sock in silent:
+            with sock:
+                assert sock.recv(1) == b""  # the server's close
+                closed_after.append(time.monotonic() - opened)
+
+    print(f"\nsilent connections: /healthz answered in {answered_after:.3f} s beside 8 of them on 2 threads; "
+          f"closed {min(closed_after):.1f}-{max(closed_after):.1f} s after opening (keep-alive {keepalive_s} s)")
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answered_after < 1, answered_after
+    assert all(keepalive_s - 0.5 < took < keepalive_s + 3 for took in closed_after), closed_after
