@@ -20,7 +20,8 @@ tests/test_gunicorn_worker.py and tests/test_slow_headers.py fail if an upgrade 
 - `ThreadWorker.handle(conn)` runs in a pool thread and returns `_DEFER`, True (keep alive) or
   False; `finish_request(conn, future)` runs on the main thread with the result; `enqueue_req`,
   `poller`, `nr_conns`, `murder_pending()` (called on every turn of the main loop), `alive`;
-- `TConn`: `init()`, `initialized`, `data_ready`, `is_http2`, `parser`, `sock`, `client`;
+- `TConn`: `init()` (once it has run, gthread's `handle` no longer waits for a first byte),
+  `is_http2`, `parser`, `sock`, `client`;
 - `conn.parser.unreader` (`take_buffered()`, `unread()`) and `parser.req_count`, and that
   `gunicorn.http.message.Request(cfg, unreader, peer_addr, req_number)` parses a head from an unreader;
 - `gunicorn.util.write_error(sock, status_int, reason, mesg)`, called from `Worker.handle_error`.
@@ -70,8 +71,7 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
             return _CLOSED
         if state is not None:
             return state
-        conn.data_ready = True  # the head is here: no wait for a first byte in gthread's handle
-        result = super().handle(conn)
+        result = super().handle(conn)  # parses the buffered head: no read of the socket before the body
         if result is False:
             # Closing gracefully lingers up to 2 s for the client: here, not on the main loop.
             conn.close(graceful=True)
@@ -85,7 +85,7 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
         ended = False
         conn.sock.setblocking(False)
         try:
-            while b"\r\n\r\n" not in data and len(data) <= self._max_head(conn):
+            while b"\r\n\r\n" not in data and len(data) <= self._max_head():
                 try:
                     chunk = conn.sock.recv(_RECV_SIZE)
                 except (BlockingIOError, InterruptedError):
@@ -110,13 +110,13 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
             return _CLOSED
         if getattr(conn, "head_deadline", None) is None:
             conn.head_deadline = time.monotonic() + self.header_timeout_s
-        check_partial_head(self.cfg, data, conn.client, conn.parser.req_count + 1, self._max_head(conn))
+        check_partial_head(self.cfg, data, conn.client, conn.parser.req_count + 1, self._max_head())
         if time.monotonic() >= conn.head_deadline:
             self.refuse_slow_head(conn)
             return _CLOSED
         return _HEAD_PENDING
 
-    def _max_head(self, conn):
+    def _max_head(self):
         """The most a head may hold: gunicorn's own bounds on the request line and the header block."""
         cfg = self.cfg
         return cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
