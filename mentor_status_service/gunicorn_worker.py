@@ -17,7 +17,7 @@ The errors gunicorn answers before the app runs (400 malformed request, 414 requ
 Private gunicorn internals this relies on (gunicorn is pinned at 27.0.1 for it;
 tests/test_gunicorn_worker.py and tests/test_slow_headers.py fail if an upgrade changes them):
 
-- `ThreadWorker.handle(conn)` runs in a pool thread and returns `_DEFER`, True (keep alive) or
+- `ThreadWorker.handle(conn)` runs in a pool thread and returns `gthread._DEFER`, True (keep alive) or
   False; `finish_request(conn, future)` runs on the main thread with the result; `enqueue_req`,
   `poller`, `nr_conns`, `murder_pending()` (called on every turn of the main loop), `alive`;
 - `TConn`: `init()` (once it has run, gthread's `handle` no longer waits for a first byte),
