@@ -119,7 +119,9 @@ def main(argv=None):
 def effective_settings(args):
     defaults = gunicorn_settings()
     threads = args.threads or defaults["threads"]
-    worker_class = args.worker_class or ("gthread" if threads > 1 else defaults["worker_class"])
+    worker_class = args.worker_class or defaults["worker_class"]
+    if worker_class == "sync" and threads > 1:
+        worker_class = "gthread"  # as gunicorn switches
     return {"workers": args.workers or defaults["workers"], "worker_class": worker_class, "threads": threads,
             "wrk_threads": args.wrk_threads, "connections": args.connections, "duration": args.duration,
             "rows": args.rows}
