@@ -267,14 +267,16 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
     per-session startup options and may give each transaction another server connection: every
     transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
     SET LOCAL of the statement timeout before it in the same query string (PostgreSQL runs such a
-    string as one implicit transaction), which costs no extra round trip."""
+    string as one implicit transaction), which costs no extra round trip. BEGIN and its SET LOCALs
+    go in the same query string as the transaction's first statement, which saves a round trip
+    on every transaction; one that sends no statement sends nothing at all."""
 
     _begin_sql = "BEGIN"
     _autocommit_prefix = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._commits = threading.local()
+        self._thread = threading.local()  # commits: how many; begin: the BEGIN not sent yet
 
     def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
         settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
@@ -288,23 +290,37 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
         return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
 
     def begin(self, isolation_level=None):
-        super().execute_sql(self._begin_sql)
+        self.connection()  # taken from the pool now: opening it later would reset Peewee's transaction state
+        self._thread.begin = self._begin_sql
 
     def execute_sql(self, sql, params=None):
-        if self._autocommit_prefix and not self.in_transaction():
+        begin = getattr(self._thread, "begin", None)
+        if begin:
+            self._thread.begin = None
+            sql = f"{begin}; {sql}"
+        elif self._autocommit_prefix and not self.in_transaction():
             sql = self._autocommit_prefix + sql
         return super().execute_sql(sql, params)
 
+    def _nothing_sent(self):
+        """Whether the transaction ending now never sent a statement (and so never began)."""
+        unsent, self._thread.begin = getattr(self._thread, "begin", None), None
+        return unsent is not None
+
     def commit(self):
+        if self._nothing_sent():
+            return
         try:
             super().commit()
         except DATABASE_ERRORS as error:
             if connection_lost(error):
                 raise CommitOutcomeUnknown(f"connection lost during COMMIT: {error}") from error
             raise
-        self._commits.count = self.commits() + 1
+        self._thread.commits = self.commits() + 1
 
     def rollback(self):
+        if self._nothing_sent():
+            return
         try:
             super().rollback()
         except DATABASE_ERRORS as error:
@@ -315,7 +331,7 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
 
     def commits(self):
         """How many transactions this thread has committed."""
-        return getattr(self._commits, "count", 0)
+        return getattr(self._thread, "commits", 0)
 
 
 def is_postgresql(db=database):
