@@ -1,5 +1,17 @@
 """Small helpers that make test data through the API and read it back."""
+from peewee import JOIN
 from servers import api_invariant_violations
+
+from mentor_status_service.models import MentorStatus
+from mentor_status_service.queries import ActivePause
+
+
+def mentors_with_active_pause():
+    """Every mentor as a model with its `active_pause` (None when not paused), read apart from the
+    service's own queries."""
+    return MentorStatus.select(MentorStatus, ActivePause).join(
+        ActivePause, JOIN.LEFT_OUTER,
+        on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
 
 
 def create_mentor(client, mentor_id="mentor-001", **fields):
