@@ -233,11 +233,22 @@ def test_a_record_put_that_changes_nothing_keeps_the_mentors_last_updated(client
 
 def test_every_write_moves_last_updated(client):
     create_mentor(client)
-    for write in (lambda: create_pause(client), lambda: client.put(RECORD, json={"reason": "travel"}),
-                  lambda: client.put(RECORD, json={"is_active": False})):
+    writes = [  # every write that changes the mentor, as (write, status it answers)
+        (lambda: client.put(MENTOR, json={"metadata": {"team": "a"}}), 200),
+        (lambda: client.post("/api/v1/pause-records", json={"mentor_id": "mentor-001"}), 201),
+        (lambda: client.put(RECORD, json={"reason": "travel"}), 200),
+        (lambda: client.put(MENTOR, json={"pause_reason": "illness"}), 200),
+        (lambda: client.put(RECORD, json={"is_active": False}), 200),
+        (lambda: client.put(RECORD, json={"is_active": True}), 200),
+        (lambda: client.delete(RECORD), 200),
+        (lambda: client.put(MENTOR, json={"status": "paused"}), 200),
+        (lambda: client.put(MENTOR, json={"status": "inactive"}), 200),
+    ]
+    for write, status in writes:
         MentorStatus.update(last_updated="2020-01-01 00:00:00").execute()
-        write()
-        assert get_mentor(client)["last_updated"] > "2020-01-01T00:00:00Z"
+        response = write()
+        assert response.status_code == status, response.json
+        assert get_mentor(client)["last_updated"] > "2020-01-01T00:00:00Z", response.request.path
 
 
 def assert_wrote(response, status, shows):
