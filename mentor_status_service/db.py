@@ -149,6 +149,27 @@ class _Pooled:
             self.close_idle()
 
 
+class _BeginsAtFirstStatement:
+    """BEGIN is sent with a transaction's first statement (`_unsent_begin` hands it over once), and
+    a transaction that sends no statement sends nothing at all, COMMIT included."""
+
+    def begin(self, *args):
+        self.connection()  # taken from the pool now: opening it later would reset Peewee's transaction state
+        self._thread.begin = self._begin_for(*args)
+
+    def _unsent_begin(self):
+        begin, self._thread.begin = getattr(self._thread, "begin", None), None
+        return begin
+
+    def commit(self):
+        if self._unsent_begin() is None:
+            super().commit()
+
+    def rollback(self):
+        if self._unsent_begin() is None:
+            super().rollback()
+
+
 class FairTurns:
     """A lock whose waiters get it in the order they asked, each handed it directly by the one
     before: no waiter is passed over, and none polls."""
@@ -216,19 +237,34 @@ class ProcessTurns:
         return self._fd
 
 
-class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
+class ServiceSqliteDatabase(_BeginsAtFirstStatement, _Pooled, PooledSqliteDatabase):
     """Writers take SQLite's write lock in fair turns: the threads of a process in the order they
     asked (FairTurns), then that process's writer against the other processes' (ProcessTurns),
     so that no write waits much longer than the others and none times out for bad luck. Every
-    transaction here is a write: they all begin IMMEDIATE."""
+    transaction here is a write: they all begin IMMEDIATE, at their first statement, so that the
+    turn is held only while the database is used."""
 
     def __init__(self, database, *args, **kwargs):
         super().__init__(database, *args, **kwargs)
         self._thread_turns = FairTurns()
         self._process_turns = ProcessTurns(f"{database}-turns")
-        self._holding = threading.local()
+        self._thread = threading.local()  # begin: the lock type of a BEGIN not sent yet; turn: held
 
-    def begin(self, lock_type=None):
+    def _begin_for(self, lock_type=None):
+        return lock_type or "IMMEDIATE"
+
+    def execute_sql(self, sql, params=None):
+        lock_type = self._unsent_begin()
+        if lock_type:
+            self._take_turn()
+            try:
+                SqliteDatabase.begin(self, lock_type)
+            except BaseException:
+                self._end_turn()
+                raise
+        return super().execute_sql(sql, params)
+
+    def _take_turn(self):
         wait_s = SQLITE_PRAGMAS["busy_timeout"] / 1000
         started = time.monotonic()
         if not self._thread_turns.acquire(timeout=wait_s):
@@ -236,12 +272,7 @@ class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
         if not self._process_turns.acquire(timeout=max(0.0, wait_s - (time.monotonic() - started))):
             self._thread_turns.release()
             raise OperationalError("database is locked")
-        self._holding.turn = True
-        try:
-            super().begin(lock_type)
-        except BaseException:
-            self._end_turn()
-            raise
+        self._thread.turn = True
 
     def commit(self):
         try:
@@ -256,13 +287,13 @@ class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
             self._end_turn()
 
     def _end_turn(self):
-        if getattr(self._holding, "turn", False):
-            self._holding.turn = False
+        if getattr(self._thread, "turn", False):
+            self._thread.turn = False
             self._process_turns.release()
             self._thread_turns.release()
 
 
-class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
+class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgresqlDatabase):
     """Timeouts that hold directly and through a transaction-pooling PgBouncer, which refuses
     per-session startup options and may give each transaction another server connection: every
     transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
@@ -289,27 +320,18 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
     def _is_closed(self, conn):
         return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
 
-    def begin(self, isolation_level=None):
-        self.connection()  # taken from the pool now: opening it later would reset Peewee's transaction state
-        self._thread.begin = self._begin_sql
+    def _begin_for(self, isolation_level=None):
+        return self._begin_sql
 
     def execute_sql(self, sql, params=None):
-        begin = getattr(self._thread, "begin", None)
+        begin = self._unsent_begin()
         if begin:
-            self._thread.begin = None
             sql = f"{begin}; {sql}"
         elif self._autocommit_prefix and not self.in_transaction():
             sql = self._autocommit_prefix + sql
         return super().execute_sql(sql, params)
 
-    def _nothing_sent(self):
-        """Whether the transaction ending now never sent a statement (and so never began)."""
-        unsent, self._thread.begin = getattr(self._thread, "begin", None), None
-        return unsent is not None
-
     def commit(self):
-        if self._nothing_sent():
-            return
         try:
             super().commit()
         except DATABASE_ERRORS as error:
@@ -319,8 +341,6 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
         self._thread.commits = self.commits() + 1
 
     def rollback(self):
-        if self._nothing_sent():
-            return
         try:
             super().rollback()
         except DATABASE_ERRORS as error:
