@@ -60,7 +60,9 @@ def register_contract_aliases(app, blueprints):
     for rule in list(app.url_map.iter_rules()):
         if rule.endpoint.startswith(names):
             app.add_url_rule(CONTRACT_PATH_PREFIX + rule.rule, endpoint=rule.endpoint,
-                             view_func=app.view_functions[rule.endpoint], methods=rule.methods,
+                             view_func=app.view_functions[rule.endpoint],
+                             # Without OPTIONS, so that Flask answers it (Allow, CORS preflights) as on the original.
+                             methods=rule.methods - {"OPTIONS"},
                              strict_slashes=rule.strict_slashes)
 
 
