@@ -14,7 +14,8 @@ BEARER_AUTH = "bearerAuth"
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                    "description": "A token named by the operator (API_TOKENS or API_WRITE_TOKENS). Writes need "
                                   "a write or admin token once any token is configured; reads need a token when "
-                                  "API_PUBLIC_READS is false; webhooks need an admin token."}
+                                  "API_PUBLIC_READS is false; webhooks, and deleting a mentor once an admin token "
+                                  "is configured, need an admin token."}
 
 
 def authorize():
@@ -52,6 +53,18 @@ def require_admin():
               headers={"WWW-Authenticate": "Bearer"})
     if not token.allows("admin"):
         abort(403, message=f"The token {token.name!r} is not an admin token.")
+
+
+def require_admin_to_erase():
+    """A `before_request` hook, after `authorize`, for a blueprint whose DELETE erases history
+    (deleting a mentor): once an admin token is configured, only an admin token may; until then,
+    any write token, as for every other write."""
+    if request.method != "DELETE" or not admin_configured():
+        return
+    token = g.get("token")  # never None here: `authorize` answered 401 to a write without a token
+    if not token.allows("admin"):
+        abort(403, message=f"Deleting a mentor erases its history: it needs an admin token, and {token.name!r} "
+                           "is not one.")
 
 
 def admin_configured():

@@ -257,3 +257,49 @@ def test_an_admin_token_may_write_and_read(make_client):
     created = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-009"}, headers=bearer(admin_secret))
     assert created.status_code == 201, created.json
     assert client.get("/api/v1/changes", headers=bearer(admin_secret)).json["data"][-1]["actor"] == "ops"
+
+
+ADMIN_SECRET = "admin-secret-0123456789"
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_once_an_admin_token_exists_only_it_may_delete_a_mentor(make_client, form):
+    client = make_client(API_TOKENS=f"{TOKENS},ops:admin:{ADMIN_SECRET}")
+    mentor, unknown = (both_forms(f"/api/v1/mentor-statuses/{mentor_id}")[form] for mentor_id in ("mentor-001",
+                                                                                                  "nobody"))
+
+    for path in (mentor, unknown):  # refused before the database is read: an unknown mentor too
+        refused = client.delete(path, headers=bearer(WRITE_SECRET))
+        assert refused.status_code == 403 and refused.json == {
+            "code": 403, "status": "Forbidden",
+            "message": "Deleting a mentor erases its history: it needs an admin token, and 'hr-sync' is not one."}
+        assert client.delete(path, headers=bearer(READ_SECRET)).status_code == 403
+        assert client.delete(path).status_code == 401
+    assert MentorStatus.select().count() == 1
+    assert client.delete(unknown, headers=bearer(ADMIN_SECRET)).status_code == 404
+    assert client.delete(mentor, headers=bearer(ADMIN_SECRET)).status_code == 200
+    assert MentorStatus.select().count() == 0
+
+
+def test_an_erasure_by_a_write_token_is_refused_without_touching_the_database(tmp_path):
+    client = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/no-such-directory/x.db",
+                         "API_TOKENS": f"{TOKENS},ops:admin:{ADMIN_SECRET}"}).test_client()
+    try:
+        assert client.delete("/api/v1/mentor-statuses/mentor-001", headers=bearer(WRITE_SECRET)).status_code == 403
+        assert client.delete("/api/v1/mentor-statuses/mentor-001", headers=bearer(ADMIN_SECRET)).status_code == 503
+    finally:
+        database.close()
+
+
+def test_without_an_admin_token_a_write_token_still_deletes_a_mentor_and_its_pause_records(make_client):
+    client = make_client(API_TOKENS=TOKENS)
+
+    assert client.delete("/api/v1/pause-records/pause-rec-0001", headers=bearer(WRITE_SECRET)).status_code == 200
+    assert client.delete("/api/v1/mentor-statuses/mentor-001", headers=bearer(WRITE_SECRET)).status_code == 200
+    assert MentorStatus.select().count() == 0
+
+
+def test_with_an_admin_token_a_write_token_still_deletes_a_pause_record(make_client):
+    client = make_client(API_TOKENS=f"{TOKENS},ops:admin:{ADMIN_SECRET}")
+
+    assert client.delete("/api/v1/pause-records/pause-rec-0001", headers=bearer(WRITE_SECRET)).status_code == 200
