@@ -7,7 +7,7 @@ from flask import Blueprint, Flask
 from . import auth, changes, db, health, mentor_statuses, metrics, pause_records, rendering
 from .api import ServiceApi
 from .commands import register_commands
-from .config import Config, check_access_settings
+from .config import Config, split_access_overrides
 from .cors import register_cors
 from .errors import register_error_handlers
 from .logs import configure_logging
@@ -22,12 +22,13 @@ API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, changes.blp)
 def create_app(overrides=None):
     """The app, configured from the environment and `overrides`; ConfigurationError if unusable."""
     app = Flask(__name__)
-    app.config.update(Config().as_dict())
-    app.config.update(overrides or {})
-    check_access_settings(app.config)
+    access_overrides, overrides = split_access_overrides(overrides)
+    app.config.update(Config(access_overrides=access_overrides).as_dict())
+    app.config.update(overrides)
     app.json = rendering.JSONProvider(app)
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
     configure_logging(app)
+    auth.warn_when_open(app)
     api = register_extensions(app)
     register_blueprints(app, api)
     register_contract_aliases(app, API_BLUEPRINTS)

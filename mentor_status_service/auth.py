@@ -4,9 +4,14 @@ Decided in a `before_request` hook, so a refused request never has its body read
 database. With no token configured every request is anonymous and public.
 """
 import hmac
+import logging
 
 from flask import current_app, g, request
 from flask_smorest import abort
+
+from .config import secret_digest
+
+logger = logging.getLogger(__name__)
 
 ANONYMOUS = "anonymous"
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -16,6 +21,13 @@ SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                                   "a write or admin token once any token is configured; reads need a token when "
                                   "API_PUBLIC_READS is false; webhooks, and deleting a mentor once an admin token "
                                   "is configured, need an admin token."}
+
+
+def warn_when_open(app):
+    """At start: with no token configured, say that anyone may write."""
+    if not app.config["TOKENS"]:
+        logger.warning("No token is configured (API_TOKENS, API_WRITE_TOKENS): every write is public, and made "
+                       "by anonymous.")
 
 
 def authorize():
@@ -76,10 +88,10 @@ def _token_sent(authorization, tokens):
     scheme, _, sent = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    sent = sent.strip().encode("utf-8", "surrogateescape")
+    sent = secret_digest(sent.strip())
     found = None
-    for token in tokens:  # every secret is compared, in constant time: timing tells nothing of any
-        if hmac.compare_digest(sent, token.secret.encode("utf-8")):
+    for token in tokens:  # every digest is compared, in constant time: timing tells nothing of any
+        if hmac.compare_digest(sent, token.digest):
             found = token
     return found
 
