@@ -10,6 +10,7 @@ from .commands import register_commands
 from .config import Config, split_access_overrides
 from .cors import register_cors
 from .errors import register_error_handlers
+from .headers import register_security_headers
 from .logs import configure_logging
 from .request_bodies import BodyDeadline
 
@@ -37,7 +38,7 @@ def create_app(overrides=None):
     register_error_handlers(app)
     register_commands(app)
     register_cors(app)
-    app.after_request(add_security_headers)
+    register_security_headers(app)
     app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], app.config["REQUEST_BODY_TIMEOUT_S"])
     return app
 
@@ -80,8 +81,3 @@ def run_api_views_with_database(app, blueprints):
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(names):
             app.view_functions[endpoint] = db.run_view(view)
-
-
-def add_security_headers(response):
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
