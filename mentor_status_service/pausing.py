@@ -14,7 +14,7 @@ import re
 from peewee import IntegrityError
 
 from .change_log import ChangeSet
-from .db import database
+from .db import checkpoint_after_erasure, database
 from .errors import Conflict, Invalid, NotFound
 from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, utc_now
 
@@ -117,6 +117,7 @@ def delete_mentor_status(mentor_id, precondition=None):
         moved.pause("ended", None, count=ended)
         ListTotals.add(moved)
         change_set.append()
+    checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
 
 
 def _target_status(current, changes):
