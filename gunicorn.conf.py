@@ -57,7 +57,8 @@ def on_starting(server):
     migrate themselves once it answers."""
     from peewee import InterfaceError, OperationalError
 
-    from mentor_status_service.db import migrate, open_database
+    from mentor_status_service.db import first_line, open_database
+    from mentor_status_service.schema import migrate
 
     empty_metrics_directory()
     server.log.info("database: %s", describe_database(CONFIG.DATABASE_URL))
@@ -67,9 +68,8 @@ def on_starting(server):
     try:
         applied = migrate(database)
     except (OperationalError, InterfaceError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         server.log.warning("database not reachable at start (%s); serving 503 until it answers, "
-                           "then the workers bring its schema up to date", reason)
+                           "then the workers bring its schema up to date", first_line(error))
         return
     finally:
         database.close()

@@ -19,8 +19,9 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 
-from mentor_status_service.db import migrate, open_database
-from mentor_status_service.models import ListTotals
+from mentor_status_service.db import open_database
+from mentor_status_service.schema import migrate
+from mentor_status_service import totals
 
 CHUNK = 50_000
 METADATA = '{"initiated_by":"coordinator-007","notes":"seeded by bench"}'
@@ -157,7 +158,7 @@ def recount_url(url):
     """The list totals the service keeps as it writes, counted once after the bulk load."""
     database = open_database(url)
     try:
-        ListTotals.recount(database)
+        totals.recount(database)
     finally:
         database.close()
 

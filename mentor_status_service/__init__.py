@@ -4,7 +4,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import auth, changes, db, health, mentor_statuses, metrics, pause_records, rendering
+from . import auth, db, db_views, feed, health, mentor_statuses, metrics, pause_records, rendering
 from .api import ServiceApi
 from .commands import register_commands
 from .config import Config, split_access_overrides
@@ -17,7 +17,7 @@ from .request_bodies import BodyDeadline
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"
 SWAGGER_UI_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
-API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, changes.blp)
+API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, feed.blp)
 
 
 def create_app(overrides=None):
@@ -75,9 +75,9 @@ def register_docs_assets(app):
 
 
 def run_api_views_with_database(app, blueprints):
-    """Every view of `blueprints` runs through `db.run_view`: schema brought up to date, one more
+    """Every view of `blueprints` runs through `db_views.run_view`: schema brought up to date, one more
     try on a fresh connection when its connection was lost (aliases share the same view)."""
     names = tuple(f"{blueprint.name}." for blueprint in blueprints)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(names):
-            app.view_functions[endpoint] = db.run_view(view)
+            app.view_functions[endpoint] = db_views.run_view(view)

@@ -16,10 +16,13 @@ from datetime import timedelta
 
 from flask import g, has_request_context
 
-from . import auth
+from peewee import SQL, fn
+
+from . import auth, queries
 from .db import database
-from .errors import Gone, NotFound
+from .errors import Gone, no_mentor
 from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
+from .prepared import PreparedByShape, PreparedQuery
 from .rendering import body, mentor_status, pause_record
 
 _REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", mentor_status),
@@ -37,9 +40,10 @@ def representation(resource):
     return body(_REPRESENTATIONS[type(resource)][2](resource))[:-1].decode()
 
 
-class ChangeSet:
-    """The resources one write changes. `note` each one before the write changes it; `append`
-    then writes one entry for each resource whose representation moved."""
+class WriteRecord:
+    """What one write changes, for the change log. `note` each resource before the write changes
+    it; `changed` tells whether its representation moved since; `append` then writes one entry for
+    each resource that did."""
 
     def __init__(self):
         self._before = {}  # (model, id) -> its representation when noted
@@ -62,6 +66,10 @@ class ChangeSet:
             if resource is not None:
                 self._before.setdefault(_key(resource), representation(resource))
 
+    def changed(self, resource):
+        """Whether `resource` (noted) now shows anything else than when it was noted."""
+        return self._before.get(_key(resource)) != representation(resource)
+
     def append(self, *current, deleted=()):
         """As the write's last statements: an entry for each erased or `deleted` resource, then for
         each of `current` that is new or changed. Nothing when nothing changed."""
@@ -76,20 +84,54 @@ class ChangeSet:
         _append(entries)
 
 
+ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_COLUMNS)
+
+
+def _of_mentor(mentor_id, columns):
+    return ChangeEntry.select(*columns).where(ChangeEntry.mentor_id == mentor_id).order_by(ChangeEntry.change_id.desc())
+
+
+_HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: _of_mentor(
+    mentor_id, ENTRY_COLUMNS).limit(limit).offset(offset), keys=3)
+_HISTORY_TOTAL = PreparedQuery(lambda db, mentor_id: _of_mentor(mentor_id, (fn.COUNT(SQL("*")),)).order_by())
+
+
 def history(mentor_id, page, limit):
     """A page of a mentor's entries, both resources, newest first (rows of `ChangeEntry.READ_COLUMNS`),
     and their total."""
-    if MentorStatus.row_by_id(mentor_id) is None:
-        raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
-    return ChangeEntry.history_page(mentor_id, page, limit)
+    if queries.mentor_row(mentor_id) is None:
+        raise no_mentor(mentor_id)
+    total = _HISTORY_TOTAL.rows(mentor_id)[0][0]
+    if (page - 1) * limit >= total:
+        return [], total
+    return _HISTORY_PAGE.rows(mentor_id, limit, (page - 1) * limit), total
+
+
+def _feed(after, resource, mentor_id):
+    query = ChangeEntry.select(*ENTRY_COLUMNS).where(ChangeEntry.change_id > after).order_by(ChangeEntry.change_id)
+    if resource is not None:
+        query = query.where(ChangeEntry.resource == resource)
+    if mentor_id is not None:
+        query = query.where(ChangeEntry.mentor_id == mentor_id)
+    return query
+
+
+_FEED = PreparedByShape(lambda shape, after, resource, mentor_id, limit: _feed(
+    after, resource if shape[0] else None, mentor_id if shape[1] else None).limit(limit), keys=4)
+_HEAD = PreparedQuery(lambda db, row_id: ChangeLogHead.select().where(ChangeLogHead.id == row_id))
+
+
+def feed_rows(after, limit, resource=None, mentor_id=None):
+    """Up to `limit` entries past change `after`, oldest first, as rows of `ChangeEntry.READ_COLUMNS`."""
+    return _FEED.get((resource is not None, mentor_id is not None)).rows(after, resource, mentor_id, limit)
 
 
 def feed(after, limit, **filters):
     """Up to `limit` entries past change `after`, oldest first (rows of `ChangeEntry.READ_COLUMNS`),
     and the `after` to ask for next. 410 when entries past `after` were pruned."""
-    entries = ChangeEntry.feed_rows(after, limit, **filters)
+    entries = feed_rows(after, limit, **filters)
     # Read after the entries: a prune that committed meanwhile is seen here, never missed.
-    head = ChangeLogHead.read()
+    head = _HEAD.first(ChangeLogHead.ROW_ID)
     if after < head.pruned_through:
         raise Gone(f"Changes up to {head.pruned_through} were pruned: read the lists afresh, then follow the "
                    f"feed from head.", head=head.last_change_id)
@@ -161,13 +203,22 @@ def _row(resource, resource_id, mentor_id, event, before, after):
             "before_json": before, "after_json": after}
 
 
+_HAND_OUT_CHANGE_IDS = PreparedQuery(lambda db, count, row_id: ChangeLogHead.update(
+    last_change_id=ChangeLogHead.last_change_id + count).where(ChangeLogHead.id == row_id).returning(
+    ChangeLogHead.last_change_id), keys=2)
+_INSERT_ENTRIES = PreparedByShape(lambda count, *values: ChangeEntry.insert_many(
+    [values[start:start + len(ENTRY_COLUMNS)] for start in range(0, len(values), len(ENTRY_COLUMNS))],
+    fields=ENTRY_COLUMNS), keys=lambda count: count * len(ENTRY_COLUMNS))
+
+
 def _append(entries):
-    """Number `entries` from the head row, which stays locked until this transaction commits."""
+    """Number `entries` from the head row, which stays locked until this transaction commits, and
+    INSERT them in one statement."""
     if not entries:
         return
-    last_change_id = ChangeLogHead.hand_out(len(entries))
+    last_change_id = _HAND_OUT_CHANGE_IDS.execute(len(entries), ChangeLogHead.ROW_ID).fetchone()[0]
     actor, request_id = _author()
     at = utc_now()
     for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
         entry.update(change_id=number, at=at, actor=actor, request_id=request_id)
-    ChangeEntry.append([[entry[name] for name in ChangeEntry.READ_COLUMNS] for entry in entries])
+    _INSERT_ENTRIES.get(len(entries)).execute(*(entry[name] for entry in entries for name in ChangeEntry.READ_COLUMNS))

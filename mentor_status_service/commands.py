@@ -1,17 +1,40 @@
-"""CLI commands for operators: `flask --app wsgi demo-data`, `resume-due`, `changes prune` and
-`db recount`."""
+"""Every CLI command of the service: `flask --app wsgi db upgrade|status|recount`, `demo-data`,
+`resume-due` and `changes prune`."""
 import datetime as dt
 import random
 
 import click
-
 from flask.cli import AppGroup
 
-from . import change_log, pausing
+from . import change_log, rules, totals
 from .change_log import acting_as
-from .db import db_cli, migrate
 from .errors import Conflict
-from .models import ListTotals, MentorStatus
+from .models import MentorStatus
+from .schema import migrate, migration_status
+
+db_cli = AppGroup("db", help="Database schema commands.")
+
+
+@db_cli.command("upgrade")
+def upgrade_command():
+    """Apply pending migrations."""
+    applied = migrate()
+    click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
+
+
+@db_cli.command("status")
+def status_command():
+    """List migrations and when each was applied."""
+    for migration in migration_status():
+        applied = migration.applied.isoformat(sep=" ", timespec="seconds") if migration.applied else "pending"
+        click.echo(f"{migration.name}  {applied}")
+
+
+@db_cli.command("recount")
+def recount_command():
+    """Count the list totals again from the tables (after a restore or a bulk load); writes may go on."""
+    counted = totals.recount()
+    click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in counted.items()))
 
 REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness", "travel", "workload")
 
@@ -24,7 +47,7 @@ def demo_data_command(mentors, seed):
     """Load demo mentors with realistic statuses and pause histories."""
     migrate()  # a newcomer may run this before the server ever started
     rng = random.Random(seed)
-    today = pausing.utc_now().replace(hour=0, minute=0, second=0)
+    today = rules.utc_now().replace(hour=0, minute=0, second=0)
     number = MentorStatus.select().count()
     created = pauses = 0
     with acting_as("job:demo-data"):
@@ -41,7 +64,7 @@ def demo_data_command(mentors, seed):
 def _create_demo_mentor(rng, mentor_id, today):
     """One mentor with up to three pauses in the past, perhaps paused now; returns how many pause
     records it got."""
-    pausing.create_mentor_status({"mentor_id": mentor_id, "status": rng.choices(
+    rules.create_mentor_status({"mentor_id": mentor_id, "status": rng.choices(
         ("active", "inactive"), weights=(85, 15))[0], "metadata": {"cohort": f"2026-{rng.randint(1, 4)}"}})
     history_ends = today - dt.timedelta(days=90)  # before any pause of today's
     start, records = today - dt.timedelta(days=rng.randint(200, 700)), 0
@@ -49,12 +72,12 @@ def _create_demo_mentor(rng, mentor_id, today):
         end = start + dt.timedelta(days=rng.randint(7, 60))
         if end > history_ends:
             break
-        pausing.create_pause_record({"mentor_id": mentor_id, "start_date": start, "end_date": end,
+        rules.create_pause_record({"mentor_id": mentor_id, "start_date": start, "end_date": end,
                                      "expected_return_date": end, "reason": rng.choice(REASONS)})
         start, records = end + dt.timedelta(days=rng.randint(10, 90)), records + 1
     if rng.random() < 0.25:  # paused now; some of them overdue
         began = today - dt.timedelta(days=rng.randint(1, 60))
-        pausing.update_mentor_status(mentor_id, {
+        rules.update_mentor_status(mentor_id, {
             "status": "paused", "pause_start_date": began, "pause_reason": rng.choice(REASONS),
             "expected_return_date": began + dt.timedelta(days=rng.randint(7, 90))})
         records += 1
@@ -66,7 +89,7 @@ def _create_demo_mentor(rng, mentor_id, today):
 def resume_due_command(dry_run):
     """End the pauses whose expected return date has passed; their mentors become active."""
     with acting_as("job:resume-due"):
-        ended = pausing.resume_due_pauses(dry_run=dry_run)
+        ended = rules.resume_due_pauses(dry_run=dry_run)
     verb = "would resume" if dry_run else "resumed"
     for record in ended:
         click.echo(f"{verb} {record.mentor_id}: {record.pause_record_id} ended at "
@@ -85,14 +108,8 @@ def prune_command(days):
     click.echo(f"pruned {change_log.prune(days)} change entries older than {days} days")
 
 
-@db_cli.command("recount")
-def recount_command():
-    """Count the list totals again from the tables (after a restore or a bulk load); writes may go on."""
-    totals = ListTotals.recount()
-    click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in totals.items()))
-
-
 def register_commands(app):
+    app.cli.add_command(db_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(resume_due_command)
     app.cli.add_command(changes_cli)

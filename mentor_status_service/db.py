@@ -1,25 +1,16 @@
-"""The database handle: how it is opened from a URL, its pool and timeouts, what happens when its
-connection is lost, and the migrations that shape it (with their commands)."""
-import functools
+"""The database handle: how it is opened from a URL, its pool and timeouts, and what its errors
+mean (a lost connection, a bounded wait that ran out, a full pool)."""
 import logging
 import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
-import click
-from flask.cli import AppGroup
 from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_database_url
-from playhouse.migrations import Runner
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 logger = logging.getLogger(__name__)
 
 database = DatabaseProxy()
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# Any constant works; it only has to be the same in every instance sharing the database.
-MIGRATION_LOCK_KEY = 0x6D656E746F72
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -108,6 +99,31 @@ def connection_lost(error):
     return code is not None and (code == "" or code.startswith(("08", "57P")) or code == "25P03")
 
 
+def is_unavailable(error):
+    """Whether a Peewee database error says the database is unreachable or busy: a lost
+    connection, a bounded wait that ran out, a full connection pool, a deadlock."""
+    if isinstance(error, (InterfaceError, PoolExhausted)) or connection_lost(error):
+        return True
+    code = sqlstate(error)
+    if code is not None:
+        # 40: a deadlock or serialization failure, worth a retry.
+        return code in TIMEOUT_SQLSTATES or code.startswith("40")
+    return any(busy in str(error) for busy in ("database is locked", "unable to open database", "disk I/O error"))
+
+
+def first_line(error):
+    """The first line of a database error's message, or its type when it has none: for a log line."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _close_quietly(close):
+    try:
+        close()
+    except Exception:  # a broken connection may fail to close; it is dropped either way
+        logger.debug("closing a broken connection failed", exc_info=True)
+
+
 class _Pooled:
     """What the service adds to Peewee's pool: no round trip to check a connection when it is
     taken (a dead one is found by its first statement, and `run_view` retries that), and a full
@@ -125,10 +141,7 @@ class _Pooled:
     def discard_connection(self, all_idle=False):
         """Close this thread's connection rather than return it to the pool, and with `all_idle`
         every idle one too: after a failover or a pooler restart they are all dead."""
-        try:
-            self.manual_close()
-        except Exception:  # a broken connection may fail to close; it is dropped either way
-            logger.debug("closing a broken connection failed", exc_info=True)
+        _close_quietly(self.manual_close)
         if all_idle:
             self.close_idle()
 
@@ -252,10 +265,7 @@ def discard_connection(all_idle=False):
     if isinstance(db, _Pooled):
         db.discard_connection(all_idle)
         return
-    try:
-        db.close()
-    except Exception:  # a broken connection may fail to close; it is dropped either way
-        logger.debug("closing a broken connection failed", exc_info=True)
+    _close_quietly(db.close)
 
 
 def release_connection(_exception=None):
@@ -265,105 +275,9 @@ def release_connection(_exception=None):
         db.close()
 
 
-def run_view(view):
-    """Wrap an API view so that the schema is brought up to date first (once per process), and a
-    view whose connection was lost runs once more on a fresh connection, unless a COMMIT was under
-    way or done (the write may have happened: the error, a 503, tells the client so) or no
-    connection could be opened at all (the database is down: the 503 should not wait twice)."""
-
-    @functools.wraps(view)
-    def run(*args, **kwargs):
-        try:
-            return _run_retrying_once(view, args, kwargs)
-        finally:
-            release_connection()  # the response is built: the request needs no connection after
-
-    return run
-
-
-def _run_retrying_once(view, args, kwargs):
-    ensure_schema()
-    db = database.obj
-    commits_before = db.commits() if isinstance(db, ServicePostgresqlDatabase) else 0
-    try:
-        return view(*args, **kwargs)
-    except DATABASE_ERRORS as error:
-        committed = isinstance(db, ServicePostgresqlDatabase) and db.commits() != commits_before
-        if (not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed
-                or getattr(error, "while_connecting", False)):
-            raise
-        logger.warning("database connection lost; running the request once more on a fresh one: %s",
-                       str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-        discard_connection(all_idle=True)
-    return view(*args, **kwargs)
-
-
-# Migrations
-
-def migrate(db=None):
-    """Apply every pending migration; returns their names. Safe to run from several hosts at once,
-    directly or through a transaction-pooling PgBouncer."""
-    db = db or database.obj
-    runner = Runner(db, directory=str(MIGRATIONS_DIR))
-    with db.connection_context():
-        if not isinstance(db, PostgresqlDatabase):
-            return runner.up()
-        with db.atomic():
-            # The lock belongs to this transaction, so a pooler cannot let it outlive the migration
-            # on a server connection another client then gets. No statement or lock timeout: the
-            # second instance waits for the first, and a migration may take long on a large table.
-            db.execute_sql("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0")
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-            return runner.up()
-
-
-def migration_status(db=None):
-    db = db or database.obj
-    with db.connection_context():
-        return Runner(db, directory=str(MIGRATIONS_DIR)).status()
-
-
-_schema_lock = threading.Lock()
-
-
-def ensure_schema():
-    """Bring the schema up to date the first time this process needs the database (the master
-    migrates at start, but the database may not have answered then). Raises the database's error
-    while it does not answer; checks once per process after that."""
-    db = database.obj
-    if getattr(db, "schema_ready", False):
-        return
-    with _schema_lock:
-        if getattr(db, "schema_ready", False):
-            return
-        if any(migration.applied is None for migration in migration_status(db)):
-            applied = migrate(db)
-            logger.info("migrations applied: %s", ", ".join(applied) or "none pending")
-        db.schema_ready = True
-
-
-db_cli = AppGroup("db", help="Database schema commands.")
-
-
-@db_cli.command("upgrade")
-def upgrade_command():
-    """Apply pending migrations."""
-    applied = migrate()
-    click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
-
-
-@db_cli.command("status")
-def status_command():
-    """List migrations and when each was applied."""
-    for migration in migration_status():
-        applied = migration.applied.isoformat(sep=" ", timespec="seconds") if migration.applied else "pending"
-        click.echo(f"{migration.name}  {applied}")
-
-
 def init_app(app):
     config = app.config
     database.initialize(open_service_database(
         config["DATABASE_URL"], config["DB_POOL_SIZE"], config["DB_POOL_WAIT_MS"],
         config["DB_STATEMENT_TIMEOUT_MS"], config["DB_LOCK_TIMEOUT_MS"], config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"]))
     app.teardown_appcontext(release_connection)
-    app.cli.add_command(db_cli)

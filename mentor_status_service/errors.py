@@ -1,10 +1,9 @@
 """Domain errors, and the handlers that give them and database faults the JSON shape of every error."""
 import logging
 
-from peewee import InterfaceError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from .db import DATABASE_ERRORS, TIMEOUT_SQLSTATES, PoolExhausted, connection_lost, discard_connection, sqlstate
+from .db import DATABASE_ERRORS, connection_lost, discard_connection, is_unavailable
 
 logger = logging.getLogger(__name__)
 INVALID_MESSAGE = "Some of what was sent is invalid: see errors."
@@ -21,6 +20,14 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = 404
+
+
+def no_mentor(mentor_id):
+    return NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
+
+
+def no_pause_record(pause_record_id):
+    return NotFound(f"No pause record with pause_record_id {pause_record_id!r}.")
 
 
 class Conflict(DomainError):
@@ -79,18 +86,6 @@ def handle_database_error(error):
     else:
         message = "The database is busy; try again shortly."
     return error_body(503, message), 503, {"Retry-After": "5"}
-
-
-def is_unavailable(error):
-    """Whether a Peewee database error says the database is unreachable or busy: a lost
-    connection, a bounded wait that ran out, a full connection pool, a deadlock."""
-    if isinstance(error, (InterfaceError, PoolExhausted)) or connection_lost(error):
-        return True
-    code = sqlstate(error)
-    if code is not None:
-        # 40: a deadlock or serialization failure, worth a retry.
-        return code in TIMEOUT_SQLSTATES or code.startswith("40")
-    return any(busy in str(error) for busy in ("database is locked", "unable to open database", "disk I/O error"))
 
 
 def register_error_handlers(app):

@@ -3,7 +3,8 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from .db import DATABASE_ERRORS, database, discard_connection, ensure_schema
+from .db import DATABASE_ERRORS, database, discard_connection
+from .schema import ensure_schema
 
 blp = Blueprint("health", __name__, description="Probes for the platform.")
 

@@ -2,7 +2,7 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import auth, change_log, pausing, rendering
+from . import auth, change_log, rendering, rules
 from .api import LINK_HEADER, ApiBlueprint, page_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
@@ -34,7 +34,7 @@ class MentorStatuses(MethodView):
         an unknown parameter is a 422.
         """
         page, limit = args.pop("page"), args.pop("limit")
-        rows, total = pausing.list_mentor_statuses(page, limit, **args)
+        rows, total = rules.list_mentor_statuses(page, limit, **args)
         response = rendering.list_page(rows, rendering.mentor_status_row, page, limit, total)
         return response, page_links(page, limit, total)
 
@@ -47,7 +47,7 @@ class MentorStatuses(MethodView):
 
         A mentor created paused gets an active pause record at once. An existing `mentor_id` is a 409.
         """
-        mentor = pausing.create_mentor_status(fields)
+        mentor = rules.create_mentor_status(fields)
         location = url_for(".MentorStatus", mentor_id=mentor.mentor_id)
         return rendering.respond(rendering.mentor_status(mentor)), 201, {"Location": location}
 
@@ -58,7 +58,7 @@ class MentorStatus(MethodView):
     @blp.read("getMentorStatus", 404)
     def get(self, mentor_id):
         """Get one mentor's status"""
-        return rendering.respond(rendering.mentor_status_row(pausing.get_mentor_status(mentor_id)))
+        return rendering.respond(rendering.mentor_status_row(rules.get_mentor_status(mentor_id)))
 
     @blp.arguments(MentorStatusUpdateSchema(), example={
         "status": "paused", "is_paused": True, "pause_start_date": "2026-03-26T00:00:00Z",
@@ -66,13 +66,13 @@ class MentorStatus(MethodView):
         "metadata": {"initiated_by": "coordinator-007", "notes": "Mentor requested leave"}})
     @blp.response(200, MentorStatusSchema, headers=ETAG_HEADER)
     @blp.write("updateMentorStatus", 404, conditional=True)
-    def put(self, changes, mentor_id):
+    def put(self, sent, mentor_id):
         """Update a mentor's status
 
         A partial update: only the fields sent change. Pausing opens a pause record, changing the
         pause fields changes it, and leaving `paused` closes it.
         """
-        mentor = pausing.update_mentor_status(mentor_id, changes, if_match(rendering.mentor_status))
+        mentor = rules.update_mentor_status(mentor_id, sent, if_match(rendering.mentor_status))
         return rendering.respond(rendering.mentor_status(mentor))
 
     @blp.response(200, MentorStatusDeletedSchema)
@@ -84,7 +84,7 @@ class MentorStatus(MethodView):
         its pause records were deleted. Once an admin token is configured, only an admin token may
         do this (a write token gets 403).
         """
-        pausing.delete_mentor_status(mentor_id, if_match(rendering.mentor_status))
+        rules.delete_mentor_status(mentor_id, if_match(rendering.mentor_status))
         return {"deleted": True, "mentor_id": mentor_id}
 
 

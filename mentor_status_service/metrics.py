@@ -15,9 +15,8 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from . import auth
+from . import auth, totals
 from .db import DATABASE_ERRORS, discard_connection
-from .models import ListTotals
 
 # The same test prometheus_client made when first imported, to choose where its counts live.
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
@@ -46,19 +45,19 @@ class ListTotalsCollector:
 
     def collect(self):
         try:
-            totals = ListTotals.get_by_id(ListTotals.ROW_ID)
-        except ListTotals.DoesNotExist:
+            counts = totals.read()
+        except totals.MissingListTotals:
             return
         except (DatabaseError, *DATABASE_ERRORS):  # the 503 counter tells of an outage; the rest still answers
             discard_connection()
             return
         mentors = GaugeMetricFamily("mentor_status_mentors", "Mentors by status.", labels=("status",))
         # A mentor is paused exactly while it has an active pause record.
-        for status, count in (("active", totals.mentors_active), ("paused", totals.pauses_active),
-                              ("inactive", totals.mentors_inactive)):
+        for status, count in (("active", counts["mentors_active"]), ("paused", counts["pauses_active"]),
+                              ("inactive", counts["mentors_inactive"])):
             mentors.add_metric((status,), count)
         pauses = GaugeMetricFamily("mentor_status_pause_records", "Pause records by state.", labels=("state",))
-        for state, count in (("active", totals.pauses_active), ("ended", totals.pauses_ended)):
+        for state, count in (("active", counts["pauses_active"]), ("ended", counts["pauses_ended"])):
             pauses.add_metric((state,), count)
         yield mentors
         yield pauses

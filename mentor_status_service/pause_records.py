@@ -2,7 +2,7 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import pausing, rendering
+from . import rendering, rules
 from .api import LINK_HEADER, ApiBlueprint, page_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
@@ -32,7 +32,7 @@ class PauseRecords(MethodView):
         unknown parameter is a 422.
         """
         page, limit = args.pop("page"), args.pop("limit")
-        rows, total = pausing.list_pause_records(page, limit, **args)
+        rows, total = rules.list_pause_records(page, limit, **args)
         response = rendering.list_page(rows, rendering.pause_record_row, page, limit, total)
         return response, page_links(page, limit, total)
 
@@ -47,7 +47,7 @@ class PauseRecords(MethodView):
         Without `end_date` it opens an active pause and the mentor becomes paused (409 if the
         mentor already has one). With an `end_date` it records a past pause and changes nothing else.
         """
-        record = pausing.create_pause_record(fields)
+        record = rules.create_pause_record(fields)
         location = url_for(".PauseRecord", pause_record_id=record.pause_record_id)
         return rendering.respond(rendering.pause_record(record)), 201, {"Location": location}
 
@@ -58,19 +58,19 @@ class PauseRecord(MethodView):
     @blp.read("getPauseRecord", 404)
     def get(self, pause_record_id):
         """Get one pause record"""
-        return rendering.respond(rendering.pause_record_row(pausing.get_pause_record(pause_record_id)))
+        return rendering.respond(rendering.pause_record_row(rules.get_pause_record(pause_record_id)))
 
     @blp.arguments(PauseRecordUpdateSchema(), example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
     @blp.write("updatePauseRecord", 404, 409, conditional=True)
-    def put(self, changes, pause_record_id):
+    def put(self, sent, pause_record_id):
         """Close, reopen or update a pause record
 
         Closing the active pause (`is_active: false` and/or an `end_date`; `end_date` defaults to
         now) makes the mentor active. Reopening (`is_active: true` or `end_date: null`) pauses the
         mentor again, a 409 if it has another active pause.
         """
-        record = pausing.update_pause_record(pause_record_id, changes, if_match(rendering.pause_record))
+        record = rules.update_pause_record(pause_record_id, sent, if_match(rendering.pause_record))
         return rendering.respond(rendering.pause_record(record))
 
     @blp.response(200, PauseRecordDeletedSchema)
@@ -80,5 +80,5 @@ class PauseRecord(MethodView):
 
         Deleting the active pause makes the mentor active.
         """
-        pausing.delete_pause_record(pause_record_id, if_match(rendering.pause_record))
+        rules.delete_pause_record(pause_record_id, if_match(rendering.pause_record))
         return {"deleted": True, "pause_record_id": pause_record_id}

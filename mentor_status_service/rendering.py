@@ -30,14 +30,14 @@ class JSONProvider(DefaultJSONProvider):
         return super().dumps(obj, **kwargs)
 
     def response(self, *args, **kwargs):
-        if (self.compact is None and self._app.debug) or self.compact is False:
+        if (self.compact is None and current_app.debug) or self.compact is False or (args and kwargs):
             return super().response(*args, **kwargs)
-        obj = self._prepare_response_obj(args, kwargs)
+        obj = (args[0] if len(args) == 1 else args) if args else (kwargs or None)  # as jsonify() takes them
         try:
             body = self._orjson(obj) + b"\n"
         except orjson.JSONEncodeError:
             return super().response(obj)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return current_app.response_class(body, mimetype=self.mimetype)
 
     def _orjson(self, obj):
         options = _ORJSON_OPTIONS | (orjson.OPT_SORT_KEYS if self.sort_keys else 0)
@@ -83,7 +83,7 @@ def mentor_status(mentor):
 
 
 def mentor_status_row(row):
-    """A row of `MentorStatus.LISTING_COLUMNS` as MentorStatusSchema dumps the mentor."""
+    """A row of `queries.MENTOR_COLUMNS` as MentorStatusSchema dumps the mentor."""
     mentor_id, base_status, metadata_json, created_at, last_updated, pause_id, start, expected, reason = row
     if pause_id is None:
         return _mentor(mentor_id, base_status, False, None, None, None, metadata_json, created_at, last_updated)
@@ -106,7 +106,7 @@ def pause_record(record):
 
 
 def pause_record_row(row):
-    """A row of `PauseRecord.LISTING_COLUMNS` as PauseRecordSchema dumps the record."""
+    """A row of `queries.PAUSE_RECORD_COLUMNS` as PauseRecordSchema dumps the record."""
     return _pause_record(*row)
 
 

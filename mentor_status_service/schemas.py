@@ -19,7 +19,7 @@ class FullMatch(validate.Regexp):
 
     def __call__(self, value):
         if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
+            raise ValidationError(self.error.format(input=value, regex=self.regex.pattern))
         return value
 
 

@@ -6,7 +6,8 @@ from mentor_status_service import create_app
 from pgbouncer import pgbouncer_or_skip
 from servers import reset_postgresql
 
-from mentor_status_service.db import database, migrate
+from mentor_status_service.db import database
+from mentor_status_service.schema import migrate
 
 
 def postgresql_url():

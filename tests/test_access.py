@@ -10,7 +10,8 @@ from servers import REPO_ROOT
 
 from mentor_status_service import create_app
 from mentor_status_service.config import ConfigurationError, parse_public_reads, parse_tokens
-from mentor_status_service.db import database, migrate
+from mentor_status_service.db import database
+from mentor_status_service.schema import migrate
 from mentor_status_service.models import MentorStatus
 
 READ_SECRET = "read-secret-0123456789"

@@ -2,7 +2,7 @@
 import pytest
 from factories import assert_consistent, create_mentor, create_pause, get_mentor, list_pauses
 
-from mentor_status_service import pausing
+from mentor_status_service import rules, totals
 from mentor_status_service.errors import Conflict, Invalid
 from mentor_status_service.models import ListTotals, MentorStatus, PauseRecord
 
@@ -15,9 +15,9 @@ PAUSE = {"status": "paused", "pause_start_date": "2026-03-01T00:00:00Z",
 # The rules, called directly
 
 def test_rule_pausing_a_mentor_opens_one_active_record(app):
-    pausing.create_mentor_status({"mentor_id": "mentor-001"})
+    rules.create_mentor_status({"mentor_id": "mentor-001"})
 
-    mentor = pausing.update_mentor_status("mentor-001", {"is_paused": True, "pause_reason": "travel"})
+    mentor = rules.update_mentor_status("mentor-001", {"is_paused": True, "pause_reason": "travel"})
 
     record = PauseRecord.get(PauseRecord.mentor == "mentor-001")
     assert mentor.status == "paused" and mentor.active_pause.id == record.id
@@ -25,16 +25,16 @@ def test_rule_pausing_a_mentor_opens_one_active_record(app):
 
 
 def test_rule_a_second_active_pause_is_a_conflict(app):
-    pausing.create_mentor_status({"mentor_id": "mentor-001", "status": "paused"})
+    rules.create_mentor_status({"mentor_id": "mentor-001", "status": "paused"})
 
     with pytest.raises(Conflict):
-        pausing.create_pause_record({"mentor_id": "mentor-001"})
+        rules.create_pause_record({"mentor_id": "mentor-001"})
     assert PauseRecord.select().count() == 1
 
 
 def test_rule_a_failed_write_leaves_nothing_behind(app):
     with pytest.raises(Invalid):
-        pausing.create_mentor_status({"mentor_id": "mentor-001", "status": "active", "pause_reason": "travel"})
+        rules.create_mentor_status({"mentor_id": "mentor-001", "status": "active", "pause_reason": "travel"})
 
     assert MentorStatus.select().count() == 0
 
@@ -217,7 +217,7 @@ def test_list_totals_stay_exact_through_every_kind_of_write(client, runner):
     client.delete("/api/v1/pause-records/pause-rec-0004")
     kept = ListTotals.select().dicts().get()
 
-    ListTotals.recount()
+    totals.recount()
 
     assert ListTotals.select().dicts().get() == kept
     assert_consistent(client)

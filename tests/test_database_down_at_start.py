@@ -21,7 +21,7 @@ from servers import (
     with_port,
 )
 
-from mentor_status_service.db import MIGRATIONS_DIR
+from mentor_status_service.schema import MIGRATIONS_DIR
 
 pytestmark = pytest.mark.slow
 

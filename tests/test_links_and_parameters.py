@@ -122,3 +122,13 @@ def test_the_api_document_has_no_unused_schema_and_errors_name_their_fields(clie
     assert "PaginationMetadata" not in document["components"]["schemas"]
     assert set(document["components"]["schemas"]["Error"]["required"]) == {"code", "status", "message"}
     assert document["servers"] == [{"url": "/", "description": "This service"}]
+
+
+def test_the_api_document_names_the_conditional_headers_beside_each_operations_parameters(client):
+    """Catches a flask-smorest upgrade that changes `_apidoc`, where api.py adds the headers."""
+    paths = client.get("/openapi.json").json["paths"]
+    put = paths["/api/v1/mentor-statuses/{mentor_id}"]["put"]
+    get = paths["/api/v1/pause-records"]["get"]
+    assert "If-Match" in [parameter["name"] for parameter in put["parameters"]]
+    assert {"If-None-Match", "page", "limit", "mentor_id"} <= {parameter["name"] for parameter in get["parameters"]}
+    assert "X-Pagination" not in str(paths)

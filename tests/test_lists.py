@@ -136,7 +136,7 @@ def test_pause_record_filters_combine_in_sequence_order(client, query, expected)
 
 
 def test_every_combination_of_mentor_filters_pages_and_counts_what_the_mentors_say(client):
-    """Each filter shape has SQL and a total of its own (models.py): every combination, read page
+    """Each filter shape has SQL and a total of its own (queries.py): every combination, read page
     by page, gives the mentors a reading of every mentor picks, in order, and their exact number."""
     returns = ["2025-01-01T00:00:00Z", "2026-05-01T00:00:00Z", "2099-01-01T00:00:00Z", None]
     for number in range(24):

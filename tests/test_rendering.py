@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mentor_status_service import rendering
+from mentor_status_service import change_log, queries, rendering, totals
 from mentor_status_service.db import database
 from mentor_status_service.models import ChangeEntry, ListTotals, MentorStatus, PauseRecord
 from mentor_status_service.schemas import ChangeEntrySchema, MentorStatusSchema, PauseRecordSchema
@@ -81,7 +81,7 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
             for record in filter(None, [mentor.active_pause, *ended]):
                 record.id = next(numbers)
                 record.save(force_insert=True)
-        ListTotals.recount()
+        totals.recount()
         entries = data.draw(st.lists(st.tuples(st.sampled_from(written), st.none() | metadata, st.none() | metadata),
                                      max_size=4)) if written else []
         for change_id, (mentor, before, after) in enumerate(entries, start=1):
@@ -90,18 +90,18 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
                                event="updated", before_json=None if before is None else json.dumps(before),
                                after_json=None if after is None else json.dumps(after))
 
-        rows, total = MentorStatus.page(1, 100, dt.datetime(2026, 1, 1))
+        rows, total = queries.mentor_page(1, 100, dt.datetime(2026, 1, 1))
         assert total == len(written)
         assert [sent(rendering.mentor_status_row(row)) for row in rows] == [
             MentorStatusSchema().dump(
-                MentorStatus.with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
-        assert [sent(rendering.mentor_status_row(MentorStatus.row_by_id(row[0]))) for row in rows] == [
+                queries.mentors_with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
+        assert [sent(rendering.mentor_status_row(queries.mentor_row(row[0]))) for row in rows] == [
             sent(rendering.mentor_status_row(row)) for row in rows]
-        rows, _ = PauseRecord.page(1, 100)
-        assert [PauseRecord.row_by_number(row[0]) for row in rows] == rows
+        rows, _ = queries.pause_record_page(1, 100)
+        assert [queries.pause_record_row(row[0]) for row in rows] == rows
         assert [sent(rendering.pause_record_row(row)) for row in rows] == [
-            PauseRecordSchema().dump(PauseRecord.by_number(row[0])) for row in rows]
-        rows = ChangeEntry.feed_rows(0, 100)
+            PauseRecordSchema().dump(queries.pause_record(row[0])) for row in rows]
+        rows = change_log.feed_rows(0, 100)
         assert [sent(rendering.change_entry_row(row)) for row in rows] == [
             ChangeEntrySchema().dump(ChangeEntry.get_by_id(row[0])) for row in rows]
         database.close()

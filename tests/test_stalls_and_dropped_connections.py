@@ -171,7 +171,7 @@ def test_connections_cut_between_requests_cost_no_read_an_error_and_no_write_is_
 def test_a_write_whose_commit_outcome_is_unknown_is_a_503_and_is_not_run_again(client, database_url, monkeypatch):
     from playhouse.pool import PooledPostgresqlDatabase
 
-    from mentor_status_service import pausing
+    from mentor_status_service import rules
 
     assert client.post(MENTORS, json={"mentor_id": "m-1"}).status_code == 201
     real_commit, runs = PooledPostgresqlDatabase.commit, []
@@ -185,9 +185,9 @@ def test_a_write_whose_commit_outcome_is_unknown_is_a_503_and_is_not_run_again(c
         runs.append(args)
         return real_update(*args, **kwargs)
 
-    real_update = pausing.update_mentor_status
+    real_update = rules.update_mentor_status
     monkeypatch.setattr(PooledPostgresqlDatabase, "commit", commit_on_a_connection_cut_just_before)
-    monkeypatch.setattr(pausing, "update_mentor_status", counted)
+    monkeypatch.setattr(rules, "update_mentor_status", counted)
     response = client.put(f"{MENTORS}/m-1", json={"status": "paused"})
     monkeypatch.undo()
 

@@ -17,6 +17,7 @@ from feed_replay import follow_feed, listed_state, replayed_state
 from servers import api_invariant_violations, table_violations
 
 from mentor_status_service.db import database
+from mentor_status_service import queries
 from mentor_status_service.models import ChangeEntry, MentorStatus, PauseRecord
 
 MENTOR_IDS = ["mentor-a", "mentor-b", "mentor-c"]
@@ -103,7 +104,7 @@ def make_machine(client):
                 body["start_date"] = start
             if past:
                 body["end_date"] = end
-            was_paused = mentor_id in self.mentors and MentorStatus.with_active_pause().where(
+            was_paused = mentor_id in self.mentors and queries.mentors_with_active_pause().where(
                 MentorStatus.mentor_id == mentor_id).first().is_paused
             response = self.send("POST", "/api/v1/pause-records", body, allowed=(201, 409, 422))
             if mentor_id not in self.mentors:

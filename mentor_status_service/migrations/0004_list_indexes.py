@@ -1,6 +1,6 @@
 """Active pauses by mentor with their expected return date, so that a page of overdue mentors, of
 mentors expected back before a date, or of every mentor not overdue reads its ids from one ordered
-index-only scan, and its count from `pause_record_active_expected_return` (see models.py)."""
+index-only scan, and its count from `pause_record_active_expected_return` (see queries.py)."""
 
 
 def up(migrator, db):

@@ -1,4 +1,5 @@
-"""The rules that tie mentor statuses and pause records together; both blueprints call these.
+"""Every read and write of mentor statuses and pause records, with the rules that tie the two
+together; both blueprints and the CLI jobs call these.
 
 A mentor is paused exactly while it has an active pause record (end_date null), and its pause
 fields are that record's: `MentorStatus` derives them, so the two can never disagree. What the
@@ -6,17 +7,18 @@ rules below decide is which record opens, changes or closes, and what the mentor
 Every write is one transaction that first locks the mentor row (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite's IMMEDIATE transactions hold the whole database), and the partial unique
 index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each write ends by
-updating the list totals and appending its change entries, in that order, so the rows every
-write locks are held only between those last statements and COMMIT.
+updating the list totals and appending its change entries.
 """
 import re
 
 from peewee import IntegrityError
 
-from .change_log import ChangeSet
+from . import queries, totals
+from .change_log import WriteRecord
 from .db import checkpoint_after_erasure, database
-from .errors import Conflict, Invalid, NotFound
-from .models import MENTOR_ID_PATTERN, ListTotals, MentorStatus, PauseRecord, TotalsMoved, utc_now
+from .errors import Conflict, Invalid, NotFound, no_mentor, no_pause_record
+from .models import MENTOR_ID_PATTERN, MentorStatus, PauseRecord, utc_now
+from .totals import TotalsMoved
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
@@ -28,37 +30,37 @@ _MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAU
 # Reads
 
 def list_mentor_statuses(page, limit, **filters):
-    """A page of mentors (rows of `MentorStatus.LISTING_COLUMNS`) and the total listed."""
-    return MentorStatus.page(page, limit, utc_now(), **filters)
+    """A page of mentors (rows of `queries.MENTOR_COLUMNS`) and the total listed."""
+    return queries.mentor_page(page, limit, utc_now(), **filters)
 
 
 def list_pause_records(page, limit, **filters):
-    """A page of pause records (rows of `PauseRecord.LISTING_COLUMNS`) and the total listed."""
-    return PauseRecord.page(page, limit, **filters)
+    """A page of pause records (rows of `queries.PAUSE_RECORD_COLUMNS`) and the total listed."""
+    return queries.pause_record_page(page, limit, **filters)
 
 
 def get_mentor_status(mentor_id):
-    """The mentor as a row of `MentorStatus.LISTING_COLUMNS`; NotFound if it does not exist."""
+    """The mentor as a row of `queries.MENTOR_COLUMNS`; NotFound if it does not exist."""
     mentor = None
     if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
-        mentor = MentorStatus.row_by_id(mentor_id)
+        mentor = queries.mentor_row(mentor_id)
     if mentor is None:
-        raise NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
+        raise no_mentor(mentor_id)
     return mentor
 
 
 def get_pause_record(pause_record_id):
-    """The record as a row of `PauseRecord.LISTING_COLUMNS`; NotFound if it does not exist."""
+    """The record as a row of `queries.PAUSE_RECORD_COLUMNS`; NotFound if it does not exist."""
     number = PauseRecord.number_from_public_id(pause_record_id)
-    record = None if number is None else PauseRecord.row_by_number(number)
+    record = None if number is None else queries.pause_record_row(number)
     if record is None:
-        raise _no_pause_record(pause_record_id)
+        raise no_pause_record(pause_record_id)
     return record
 
 
 def _find_pause_record(pause_record_id):
     number = PauseRecord.number_from_public_id(pause_record_id)
-    return None if number is None else PauseRecord.by_number(number)
+    return None if number is None else queries.pause_record(number)
 
 
 # Mentor statuses
@@ -68,35 +70,35 @@ def create_mentor_status(fields):
     now = utc_now()
     with database.atomic():
         mentor = MentorStatus(mentor_id=fields["mentor_id"], base_status="active", created_at=now)
-        pause = _apply_mentor_changes(mentor, fields, now, current_status=None)
+        pause = _apply_to_mentor(mentor, fields, now, current_status=None)
         mentor.last_updated = now
         try:
-            mentor.insert_new()
+            queries.insert_mentor(mentor)
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         _save_pause(pause)
         _record_moves(None, mentor)
-        ChangeSet().append(mentor, pause)
+        WriteRecord().append(mentor, pause)
     return mentor
 
 
-def update_mentor_status(mentor_id, changes, precondition=None):
-    """Change what was sent. Becoming paused opens a pause record, changing pause fields changes
-    it, and leaving `paused` closes it."""
+def update_mentor_status(mentor_id, sent, precondition=None):
+    """Change the fields `sent`. Becoming paused opens a pause record, changing pause fields
+    changes it, and leaving `paused` closes it."""
     now = utc_now()
     with database.atomic():
         mentor = _lock_mentor(mentor_id, precondition)
-        change_set = ChangeSet()
-        change_set.note(mentor, mentor.active_pause)
-        before, shown_before = mentor.status, _shown_fields(mentor)
-        pause = _apply_mentor_changes(mentor, changes, now, current_status=before)
-        if _shown_fields(mentor) == shown_before:
+        record = WriteRecord()
+        record.note(mentor, mentor.active_pause)
+        before = mentor.status
+        pause = _apply_to_mentor(mentor, sent, now, current_status=before)
+        if not record.changed(mentor):
             return mentor  # nothing changed: last_updated and the ETag stay
         mentor.last_updated = now
         mentor.save()
         _save_pause(pause)
         _record_moves(before, mentor)
-        change_set.append(mentor, pause)
+        record.append(mentor, pause)
     return mentor
 
 
@@ -104,8 +106,8 @@ def delete_mentor_status(mentor_id, precondition=None):
     """Delete a mentor and every pause record it has, and erase its change entries."""
     with database.atomic():
         mentor = _lock_mentor(mentor_id, precondition)
-        change_set = ChangeSet()
-        change_set.erase_mentor(mentor_id, [record.pause_record_id for record in PauseRecord.select(
+        record = WriteRecord()
+        record.erase_mentor(mentor_id, [pause.pause_record_id for pause in PauseRecord.select(
             PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
         ended = PauseRecord.delete().where(
             (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null(False)).execute()
@@ -115,63 +117,58 @@ def delete_mentor_status(mentor_id, precondition=None):
         moved.mentor(mentor.status, None)
         moved.pause("active", None, count=int(mentor.is_paused))
         moved.pause("ended", None, count=ended)
-        ListTotals.add(moved)
-        change_set.append()
+        totals.add(moved)
+        record.append()
     checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
 
 
-def _target_status(current, changes):
+def _target_status(current, sent):
     """The status a write leads to; `current` is None on create."""
-    if "status" in changes:
-        return changes["status"]
-    if changes.get("is_paused") is True:
+    if "status" in sent:
+        return sent["status"]
+    if sent.get("is_paused") is True:
         return "paused"
-    if changes.get("is_paused") is False and current in (None, "paused"):
+    if sent.get("is_paused") is False and current in (None, "paused"):
         return "active"
     return current or "active"
 
 
-def _apply_mentor_changes(mentor, changes, now, current_status):
-    """Set `changes` on the unsaved `mentor`; returns the pause record to save with it, if any."""
-    target = _target_status(current_status, changes)
+def _apply_to_mentor(mentor, sent, now, current_status):
+    """Set the fields `sent` on the unsaved `mentor`; returns the pause record to save with it, if any."""
+    target = _target_status(current_status, sent)
     if target == "paused":
-        pause = _opened_or_changed_pause(mentor, changes, now)
+        pause = _opened_or_changed_pause(mentor, sent, now)
         mentor.active_pause = pause
     else:
         for name in MENTOR_PAUSE_FIELDS:
-            if changes.get(name) is not None:
+            if sent.get(name) is not None:
                 raise Invalid(**{name: f"Only a paused mentor has a {name}."})
         pause = mentor.active_pause
         if pause:
+            # A pause planned to begin later ends when it begins: never before its own start.
             pause.end_date = max(now, pause.start_date)
             mentor.active_pause = None
         mentor.base_status = target
-    if "metadata" in changes:
-        mentor.metadata = changes["metadata"]
+    if "metadata" in sent:
+        mentor.metadata = sent["metadata"]
     return pause
 
 
-def _shown_fields(mentor):
-    """What a client reads of a mentor, but for the timestamps."""
-    return (mentor.status, mentor.pause_start_date, mentor.expected_return_date, mentor.pause_reason,
-            mentor.metadata_json)
-
-
-def _opened_or_changed_pause(mentor, changes, now):
+def _opened_or_changed_pause(mentor, sent, now):
     pause = mentor.active_pause
     beginning = pause is None
     if beginning:
         pause = PauseRecord(mentor=mentor.mentor_id, start_date=now, created_at=now)
     for mentor_field, record_field in MENTOR_PAUSE_FIELDS.items():
-        if mentor_field not in changes:
+        if mentor_field not in sent:
             continue
-        value = changes[mentor_field]
+        value = sent[mentor_field]
         if value is None and record_field == "start_date":
             if not beginning:
                 raise Invalid(pause_start_date="A paused mentor's pause_start_date cannot be cleared.")
             continue
         setattr(pause, record_field, value)
-    _check_dates(pause, sent={MENTOR_PAUSE_FIELDS[name] for name in changes if name in MENTOR_PAUSE_FIELDS},
+    _check_dates(pause, sent={MENTOR_PAUSE_FIELDS[name] for name in sent if name in MENTOR_PAUSE_FIELDS},
                  public_names=_MENTOR_FIELD_OF_RECORD_FIELD)
     return pause
 
@@ -191,8 +188,8 @@ def create_pause_record(fields):
         if fields.get("end_date") is not None or fields.get("is_active") is False:
             record.end_date = fields.get("end_date") or max(now, record.start_date)
         _check_dates(record, sent=fields)
-        change_set = ChangeSet()
-        change_set.note(mentor)
+        write = WriteRecord()
+        write.note(mentor)
         before = mentor.status
         if record.is_active:
             if mentor.active_pause:
@@ -202,29 +199,28 @@ def create_pause_record(fields):
             mentor.active_pause = record
         _save_pause(record)
         _record_moves(before, mentor, pause=(None, record.state))
-        change_set.append(record, mentor)
+        write.append(record, mentor)
     return record
 
 
-def update_pause_record(pause_record_id, changes, precondition=None):
+def update_pause_record(pause_record_id, sent, precondition=None):
     """Change what was sent. Closing (is_active false or an end_date) resumes the mentor if the
     record was its active pause; reopening pauses the mentor again (409 if it has another)."""
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
-        change_set = ChangeSet()
-        change_set.note(record, mentor)
-        before, state_before = mentor.status, record.state
-        was_active, fields_before = record.is_active, _record_fields(record)
+        write = WriteRecord()
+        write.note(record, mentor)
+        before, state_before, was_active = mentor.status, record.state, record.is_active
         for name in ("start_date", "expected_return_date", "reason"):
-            if name in changes:
-                setattr(record, name, changes[name])
-        if changes.get("is_active") is False or changes.get("end_date") is not None:
-            record.end_date = changes.get("end_date") or record.end_date or max(now, record.start_date)
-        elif changes.get("is_active") is True or ("end_date" in changes and changes["end_date"] is None):
+            if name in sent:
+                setattr(record, name, sent[name])
+        if sent.get("is_active") is False or sent.get("end_date") is not None:
+            record.end_date = sent.get("end_date") or record.end_date or max(now, record.start_date)
+        elif sent.get("is_active") is True or ("end_date" in sent and sent["end_date"] is None):
             record.end_date = None
-        _check_dates(record, sent=changes)
-        if _record_fields(record) == fields_before:
+        _check_dates(record, sent=sent)
+        if not write.changed(record):
             return record  # nothing changed: the mentor's last_updated stays
         if record.is_active and not was_active and mentor.active_pause:
             raise _already_paused(mentor.mentor_id)
@@ -232,12 +228,8 @@ def update_pause_record(pause_record_id, changes, precondition=None):
         if was_active or record.is_active:
             _after_active_pause_changed(mentor, record, now)
         _record_moves(before, mentor, pause=(state_before, record.state))
-        change_set.append(record, mentor)
+        write.append(record, mentor)
     return record
-
-
-def _record_fields(record):
-    return record.start_date, record.expected_return_date, record.end_date, record.reason
 
 
 def delete_pause_record(pause_record_id, precondition=None):
@@ -245,21 +237,21 @@ def delete_pause_record(pause_record_id, precondition=None):
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
-        change_set = ChangeSet()
-        change_set.note(record, mentor)
+        write = WriteRecord()
+        write.note(record, mentor)
         before = mentor.status
         record.delete_instance()
         if record.is_active:
             _after_active_pause_changed(mentor, None, now)
         _record_moves(before, mentor, pause=(record.state, None))
-        change_set.append(mentor, deleted=[record])
+        write.append(mentor, deleted=[record])
 
 
 def resume_due_pauses(dry_run=False):
     """End every active pause whose expected return date has passed: the record closes at that
     date and the mentor becomes active. Returns the records ended (with dry_run, that would be)."""
     now = utc_now()
-    due = list(PauseRecord.due_to_end(now))
+    due = list(queries.pauses_due_to_end(now))
     if dry_run:
         return due
     ended = []
@@ -270,14 +262,14 @@ def resume_due_pauses(dry_run=False):
             except NotFound:  # deleted since the list was read
                 continue
             if record.is_active and record.expected_return_date is not None and record.expected_return_date < now:
-                change_set = ChangeSet()
-                change_set.note(record, mentor)
+                write = WriteRecord()
+                write.note(record, mentor)
                 before = mentor.status
                 record.end_date = record.expected_return_date
                 record.save()
                 _after_active_pause_changed(mentor, record, now)
                 _record_moves(before, mentor, pause=("active", "ended"))
-                change_set.append(record, mentor)
+                write.append(record, mentor)
                 ended.append(record)
     return ended
 
@@ -294,7 +286,7 @@ def _after_active_pause_changed(mentor, record, now):
 
 
 def _record_moves(status_before, mentor, pause=None):
-    """Keep ListTotals exact: the mentor went from `status_before` to its status now, and a pause
+    """Keep the list totals exact: the mentor went from `status_before` to its status now, and a pause
     record from one state to another (given, or else implied by the mentor pausing or resuming)."""
     moved = TotalsMoved()
     moved.mentor(status_before, mentor.status)
@@ -305,7 +297,7 @@ def _record_moves(status_before, mentor, pause=None):
         moved.pause(None, "active")
     elif paused_before and not paused_after:
         moved.pause("active", "ended")
-    ListTotals.add(moved)
+    totals.add(moved)
 
 
 # Shared steps
@@ -313,11 +305,11 @@ def _record_moves(status_before, mentor, pause=None):
 def _lock_mentor(mentor_id, precondition=None, missing=None):
     """Within a transaction: the mentor with its active pause, locked until the transaction ends,
     once it passes `precondition` (the request's If-Match, which fails on a missing mentor too)."""
-    mentor = MentorStatus.locked_with_active_pause(mentor_id) if _MENTOR_ID.fullmatch(mentor_id) else None
+    mentor = queries.locked_mentor(mentor_id) if _MENTOR_ID.fullmatch(mentor_id) else None
     if precondition:
         precondition(mentor)
     if mentor is None:
-        raise missing or NotFound(f"No mentor status with mentor_id {mentor_id!r}.")
+        raise missing or no_mentor(mentor_id)
     return mentor
 
 
@@ -326,18 +318,14 @@ def _lock_pause_record(pause_record_id, precondition=None):
     does, once the record passes `precondition`."""
     record = _find_pause_record(pause_record_id)
     if record is not None:
-        mentor = _lock_mentor(record.mentor_id, missing=_no_pause_record(pause_record_id))
+        mentor = _lock_mentor(record.mentor_id, missing=no_pause_record(pause_record_id))
         # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
         record = _find_pause_record(pause_record_id)
     if precondition:
         precondition(record)
     if record is None:
-        raise _no_pause_record(pause_record_id)
+        raise no_pause_record(pause_record_id)
     return mentor, record
-
-
-def _no_pause_record(pause_record_id):
-    return NotFound(f"No pause record with pause_record_id {pause_record_id!r}.")
 
 
 def _check_dates(record, sent=(), public_names=None):
