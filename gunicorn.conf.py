@@ -15,6 +15,7 @@ from gunicorn.glogging import Logger  # noqa: E402
 from prometheus_client import multiprocess  # noqa: E402
 
 from mentor_status_service.config import Config, describe_database  # noqa: E402
+from mentor_status_service.gunicorn_worker import HeadDeadlineWorker  # noqa: E402
 from mentor_status_service.logs import logging_config  # noqa: E402
 
 CONFIG = Config()  # refuses to start, with its message, on a setting it cannot run with
@@ -26,7 +27,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # has a deadline (REQUEST_BODY_TIMEOUT_S), and the database connections of a worker are a pool of
 # DB_POOL_SIZE whatever the number of threads. gunicorn may hand most connections to one worker,
 # so each has enough threads to keep serving while 16 of them wait on slow bodies.
-worker_class = "gthread"
+# gthread, with a deadline on request heads (a client trickling its headers holds no thread) and
+# JSON for the errors gunicorn answers itself.
+worker_class = "mentor_status_service.gunicorn_worker.HeadDeadlineWorker"
+HeadDeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S  # the class gunicorn loads by that name
 threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 # Longer than the platform router keeps idle connections to the app open (Heroku's: 90 s), so the
 # router never sends a request on a connection gunicorn is closing.

@@ -56,5 +56,6 @@ LIST_FILTER_CASES = (
 )
 CASE_NAMES = tuple(case.name for case in CASES)
 ALL_CASES = CASES + LIST_FILTER_CASES
+CASES_BY_NAME = {case.name: case for case in ALL_CASES}
 # --scale: every list, and GET one for reference, at 10,000 and 1,000,000 rows.
 SCALE_CASE_NAMES = ("get_mentor", "list_page", "list_paused") + tuple(case.name for case in LIST_FILTER_CASES)

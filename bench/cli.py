@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cases, loadgen, peer, report, seed
+from . import cases, loadgen, peer, report, scaling, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
@@ -35,6 +35,10 @@ def parse_args(argv):
                         "(wrk -t1 -c4 unless given): each one's p50 and how much it grew")
     parser.add_argument("--memory", type=int, metavar="REQUESTS", help="drive the mixed case until REQUESTS "
                         "requests were answered, reading each worker's RSS along the way")
+    parser.add_argument("--writes", action="store_true", help="PostgreSQL only: pgbench at 1, 4, 16, 64 writers, the "
+                        "service's write (from its SQL log) beside the same write with no shared row")
+    parser.add_argument("--instances", action="store_true", help="PostgreSQL only: POST and pause/resume at 4, 16, "
+                        "64 connections on one instance and on two through PgBouncer, sampling lock waits")
     parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500)")
     parser.add_argument("--duration", type=int, help="seconds per case and per ceiling (default 10; short: 2)")
     parser.add_argument("--wrk-threads", type=int)
@@ -62,8 +66,9 @@ def parse_args(argv):
                         "--cases")
     args.cases = [case for case in cases.ALL_CASES if case.name in selected]
     args.label = args.label or ("short" if args.short else "scale" if args.scale else "memory" if args.memory
+                                else "writes" if args.writes else "instances" if args.instances
                                 else "default" if args.rows == 10_000 else f"rows-{args.rows}")
-    if args.no_docs:
+    if args.no_docs or args.writes or args.instances:  # those tables go into docs/scaling.md by hand
         args.docs = None
     elif args.docs is None and not args.short:
         args.docs = str(REPO_ROOT / "docs" / "benchmarks.md")
@@ -92,7 +97,14 @@ def main(argv=None):
     run = {"command": command_line(), "settings": settings,
            "machine": report.machine_info(args.pg_url if "postgresql" in args.backends else None)}
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        if args.memory:
+        if args.writes:
+            run["writes"] = scaling.run_writes(args.pg_url, args.rows, args.duration, Path(workdir), log)
+            text = scaling.writes_table(run["writes"])
+        elif args.instances:
+            drive = Driver(wrk, args, "", args.rows)
+            run["instances"] = scaling.run_instances(args.pg_url, args.rows, args.duration, Path(workdir), drive, log)
+            text = scaling.instances_table(run["instances"])
+        elif args.memory:
             run["memory_run"] = {backend: run_memory(backend, args, wrk, Path(workdir)) for backend in args.backends}
             text = report.memory_run_table(run["memory_run"])
         elif args.scale:
@@ -119,7 +131,9 @@ def main(argv=None):
 def effective_settings(args):
     defaults = gunicorn_settings()
     threads = args.threads or defaults["threads"]
-    worker_class = args.worker_class or ("gthread" if threads > 1 else defaults["worker_class"])
+    worker_class = args.worker_class or defaults["worker_class"]
+    if worker_class == "sync" and threads > 1:
+        worker_class = "gthread"  # as gunicorn switches
     return {"workers": args.workers or defaults["workers"], "worker_class": worker_class, "threads": threads,
             "wrk_threads": args.wrk_threads, "connections": args.connections, "duration": args.duration,
             "rows": args.rows}
@@ -244,10 +258,10 @@ class Driver:
     def __init__(self, wrk, args, tag, rows):
         self.wrk, self.args, self.tag, self.rows = wrk, args, tag, rows
 
-    def run(self, case, server, seconds=None, script=None):
+    def run(self, case, server, seconds=None, script=None, connections=None, threads_of=None, tag=None):
         return loadgen.run(self.wrk, case, server.url, seconds=seconds or self.args.duration,
-                           threads=self.args.wrk_threads, connections=self.args.connections,
-                           rows=self.rows, tag=self.tag, script=script)
+                           threads=self.args.wrk_threads, connections=connections or self.args.connections,
+                           rows=self.rows, tag=tag or self.tag, script=script, threads_of=threads_of)
 
     def warm_up(self, service, ceiling):
         """Every worker imports lazily and opens its connection on first use: not part of any figure."""

@@ -39,14 +39,16 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run(wrk, case, url, *, seconds, threads, connections, rows, tag, script=None):
+def run(wrk, case, url, *, seconds, threads, connections, rows, tag, script=None, threads_of=None):
     """Drive `url` with `case` (or with another of its scripts, `script`) for `seconds`; `rows` and
-    `tag` are passed to the Lua script."""
+    `tag` are passed to the Lua script, and `threads_of` (first thread number, thread count of all
+    the wrk running side by side), so that they deal out mentors without sharing one."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix=f"bench-{case.name}-") as lua:
         lua.write(case.lua_source(script))
         lua.flush()
         command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-                   "-s", lua.name, url, "--", str(rows), str(threads), tag]
+                   "-s", lua.name, url, "--", str(rows), str(threads), tag,
+                   *(str(number) for number in threads_of or ())]
         completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     return parse(completed, Path(lua.name).name)
 

@@ -1,13 +1,19 @@
 """The change log: one entry per resource a write changed, appended in that write's transaction,
 and read back as each mentor's history and as the feed of every change.
 
-How the feed stays exactly-once: change ids are handed out by one row, `change_log_head`, which a
-write updates as its very last statement and so holds locked until it commits. A later write waits
-there, so change ids are given in commit order with no gaps, and a reader can never see an id
-while a smaller one is still to commit: `change_id > after` misses nothing. The cost is that
-commits queue on that row for the length of a COMMIT; a writer stalled while holding it is ended by
-the database's lock and idle-in-transaction timeouts. (On SQLite, write transactions are already
-serialised by BEGIN IMMEDIATE.)
+How the feed stays exactly-once without a row that every write shares:
+
+- On PostgreSQL a write INSERTs its entries without a change_id. A reader of the feed (or of a
+  history) first numbers every entry that has committed and has none yet, in the order the
+  entries were written (`position`), from `change_log_head`, which only numbering locks. Ids are
+  given only to committed entries and always above every id given before, so an entry never
+  appears at or below a `next_after` already handed out, and `change_id > after` misses nothing.
+  A write still open when a reader numbers is numbered by a later reader, after it commits: a
+  stalled write delays only its own entries, never loses or reorders one. For one mentor, writes
+  take turns on its row, so a later write's entries are written after an earlier one committed:
+  their ids follow commit order.
+- On SQLite, write transactions are serialised by BEGIN IMMEDIATE, so a write numbers its own
+  entries from `change_log_head` as it appends them.
 """
 import uuid
 from contextlib import contextmanager
@@ -19,7 +25,7 @@ from flask import g, has_request_context
 from peewee import SQL, fn
 
 from . import auth, queries
-from .db import database
+from .db import database, is_postgresql
 from .errors import Gone, no_mentor
 from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
 from .prepared import PreparedByShape, PreparedQuery
@@ -88,7 +94,8 @@ ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_CO
 
 
 def _of_mentor(mentor_id, columns):
-    return ChangeEntry.select(*columns).where(ChangeEntry.mentor_id == mentor_id).order_by(ChangeEntry.change_id.desc())
+    return ChangeEntry.select(*columns).where(
+        (ChangeEntry.mentor_id == mentor_id) & ChangeEntry.change_id.is_null(False)).order_by(ChangeEntry.change_id.desc())
 
 
 _HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: _of_mentor(
@@ -101,6 +108,7 @@ def history(mentor_id, page, limit):
     and their total."""
     if queries.mentor_row(mentor_id) is None:
         raise no_mentor(mentor_id)
+    number_committed_entries()
     total = _HISTORY_TOTAL.rows(mentor_id)[0][0]
     if (page - 1) * limit >= total:
         return [], total
@@ -129,6 +137,7 @@ def feed_rows(after, limit, resource=None, mentor_id=None):
 def feed(after, limit, **filters):
     """Up to `limit` entries past change `after`, oldest first (rows of `ChangeEntry.READ_COLUMNS`),
     and the `after` to ask for next. 410 when entries past `after` were pruned."""
+    number_committed_entries()
     entries = feed_rows(after, limit, **filters)
     # Read after the entries: a prune that committed meanwhile is seen here, never missed.
     head = _HEAD.first(ChangeLogHead.ROW_ID)
@@ -160,8 +169,10 @@ def prune(older_than_days):
     """Delete every entry up to the newest one older than `older_than_days`; returns how many.
     Feed readers still behind that point get a 410 from then on."""
     cutoff = utc_now() - timedelta(days=older_than_days)
+    number_committed_entries()
     with database.atomic():
-        through = ChangeEntry.select(ChangeEntry.change_id).where(ChangeEntry.at < cutoff).order_by(
+        through = ChangeEntry.select(ChangeEntry.change_id).where(
+            (ChangeEntry.at < cutoff) & ChangeEntry.change_id.is_null(False)).order_by(
             ChangeEntry.change_id.desc()).limit(1).scalar()
         if through is None:
             return 0
@@ -206,19 +217,53 @@ def _row(resource, resource_id, mentor_id, event, before, after):
 _HAND_OUT_CHANGE_IDS = PreparedQuery(lambda db, count, row_id: ChangeLogHead.update(
     last_change_id=ChangeLogHead.last_change_id + count).where(ChangeLogHead.id == row_id).returning(
     ChangeLogHead.last_change_id), keys=2)
-_INSERT_ENTRIES = PreparedByShape(lambda count, *values: ChangeEntry.insert_many(
-    [values[start:start + len(ENTRY_COLUMNS)] for start in range(0, len(values), len(ENTRY_COLUMNS))],
-    fields=ENTRY_COLUMNS), keys=lambda count: count * len(ENTRY_COLUMNS))
+_NUMBERED_COLUMNS = ChangeEntry.READ_COLUMNS
+_UNNUMBERED_COLUMNS = ChangeEntry.READ_COLUMNS[1:]
+_INSERT_ENTRIES = PreparedByShape(lambda shape, *values: ChangeEntry.insert_many(
+    [values[start:start + len(shape[1])] for start in range(0, len(values), len(shape[1]))],
+    fields=[getattr(ChangeEntry, name) for name in shape[1]]), keys=lambda shape: shape[0] * len(shape[1]))
 
 
 def _append(entries):
-    """Number `entries` from the head row, which stays locked until this transaction commits, and
-    INSERT them in one statement."""
+    """INSERT `entries` in one statement: on PostgreSQL without change ids, which readers give
+    them once they have committed; on SQLite numbered from the head row."""
     if not entries:
         return
-    last_change_id = _HAND_OUT_CHANGE_IDS.execute(len(entries), ChangeLogHead.ROW_ID).fetchone()[0]
     actor, request_id = _author()
     at = utc_now()
-    for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
-        entry.update(change_id=number, at=at, actor=actor, request_id=request_id)
-    _INSERT_ENTRIES.get(len(entries)).execute(*(entry[name] for entry in entries for name in ChangeEntry.READ_COLUMNS))
+    for entry in entries:
+        entry.update(at=at, actor=actor, request_id=request_id)
+    columns = _UNNUMBERED_COLUMNS
+    if not is_postgresql():
+        columns = _NUMBERED_COLUMNS
+        last_change_id = _HAND_OUT_CHANGE_IDS.execute(len(entries), ChangeLogHead.ROW_ID).fetchone()[0]
+        for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
+            entry["change_id"] = number
+    _INSERT_ENTRIES.get((len(entries), columns)).execute(*(entry[name] for entry in entries for name in columns))
+
+
+# At most this many entries are numbered at once; the rest by the next reader.
+NUMBERING_BATCH = 5000
+_LOCK_HEAD = f"SELECT last_change_id FROM change_log_head WHERE id = {ChangeLogHead.ROW_ID} FOR UPDATE"
+_NUMBER_ENTRIES = f"""WITH unnumbered AS (
+    SELECT position, row_number() OVER (ORDER BY position) AS n FROM change_entry
+    WHERE change_id IS NULL ORDER BY position LIMIT {NUMBERING_BATCH}),
+numbered AS (
+    UPDATE change_entry e SET change_id = %s + u.n FROM unnumbered u
+    WHERE e.position = u.position AND e.change_id IS NULL RETURNING e.change_id)
+UPDATE change_log_head SET last_change_id = %s + (SELECT COUNT(*) FROM unnumbered)
+WHERE id = {ChangeLogHead.ROW_ID} AND EXISTS (SELECT 1 FROM numbered)"""
+_ANY_UNNUMBERED = "SELECT EXISTS (SELECT 1 FROM change_entry WHERE change_id IS NULL)"
+
+
+def number_committed_entries():
+    """On PostgreSQL: give change ids to the committed entries that have none, in the order they
+    were written, above every id given before. Only readers take the head row's lock, one at a
+    time; the statement that numbers runs after it is taken, so it sees what an earlier reader
+    numbered. An entry deleted meanwhile (an erasure) leaves a gap, which the feed allows."""
+    db = database.obj
+    if not is_postgresql(db) or not db.execute_sql(_ANY_UNNUMBERED).fetchone()[0]:
+        return
+    with db.atomic():
+        last_change_id = db.execute_sql(_LOCK_HEAD).fetchone()[0]
+        db.execute_sql(_NUMBER_ENTRIES, (last_change_id, last_change_id))

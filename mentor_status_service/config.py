@@ -143,6 +143,8 @@ class Config:
         self.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _positive_int(environ, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10000)
         # A request body not complete this long after its headers is a 408.
         self.REQUEST_BODY_TIMEOUT_S = _positive_int(environ, "REQUEST_BODY_TIMEOUT_S", 10)
+        # A request line and headers not complete this long after their first byte are a 408 (gunicorn's worker).
+        self.REQUEST_HEADER_TIMEOUT_S = _positive_int(environ, "REQUEST_HEADER_TIMEOUT_S", 10)
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])

@@ -1,7 +1,11 @@
 """The database handle: how it is opened from a URL, its pool and timeouts, and what its errors
 mean (a lost connection, a bounded wait that ran out, a full pool)."""
+import collections
+import fcntl
 import logging
+import os
 import threading
+import time
 from urllib.parse import urlparse
 
 from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
@@ -146,19 +150,93 @@ class _Pooled:
             self.close_idle()
 
 
-class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
-    """The threads of a process take SQLite's write lock in turn through a Python lock, which hands
-    it to the next waiter as soon as it is free, where SQLite's own busy handler polls with sleeps of
-    up to 100 ms. Every transaction here is a write: they all begin IMMEDIATE."""
+class FairTurns:
+    """A lock whose waiters get it in the order they asked, each handed it directly by the one
+    before: no waiter is passed over, and none polls."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._write_turn = threading.Lock()
+    def __init__(self):
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters = collections.deque()
+
+    def acquire(self, timeout):
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True
+        with self._mutex:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                return False
+        return True  # handed the turn just as the wait ran out
+
+    def release(self):
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # the turn passes on, never free in between
+            else:
+                self._held = False
+
+
+class ProcessTurns:
+    """The write turn between the processes of one instance: an exclusive `flock` on a file beside
+    the database, taken by one thread of a process at a time. Polled every millisecond, where
+    SQLite's own busy handler sleeps up to 100 ms between tries, so a waiting process gets its
+    turn as soon as it is free."""
+
+    POLL_S = 0.001
+
+    def __init__(self, path):
+        self._path = path
+        self._fd = None
+        self._pid = None
+
+    def acquire(self, timeout):
+        deadline = time.monotonic() + timeout
+        fd = self._file()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(self.POLL_S)
+
+    def release(self):
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _file(self):
+        if self._pid != os.getpid():  # a forked worker opens its own: a flock is shared across fork
+            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self._fd
+
+
+class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
+    """Writers take SQLite's write lock in fair turns: the threads of a process in the order they
+    asked (FairTurns), then that process's writer against the other processes' (ProcessTurns),
+    so that no write waits much longer than the others and none times out for bad luck. Every
+    transaction here is a write: they all begin IMMEDIATE."""
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self._thread_turns = FairTurns()
+        self._process_turns = ProcessTurns(f"{database}-turns")
         self._holding = threading.local()
 
     def begin(self, lock_type=None):
-        if not self._write_turn.acquire(timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000):
+        wait_s = SQLITE_PRAGMAS["busy_timeout"] / 1000
+        started = time.monotonic()
+        if not self._thread_turns.acquire(timeout=wait_s):
             raise OperationalError("database is locked")  # as SQLite says it after busy_timeout
+        if not self._process_turns.acquire(timeout=max(0.0, wait_s - (time.monotonic() - started))):
+            self._thread_turns.release()
+            raise OperationalError("database is locked")
         self._holding.turn = True
         try:
             super().begin(lock_type)
@@ -181,7 +259,8 @@ class ServiceSqliteDatabase(_Pooled, PooledSqliteDatabase):
     def _end_turn(self):
         if getattr(self._holding, "turn", False):
             self._holding.turn = False
-            self._write_turn.release()
+            self._process_turns.release()
+            self._thread_turns.release()
 
 
 class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
@@ -189,14 +268,16 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
     per-session startup options and may give each transaction another server connection: every
     transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
     SET LOCAL of the statement timeout before it in the same query string (PostgreSQL runs such a
-    string as one implicit transaction), which costs no extra round trip."""
+    string as one implicit transaction), which costs no extra round trip. BEGIN and its SET LOCALs
+    go in the same query string as the transaction's first statement, which saves a round trip
+    on every transaction; one that sends no statement sends nothing at all."""
 
     _begin_sql = "BEGIN"
     _autocommit_prefix = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._commits = threading.local()
+        self._thread = threading.local()  # commits: how many; begin: the BEGIN not sent yet
 
     def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
         settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
@@ -210,23 +291,37 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
         return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
 
     def begin(self, isolation_level=None):
-        super().execute_sql(self._begin_sql)
+        self.connection()  # taken from the pool now: opening it later would reset Peewee's transaction state
+        self._thread.begin = self._begin_sql
 
     def execute_sql(self, sql, params=None):
-        if self._autocommit_prefix and not self.in_transaction():
+        begin = getattr(self._thread, "begin", None)
+        if begin:
+            self._thread.begin = None
+            sql = f"{begin}; {sql}"
+        elif self._autocommit_prefix and not self.in_transaction():
             sql = self._autocommit_prefix + sql
         return super().execute_sql(sql, params)
 
+    def _nothing_sent(self):
+        """Whether the transaction ending now never sent a statement (and so never began)."""
+        unsent, self._thread.begin = getattr(self._thread, "begin", None), None
+        return unsent is not None
+
     def commit(self):
+        if self._nothing_sent():
+            return
         try:
             super().commit()
         except DATABASE_ERRORS as error:
             if connection_lost(error):
                 raise CommitOutcomeUnknown(f"connection lost during COMMIT: {error}") from error
             raise
-        self._commits.count = self.commits() + 1
+        self._thread.commits = self.commits() + 1
 
     def rollback(self):
+        if self._nothing_sent():
+            return
         try:
             super().rollback()
         except DATABASE_ERRORS as error:
@@ -237,7 +332,7 @@ class ServicePostgresqlDatabase(_Pooled, PooledPostgresqlDatabase):
 
     def commits(self):
         """How many transactions this thread has committed."""
-        return getattr(self._commits, "count", 0)
+        return getattr(self._thread, "commits", 0)
 
 
 def is_postgresql(db=database):

@@ -123,9 +123,9 @@ class PauseRecord(BaseModel):
 
 
 class ListTotals(BaseModel):
-    """One row: how many rows the unfiltered and the single-filter lists have, kept exact by every
-    write in its own transaction (totals.py), so that a list page never counts a table. A paused
-    mentor is counted once, as its active pause; `mentors_*` count the mentors not paused."""
+    """One row: how many rows the unfiltered and the single-filter lists had when the deltas were
+    last folded in (totals.py). A paused mentor is counted once, as its active pause; `mentors_*`
+    count the mentors not paused."""
 
     id = IntegerField(primary_key=True)
     mentors_active = BigIntegerField()
@@ -135,6 +135,16 @@ class ListTotals(BaseModel):
 
     ROW_ID = 1
     NAMES = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended")
+
+
+class ListTotalsDelta(BaseModel):
+    """What one write moved between the list totals, until it is folded into `ListTotals`."""
+
+    id = BigAutoField()
+    mentors_active = IntegerField()
+    mentors_inactive = IntegerField()
+    pauses_active = IntegerField()
+    pauses_ended = IntegerField()
 
 
 class ChangeEntry(BaseModel):

@@ -26,13 +26,6 @@ def _join_active_pause(query, mentor=MentorStatus):
 
 # One mentor
 
-def mentors_with_active_pause():
-    """Every mentor as a model with its `active_pause` (None when not paused)."""
-    return MentorStatus.select(MentorStatus, ActivePause).join(
-        ActivePause, JOIN.LEFT_OUTER,
-        on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
-
-
 _MENTOR_ROW = PreparedQuery(lambda db, mentor_id: _join_active_pause(
     MentorStatus.select(*MENTOR_COLUMNS)).where(MentorStatus.mentor_id == mentor_id))
 

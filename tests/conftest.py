@@ -9,6 +9,40 @@ from servers import reset_postgresql
 from mentor_status_service.db import database
 from mentor_status_service.schema import migrate
 
+SKIPPED = []  # (node id, reason) of every test or module skipped in this session
+
+
+def ci_run():
+    """CI exports CI=true (and .ci/run does too): there, every test must run, so a skip is a failure."""
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def pytest_collectreport(report):
+    if report.skipped:
+        SKIPPED.append((report.nodeid, skip_reason(report)))
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        SKIPPED.append((report.nodeid, skip_reason(report)))
+
+
+def skip_reason(report):
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if ci_run() and SKIPPED and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if ci_run() and SKIPPED:
+        terminalreporter.section("skipped under CI=true, which fails the run", sep="=", red=True, bold=True)
+        for nodeid, reason in SKIPPED:
+            terminalreporter.line(f"{nodeid}: {reason}")
+
 
 def postgresql_url():
     url = os.environ.get("TEST_DATABASE_URL")

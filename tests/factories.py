@@ -1,5 +1,17 @@
 """Small helpers that make test data through the API and read it back."""
+from peewee import JOIN
 from servers import api_invariant_violations
+
+from mentor_status_service.models import MentorStatus
+from mentor_status_service.queries import ActivePause
+
+
+def mentors_with_active_pause():
+    """Every mentor as a model with its `active_pause` (None when not paused), read apart from the
+    service's own queries."""
+    return MentorStatus.select(MentorStatus, ActivePause).join(
+        ActivePause, JOIN.LEFT_OUTER,
+        on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
 
 
 def create_mentor(client, mentor_id="mentor-001", **fields):
@@ -38,7 +50,7 @@ def assert_consistent(client):
 
 
 def assert_list_totals_exact(client, mentors):
-    """Every total the lists report from ListTotals agrees with the rows themselves."""
+    """Every total the lists report from the list totals agrees with the rows themselves."""
     def total(path, **query):
         return client.get(path, query_string=query).json["pagination"]["total"]
 

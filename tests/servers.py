@@ -308,7 +308,9 @@ def table_violations(db):
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
     names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended")
-    [stored] = rows(f"SELECT {', '.join(names)} FROM list_totals")
+    # The totals are the folded row plus the deltas of writes not folded in yet.
+    [stored] = rows("SELECT " + ", ".join(f"t.{name} + (SELECT COALESCE(SUM({name}), 0) FROM list_totals_delta)"
+                                          for name in names) + " FROM list_totals t")
     not_paused = ("FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS (SELECT 1 FROM pause_record p "
                   "WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
     counted = (not_paused.format("active"), not_paused.format("inactive"),

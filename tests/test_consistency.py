@@ -1,10 +1,19 @@
 """SPEC's "the two resources stay consistent": every transition, checked on both resources."""
+import datetime as dt
+
 import pytest
 from factories import assert_consistent, create_mentor, create_pause, get_mentor, list_pauses
 
-from mentor_status_service import rules, totals
-from mentor_status_service.errors import Conflict, Invalid
-from mentor_status_service.models import ListTotals, MentorStatus, PauseRecord
+from mentor_status_service import change_log, rules, totals
+from mentor_status_service.errors import Conflict
+from mentor_status_service.models import (
+    ChangeEntry,
+    ChangeLogHead,
+    ListTotals,
+    ListTotalsDelta,
+    MentorStatus,
+    PauseRecord,
+)
 
 MENTOR = "/api/v1/mentor-statuses/mentor-001"
 RECORD = "/api/v1/pause-records/pause-rec-0001"
@@ -32,11 +41,48 @@ def test_rule_a_second_active_pause_is_a_conflict(app):
     assert PauseRecord.select().count() == 1
 
 
-def test_rule_a_failed_write_leaves_nothing_behind(app):
-    with pytest.raises(Invalid):
-        rules.create_mentor_status({"mentor_id": "mentor-001", "status": "active", "pause_reason": "travel"})
+class WriteFailedLate(Exception):
+    """Raised by the write's very last statement, once everything else of it is in the tables."""
 
-    assert MentorStatus.select().count() == 0
+
+def table_rows(model):
+    return sorted(model.select().tuples())
+
+
+def database_contents():
+    return {model.__name__: table_rows(model) for model in (MentorStatus, PauseRecord, ChangeEntry, ChangeLogHead,
+                                                            ListTotals, ListTotalsDelta)}
+
+
+@pytest.mark.parametrize("write", [
+    lambda: rules.create_mentor_status({"mentor_id": "mentor-002", "status": "paused", "pause_reason": "travel"}),
+    lambda: rules.update_mentor_status("mentor-001", {"status": "paused", "pause_reason": "travel"}),
+    lambda: rules.create_pause_record({"mentor_id": "mentor-001", "reason": "travel"}),
+    lambda: rules.update_pause_record("pause-rec-0001", {"end_date": None}),
+    lambda: rules.delete_pause_record("pause-rec-0001"),
+    lambda: rules.delete_mentor_status("mentor-001"),
+], ids=["create-mentor", "pause-mentor", "create-record", "reopen-record", "delete-record", "delete-mentor"])
+def test_rule_a_write_failing_after_its_inserts_leaves_nothing_behind(app, monkeypatch, write):
+    rules.create_mentor_status({"mentor_id": "mentor-001"})
+    rules.create_pause_record({"mentor_id": "mentor-001", "start_date": dt.datetime(2025, 1, 1),
+                                 "end_date": dt.datetime(2025, 2, 1)})
+    before = database_contents()
+    written = {}
+    real_append = change_log._append
+
+    def append_then_fail(entries):
+        real_append(entries)  # the write's last INSERT, after its mentor, pause and totals rows
+        written.update(database_contents())
+        raise WriteFailedLate()
+
+    monkeypatch.setattr(change_log, "_append", append_then_fail)
+
+    with pytest.raises(WriteFailedLate):
+        write()
+
+    assert written["ChangeEntry"] != before["ChangeEntry"]  # the failure came after rows were written
+    assert written["ListTotalsDelta"] != before["ListTotalsDelta"] or written["PauseRecord"] != before["PauseRecord"]
+    assert database_contents() == before  # ... and the transaction took every one of them back
 
 
 # The same rules over HTTP
@@ -194,30 +240,69 @@ def test_a_record_put_that_changes_nothing_keeps_the_mentors_last_updated(client
 
 def test_every_write_moves_last_updated(client):
     create_mentor(client)
-    for write in (lambda: create_pause(client), lambda: client.put(RECORD, json={"reason": "travel"}),
-                  lambda: client.put(RECORD, json={"is_active": False})):
+    writes = [  # every write that changes the mentor, as (write, status it answers)
+        (lambda: client.put(MENTOR, json={"metadata": {"team": "a"}}), 200),
+        (lambda: client.post("/api/v1/pause-records", json={"mentor_id": "mentor-001"}), 201),
+        (lambda: client.put(RECORD, json={"reason": "travel"}), 200),
+        (lambda: client.put(MENTOR, json={"pause_reason": "illness"}), 200),
+        (lambda: client.put(RECORD, json={"is_active": False}), 200),
+        (lambda: client.put(RECORD, json={"is_active": True}), 200),
+        (lambda: client.delete(RECORD), 200),
+        (lambda: client.put(MENTOR, json={"status": "paused"}), 200),
+        (lambda: client.put(MENTOR, json={"status": "inactive"}), 200),
+    ]
+    for write, status in writes:
         MentorStatus.update(last_updated="2020-01-01 00:00:00").execute()
-        write()
-        assert get_mentor(client)["last_updated"] > "2020-01-01T00:00:00Z"
+        response = write()
+        assert response.status_code == status, response.json
+        assert get_mentor(client)["last_updated"] > "2020-01-01T00:00:00Z", response.request.path
+
+
+def assert_wrote(response, status, shows):
+    """The write answered `status` with a body that shows the fields of `shows`."""
+    assert response.status_code == status, response.json
+    assert {name: response.json.get(name) for name in shows} == shows, response.json
 
 
 def test_list_totals_stay_exact_through_every_kind_of_write(client, runner):
-    create_mentor(client, "a", **PAUSE)
-    create_mentor(client, "b", status="inactive")
-    create_mentor(client, "c")
-    create_pause(client, "b", start_date="2025-01-01", end_date="2025-02-01")
-    create_pause(client, "b", start_date="2026-01-01", expected_return_date="2026-01-10")
-    create_pause(client, "c", start_date="2025-01-01", end_date="2025-02-01")
-    client.put("/api/v1/pause-records/pause-rec-0002", json={"is_active": True})
-    client.put("/api/v1/mentor-statuses/c", json={"status": "paused"})
-    client.put("/api/v1/mentor-statuses/c", json={"status": "inactive"})
-    client.delete("/api/v1/mentor-statuses/a")
-    client.put("/api/v1/pause-records/pause-rec-0003", json={"end_date": None})
-    runner.invoke(args=["resume-due"])
-    client.delete("/api/v1/pause-records/pause-rec-0004")
-    kept = ListTotals.select().dicts().get()
+    def assert_totals_exact():
+        kept = totals.read()
+        assert totals.recount() == kept
 
-    totals.recount()
+    def post(path, **body):
+        return client.post(path, json=body)
 
-    assert ListTotals.select().dicts().get() == kept
+    mentors, records = "/api/v1/mentor-statuses", "/api/v1/pause-records"
+    writes = [  # each a real write of its kind, as (response, status, fields its body shows)
+        (lambda: post(mentors, mentor_id="a", **PAUSE), 201, {"status": "paused"}),
+        (lambda: post(mentors, mentor_id="b", status="inactive"), 201, {"status": "inactive"}),
+        (lambda: post(mentors, mentor_id="c"), 201, {"status": "active"}),
+        (lambda: post(records, mentor_id="b", start_date="2025-01-01", end_date="2025-02-01"), 201,
+         {"pause_record_id": "pause-rec-0002", "is_active": False}),
+        (lambda: post(records, mentor_id="b", start_date="2026-01-01", expected_return_date="2026-01-10"), 201,
+         {"pause_record_id": "pause-rec-0003", "is_active": True}),
+        (lambda: post(records, mentor_id="c", start_date="2025-01-01", end_date="2025-02-01"), 201,
+         {"pause_record_id": "pause-rec-0004", "is_active": False}),
+        (lambda: client.put(f"{mentors}/c", json={"status": "paused"}), 200, {"status": "paused"}),
+        (lambda: client.put(f"{mentors}/c", json={"status": "inactive"}), 200, {"status": "inactive"}),
+        (lambda: client.put(f"{records}/pause-rec-0004", json={"end_date": None}), 200,
+         {"is_active": True, "end_date": None}),  # reopening a past pause pauses c again
+        (lambda: client.put(f"{records}/pause-rec-0003", json={"expected_return_date": "2026-01-20"}), 200,
+         {"is_active": True, "expected_return_date": "2026-01-20T00:00:00Z"}),
+        (lambda: client.delete(f"{mentors}/a"), 200, {"deleted": True}),
+        (lambda: client.delete(f"{records}/pause-rec-0004"), 200, {"deleted": True}),  # c's active pause
+        (lambda: client.delete(f"{records}/pause-rec-0002"), 200, {"deleted": True}),  # b's past pause
+    ]
+    for write, status, shows in writes:
+        assert_wrote(write(), status, shows)
+        assert_totals_exact()
+
+    resumed = runner.invoke(args=["resume-due"])  # ends b's pause-rec-0003, expected back 2026-01-20
+    assert resumed.exit_code == 0 and resumed.output.endswith("1 pause(s) ended\n"), resumed.output
+    assert_totals_exact()
+
+    assert [(m["mentor_id"], m["status"]) for m in client.get(mentors).json["data"]] == [("b", "active"),
+                                                                                        ("c", "active")]
+    assert [(r["pause_record_id"], r["is_active"]) for r in list_pauses(client)] == [
+        ("pause-rec-0003", False), ("pause-rec-0005", False)]
     assert_consistent(client)

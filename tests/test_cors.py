@@ -48,10 +48,12 @@ def test_a_request_from_an_allowed_origin_may_read_etag_location_and_link(cors_c
     assert "Origin" in response.headers["Vary"]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/mentor-statuses", "/metrics", "/api/v1/mentor-statuses/nobody"])
-def test_the_api_and_metrics_answer_allowed_origins_errors_included(cors_client, path):
+@pytest.mark.parametrize("path, code", [("/api/v1/mentor-statuses", 200), ("/metrics", 200),
+                                        ("/api/v1/mentor-statuses/nobody", 404)])
+def test_the_api_and_metrics_answer_allowed_origins_errors_included(cors_client, path, code):
     response = cors_client.get(path, headers={"Origin": DASHBOARD})
 
+    assert response.status_code == code
     assert response.headers["Access-Control-Allow-Origin"] == DASHBOARD
 
 

@@ -7,6 +7,8 @@ SAVE_DOCS_SCREENSHOT=1, to docs/docs-page.png (the README shows it).
 """
 import json
 import os
+import shutil
+import sys
 import tempfile
 
 import pytest
@@ -15,25 +17,40 @@ from servers import REPO_ROOT, Gunicorn
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+DRIVER_NAMES = ("chromedriver",)
+# Searched after PATH: Debian's packages install here, and a CI shell's PATH may not list them.
+FALLBACK_DIRECTORIES = ("/usr/bin", "/usr/lib/chromium")
 README_SCREENSHOT = REPO_ROOT / "docs" / "docs-page.png"
 TIMEOUT = 60
 LOCAL_SCHEMES = ("data:", "blob:")
 
 
+def find_executable(names):
+    """The first of `names` found on PATH, else in `FALLBACK_DIRECTORIES`; None if none is anywhere."""
+    for path in (None, os.pathsep.join(FALLBACK_DIRECTORIES)):
+        for name in names:
+            found = shutil.which(name, path=path)
+            if found:
+                return found
+    return None
+
+
 @pytest.fixture
 def browser():
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not found: install Debian's chromium and chromium-driver "
+    chromium, chromedriver = find_executable(BROWSER_NAMES), find_executable(DRIVER_NAMES)
+    missing = [f"a browser ({', '.join(BROWSER_NAMES)})" if chromium is None else None,
+               f"a driver ({', '.join(DRIVER_NAMES)})" if chromedriver is None else None]
+    if any(missing):
+        pytest.skip(f"{' and '.join(filter(None, missing))} not found on PATH or in "
+                    f"{', '.join(FALLBACK_DIRECTORIES)}: install Debian's chromium and chromium-driver "
                     "(`apt-get install chromium chromium-driver`, as .ci/run does)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
+        options.binary_location = chromium
         for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-default-apps", "--disable-extensions", "--window-size=1280,1700",
@@ -43,12 +60,38 @@ def browser():
                          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = webdriver.Chrome(service=Service(chromedriver), options=options)
         try:
             driver.set_page_load_timeout(TIMEOUT)
             yield driver
         finally:
             driver.quit()
+
+
+@pytest.mark.parametrize("browser_name", BROWSER_NAMES)
+def test_the_browser_and_its_driver_are_found_anywhere_on_path(tmp_path, monkeypatch, browser_name):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for name in (browser_name, "chromedriver"):
+        (elsewhere / name).write_text("#!/bin/sh\n")
+        (elsewhere / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'empty'}{os.pathsep}{elsewhere}")
+    monkeypatch.setattr(sys.modules[__name__], "FALLBACK_DIRECTORIES", (str(tmp_path / "nothing"),))
+
+    assert find_executable(BROWSER_NAMES) == str(elsewhere / browser_name)
+    assert find_executable(DRIVER_NAMES) == str(elsewhere / "chromedriver")
+
+
+def test_the_usual_directories_are_searched_when_path_lacks_the_browser(tmp_path, monkeypatch):
+    usual = tmp_path / "usr-bin"
+    usual.mkdir()
+    (usual / "chromium").write_text("#!/bin/sh\n")
+    (usual / "chromium").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(sys.modules[__name__], "FALLBACK_DIRECTORIES", (str(usual),))
+
+    assert find_executable(BROWSER_NAMES) == str(usual / "chromium")
+    assert find_executable(DRIVER_NAMES) is None
 
 
 def requested_urls(driver):

@@ -198,11 +198,12 @@ QUERY_SCRIPT = PRELUDE + textwrap.dedent('''
 ''')
 
 
-def run_client(directory, script, base_url):
-    path = directory / "script.py"
+def run_client(package_directory, script_directory, script, base_url):
+    """Run `script` against `base_url` with the generated package importable; its calls, parsed."""
+    path = script_directory / "script.py"
     path.write_text(script)
-    env = {**os.environ, "PYTHONPATH": str(directory), "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run([sys.executable, str(path), base_url], cwd=directory, env=env,
+    env = {**os.environ, "PYTHONPATH": str(package_directory), "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, str(path), base_url], cwd=script_directory, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"the generated client failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return [json.loads(line) for line in result.stdout.splitlines()]
@@ -216,36 +217,40 @@ def assert_parsed(calls, expected):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """(directory holding the generated package, gunicorn server) for one generation per module."""
+    """The directory holding the package generated from the live /openapi.json, once per module.
+    It holds no data: each test drives a server of its own."""
     directory = tmp_path_factory.mktemp("generated-client")
-    with Gunicorn(f"sqlite:///{directory}/client.db", workers=2) as server:
+    with Gunicorn(f"sqlite:///{directory}/document.db", workers=1) as server:
         document = requests.get(f"{server.base_url}/openapi.json", timeout=30)
-        assert document.status_code == 200
-        (directory / "openapi.json").write_bytes(document.content)
-        result = subprocess.run(
-            [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(directory / "openapi.json"),
-             "--output-path", str(directory / PACKAGE), "--meta", "none", "--fail-on-warning"],
-            cwd=directory, capture_output=True, text=True, timeout=120,
-            # The generator formats its output with ruff (one of its dependencies), which it finds on PATH.
-            env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
-        output = result.stdout + result.stderr
-        assert result.returncode == 0 and "warning" not in output.lower(), output
-        assert (directory / PACKAGE / "__init__.py").is_file(), output
-        yield directory, server
+    assert document.status_code == 200
+    (directory / "openapi.json").write_bytes(document.content)
+    result = subprocess.run(
+        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(directory / "openapi.json"),
+         "--output-path", str(directory / PACKAGE), "--meta", "none", "--fail-on-warning"],
+        cwd=directory, capture_output=True, text=True, timeout=120,
+        # The generator formats its output with ruff (one of its dependencies), which it finds on PATH.
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "warning" not in output.lower(), output
+    assert (directory / PACKAGE / "__init__.py").is_file(), output
+    return directory
 
 
-def test_generated_client_creates_reads_updates_lists_and_deletes_both_resources(generated):
-    directory, server = generated
+@pytest.fixture
+def server(tmp_path):
+    """A gunicorn on an empty database of this test's own, so that no test sees another's data."""
+    with Gunicorn(f"sqlite:///{tmp_path}/client.db", workers=2) as server:
+        yield server
 
-    calls = run_client(directory, CRUD_SCRIPT, server.base_url)
+
+def test_generated_client_creates_reads_updates_lists_and_deletes_both_resources(generated, server, tmp_path):
+    calls = run_client(generated, tmp_path, CRUD_SCRIPT, server.base_url)
 
     assert_parsed(calls, CRUD_STEPS)
 
 
-def test_generated_list_operations_take_their_query_parameters(generated):
-    directory, server = generated
-
-    calls = run_client(directory, QUERY_SCRIPT, server.base_url)
+def test_generated_list_operations_take_their_query_parameters(generated, server, tmp_path):
+    calls = run_client(generated, tmp_path, QUERY_SCRIPT, server.base_url)
 
     assert_parsed(calls, [(f"create mentor {n}", 201, "MentorStatus") for n in range(3)] + [
         ("second page of one", 200, "MentorStatusList"), ("paused mentors", 200, "MentorStatusList"),

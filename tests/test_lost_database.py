@@ -4,13 +4,15 @@ proxy that is stopped (every connection cut) and started again under a running g
 While the database is gone the API answers 503 JSON (no traceback, no SQL), /readyz says 503,
 /healthz stays 200 and the workers stay up; when it returns, the service resumes by itself.
 """
+import itertools
+import threading
 import time
 from urllib.parse import urlparse
 
 import pytest
 import requests
-from servers import (Gunicorn, TcpProxy, free_port, invariant_violations, postgresql_url_or_skip, reset_postgresql,
-                     wait_until, with_port)
+from servers import (Gunicorn, TcpProxy, fetch_rows, free_port, invariant_violations, postgresql_url_or_skip,
+                     reset_postgresql, wait_until, with_port)
 
 from mentor_status_service import create_app
 from mentor_status_service.db import database
@@ -117,32 +119,88 @@ def test_gunicorn_survives_the_database_vanishing_and_resumes_when_it_returns(pr
     assert invariant_violations(direct_url) == []
 
 
-def test_the_database_vanishing_under_a_stream_of_writes_loses_nothing_acknowledged(proxied_postgresql):
-    """Writes racing the cut either happen whole (2xx) or not at all (503); none is half done."""
+WRITERS = 8
+
+
+def test_the_database_vanishing_under_concurrent_writes_loses_nothing_acknowledged(proxied_postgresql):
+    """Writes racing the cut, from writers started together and cut while in flight, are each
+    answered 201 or 503; every 201 is in the database whole, and a 503 leaves nothing half done
+    (the write is absent, or, when the connection went during its COMMIT, whole)."""
     proxy, proxied_url, direct_url = proxied_postgresql
     with Gunicorn(proxied_url, workers=2) as server:
         base = server.base_url
-        acknowledged, answers = [], []
-        for n in range(60):
-            if n == 30:
-                proxy.stop()
-            if n == 45:
-                proxy.start()
-            body = {"mentor_id": f"mentor-{n:03d}", "status": "paused" if n % 2 else "active"}
-            response = requests.post(base + MENTORS, json=body, timeout=30)
-            answers.append(response.status_code)
-            assert response.status_code in (201, 503), response.text
-            if response.status_code == 201:
-                acknowledged.append(body["mentor_id"])
-            else:
-                assert_unavailable(response.status_code, response.headers, response.text)
+        start, stop = threading.Barrier(WRITERS + 1), threading.Event()
+        lock = threading.Lock()
+        answers = []  # (mentor_id, status sent, started, ended, status code, response)
+        problems = []
+
+        def writer(number):
+            start.wait()
+            for n in itertools.count():
+                if stop.is_set():
+                    return
+                body = {"mentor_id": f"mentor-{number}-{n:04d}", "status": "paused" if n % 2 else "active"}
+                started = time.monotonic()
+                try:
+                    response = requests.post(base + MENTORS, json=body, timeout=30)
+                except requests.RequestException as error:
+                    with lock:
+                        problems.append(f"{body['mentor_id']}: no answer: {error!r}")
+                    return
+                with lock:
+                    answers.append((body["mentor_id"], body["status"], started, time.monotonic(),
+                                    response.status_code, response))
+
+        def count(code, after=0.0):
+            with lock:
+                return sum(1 for answer in answers if answer[4] == code and answer[2] >= after)
+
+        threads = [threading.Thread(target=writer, args=(number,), daemon=True) for number in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        try:
+            wait_until(lambda: count(201) >= 40, 60, interval=0.01, message="writes acknowledged before the cut")
+            cut = time.monotonic()
+            proxy.stop()
+            wait_until(lambda: count(503, after=cut) >= 2 * WRITERS, 60, interval=0.01,
+                       message="writes refused while the database was gone")
+            restored = time.monotonic()
+            proxy.start()
+            wait_until(lambda: count(201, after=restored) >= 40, 60, interval=0.05,
+                       message="writes acknowledged after the database returned")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
+
+        assert not problems, problems
+        for mentor_id, _, _, _, code, response in answers:
+            assert code in (201, 503), (mentor_id, code, response.text)
+            if code == 503:
+                assert_unavailable(code, response.headers, response.text)
                 TRIED["requests while the database was gone"] += 1
-            time.sleep(0.01)
+        in_flight = [answer for answer in answers if answer[2] < cut < answer[3]]
+        TRIED["writes in flight at the cut"] = len(in_flight)
+        assert in_flight, "no write was in flight when the database went"
 
-        assert answers[:30] == [201] * 30 and 503 in answers[30:45] and answers[-1] == 201
-        listed = requests.get(base + MENTORS, params={"limit": 100}, timeout=30).json()
-        assert [mentor["mentor_id"] for mentor in listed["data"]] == acknowledged
+        sent = {mentor_id: status for mentor_id, status, *_ in answers}
+        acknowledged = {mentor_id for mentor_id, _, _, _, code, _ in answers if code == 201}
+        stored = dict(fetch_rows(direct_url, "SELECT m.mentor_id, CASE WHEN p.id IS NULL THEN m.base_status "
+                                             "ELSE 'paused' END FROM mentor_status m LEFT JOIN pause_record p "
+                                             "ON p.mentor_id = m.mentor_id AND p.end_date IS NULL"))
+        listed = requests.get(base + MENTORS, timeout=30).json()
+        assert listed["pagination"]["total"] == len(stored)
 
+    assert acknowledged <= set(stored), sorted(acknowledged - set(stored))  # nothing acknowledged was lost
+    assert set(stored) <= set(sent), sorted(set(stored) - set(sent))
+    assert stored == {mentor_id: sent[mentor_id] for mentor_id in stored}  # each as it was sent
+    # Whole: each stored mentor has its created entry, and a paused one its pause record's.
+    entries = fetch_rows(direct_url, "SELECT resource, mentor_id FROM change_entry WHERE event = 'created'")
+    assert sorted(mentor_id for resource, mentor_id in entries if resource == "mentor_status") == sorted(stored)
+    assert sorted(mentor_id for resource, mentor_id in entries if resource == "pause_record") == sorted(
+        mentor_id for mentor_id, status in stored.items() if status == "paused")
+    TRIED["503 writes that committed (connection lost during COMMIT)"] = len(set(stored) - acknowledged)
     assert invariant_violations(direct_url) == []
 
 

@@ -3,10 +3,9 @@ import json
 import logging
 
 import pytest
-from factories import assert_consistent, create_mentor, get_mentor
+from factories import assert_consistent, create_mentor, get_mentor, mentors_with_active_pause
 
 from mentor_status_service import create_app
-from mentor_status_service import queries
 from mentor_status_service.models import MentorStatus, PauseRecord
 
 
@@ -68,7 +67,7 @@ def test_demo_data_creates_a_consistent_populated_api(client, runner):
 
     assert result.exit_code == 0, result.output
     assert MentorStatus.select().count() == 30 and PauseRecord.select().count() > 0
-    statuses = {m.status for m in queries.mentors_with_active_pause()}
+    statuses = {m.status for m in mentors_with_active_pause()}
     assert statuses == {"active", "inactive", "paused"}
     assert_consistent(client)
 

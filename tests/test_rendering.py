@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from factories import mentors_with_active_pause
+
 from mentor_status_service import change_log, queries, rendering, totals
 from mentor_status_service.db import database
-from mentor_status_service.models import ChangeEntry, ListTotals, MentorStatus, PauseRecord
+from mentor_status_service.models import ChangeEntry, MentorStatus, PauseRecord
 from mentor_status_service.schemas import ChangeEntrySchema, MentorStatusSchema, PauseRecordSchema
 
 # Every string a JSON body can carry once parsed, lone surrogates included.
@@ -94,7 +96,7 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
         assert total == len(written)
         assert [sent(rendering.mentor_status_row(row)) for row in rows] == [
             MentorStatusSchema().dump(
-                queries.mentors_with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
+                mentors_with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
         assert [sent(rendering.mentor_status_row(queries.mentor_row(row[0]))) for row in rows] == [
             sent(rendering.mentor_status_row(row)) for row in rows]
         rows, _ = queries.pause_record_page(1, 100)

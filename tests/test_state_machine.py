@@ -16,8 +16,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from feed_replay import follow_feed, listed_state, replayed_state
 from servers import api_invariant_violations, table_violations
 
+from factories import mentors_with_active_pause
+
 from mentor_status_service.db import database
-from mentor_status_service import queries
 from mentor_status_service.models import ChangeEntry, MentorStatus, PauseRecord
 
 MENTOR_IDS = ["mentor-a", "mentor-b", "mentor-c"]
@@ -58,6 +59,7 @@ def make_machine(client):
                 ChangeEntry.delete().execute()
                 database.execute_sql("UPDATE list_totals SET mentors_active = 0, mentors_inactive = 0, "
                                      "pauses_active = 0, pauses_ended = 0")
+                database.execute_sql("DELETE FROM list_totals_delta")
             self.mentors = set()
 
         def send(self, method, path, body=None, allowed=()):
@@ -104,7 +106,7 @@ def make_machine(client):
                 body["start_date"] = start
             if past:
                 body["end_date"] = end
-            was_paused = mentor_id in self.mentors and queries.mentors_with_active_pause().where(
+            was_paused = mentor_id in self.mentors and mentors_with_active_pause().where(
                 MentorStatus.mentor_id == mentor_id).first().is_paused
             response = self.send("POST", "/api/v1/pause-records", body, allowed=(201, 409, 422))
             if mentor_id not in self.mentors:

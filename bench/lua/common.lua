@@ -1,5 +1,6 @@
 -- Prepended to every case script by bench/cases.py.
--- Arguments (after `--` on wrk's command line): rows, thread count, run tag.
+-- Arguments (after `--` on wrk's command line): rows, thread count, run tag; and, when several wrk
+-- drive instances side by side, this wrk's first thread number and the thread count of them all.
 local thread_number = 0
 
 function setup(thread)
@@ -11,6 +12,10 @@ function init(args)
   rows = tonumber(args[1])
   threads = tonumber(args[2])
   run_tag = args[3]
+  if args[4] then
+    tid = tid + tonumber(args[4])
+    threads = tonumber(args[5])
+  end
   math.randomseed(os.time() * 1000 + tid * 7919)
   wrk.headers["Content-Type"] = "application/json"
   if case_init then case_init() end
