@@ -7,9 +7,10 @@ from flask import Blueprint, Flask
 from . import auth, db, db_views, feed, health, mentor_statuses, metrics, pause_records, rendering
 from .api import ServiceApi
 from .commands import register_commands
-from .config import Config, check_access_settings
+from .config import Config, split_access_overrides
 from .cors import register_cors
 from .errors import register_error_handlers
+from .headers import register_security_headers
 from .logs import configure_logging
 from .request_bodies import BodyDeadline
 
@@ -22,12 +23,13 @@ API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, feed.blp)
 def create_app(overrides=None):
     """The app, configured from the environment and `overrides`; ConfigurationError if unusable."""
     app = Flask(__name__)
-    app.config.update(Config().as_dict())
-    app.config.update(overrides or {})
-    check_access_settings(app.config)
+    access_overrides, overrides = split_access_overrides(overrides)
+    app.config.update(Config(access_overrides=access_overrides).as_dict())
+    app.config.update(overrides)
     app.json = rendering.JSONProvider(app)
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
     configure_logging(app)
+    auth.warn_when_open(app)
     api = register_extensions(app)
     register_blueprints(app, api)
     register_contract_aliases(app, API_BLUEPRINTS)
@@ -36,7 +38,7 @@ def create_app(overrides=None):
     register_error_handlers(app)
     register_commands(app)
     register_cors(app)
-    app.after_request(add_security_headers)
+    register_security_headers(app)
     app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], app.config["REQUEST_BODY_TIMEOUT_S"])
     return app
 
@@ -60,7 +62,9 @@ def register_contract_aliases(app, blueprints):
     for rule in list(app.url_map.iter_rules()):
         if rule.endpoint.startswith(names):
             app.add_url_rule(CONTRACT_PATH_PREFIX + rule.rule, endpoint=rule.endpoint,
-                             view_func=app.view_functions[rule.endpoint], methods=rule.methods,
+                             view_func=app.view_functions[rule.endpoint],
+                             # Without OPTIONS, so that Flask answers it (Allow, CORS preflights) as on the original.
+                             methods=rule.methods - {"OPTIONS"},
                              strict_slashes=rule.strict_slashes)
 
 
@@ -77,8 +81,3 @@ def run_api_views_with_database(app, blueprints):
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(names):
             app.view_functions[endpoint] = db_views.run_view(view)
-
-
-def add_security_headers(response):
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

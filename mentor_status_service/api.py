@@ -11,6 +11,7 @@ from flask import request
 from flask_smorest import Api, Blueprint, abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import MethodNotAllowed
 
 from . import auth
 from .errors import INVALID_MESSAGE, error_body
@@ -27,6 +28,8 @@ class ServiceApi(Api):
     def handle_http_exception(self, error):
         """flask-smorest's JSON error, always with a message."""
         payload, code, headers = super().handle_http_exception(error)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(error.valid_methods)}  # a 405 must say what is allowed
         default = INVALID_MESSAGE if "errors" in payload else error.description
         return error_body(code, payload.get("message") or default, payload.get("errors")), code, headers
 

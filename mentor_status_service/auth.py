@@ -4,9 +4,14 @@ Decided in a `before_request` hook, so a refused request never has its body read
 database. With no token configured every request is anonymous and public.
 """
 import hmac
+import logging
 
 from flask import current_app, g, request
 from flask_smorest import abort
+
+from .config import secret_digest
+
+logger = logging.getLogger(__name__)
 
 ANONYMOUS = "anonymous"
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -14,7 +19,15 @@ BEARER_AUTH = "bearerAuth"
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                    "description": "A token named by the operator (API_TOKENS or API_WRITE_TOKENS). Writes need "
                                   "a write or admin token once any token is configured; reads need a token when "
-                                  "API_PUBLIC_READS is false; webhooks need an admin token."}
+                                  "API_PUBLIC_READS is false; webhooks, and deleting a mentor once an admin token "
+                                  "is configured, need an admin token."}
+
+
+def warn_when_open(app):
+    """At start: with no token configured, say that anyone may write."""
+    if not app.config["TOKENS"]:
+        logger.warning("No token is configured (API_TOKENS, API_WRITE_TOKENS): every write is public, and made "
+                       "by anonymous.")
 
 
 def authorize():
@@ -54,6 +67,18 @@ def require_admin():
         abort(403, message=f"The token {token.name!r} is not an admin token.")
 
 
+def require_admin_to_erase():
+    """A `before_request` hook, after `authorize`, for a blueprint whose DELETE erases history
+    (deleting a mentor): once an admin token is configured, only an admin token may; until then,
+    any write token, as for every other write."""
+    if request.method != "DELETE" or not admin_configured():
+        return
+    token = g.get("token")  # never None here: `authorize` answered 401 to a write without a token
+    if not token.allows("admin"):
+        abort(403, message=f"Deleting a mentor erases its history: it needs an admin token, and {token.name!r} "
+                           "is not one.")
+
+
 def admin_configured():
     return any(token.scope == "admin" for token in current_app.config["TOKENS"])
 
@@ -63,10 +88,10 @@ def _token_sent(authorization, tokens):
     scheme, _, sent = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    sent = sent.strip().encode("utf-8", "surrogateescape")
+    sent = secret_digest(sent.strip())
     found = None
-    for token in tokens:  # every secret is compared, in constant time: timing tells nothing of any
-        if hmac.compare_digest(sent, token.secret.encode("utf-8")):
+    for token in tokens:  # every digest is compared, in constant time: timing tells nothing of any
+        if hmac.compare_digest(sent, token.digest):
             found = token
     return found
 

@@ -34,6 +34,11 @@ from .rendering import body, mentor_status, pause_record
 _REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", mentor_status),
                     PauseRecord: ("pause_record", "pause_record_id", pause_record)}
 _job_author = ContextVar("job_author", default=None)
+# A feed page stops before its body would pass this: 1,000 entries of large metadata would be ~33 MB.
+FEED_PAGE_MAX_BYTES = 1024 * 1024
+# Generous for what an entry holds besides before and after (ids, names, time, keys) and the envelope.
+ENTRY_OVERHEAD_BYTES = 512
+ENVELOPE_BYTES = 64
 
 
 def representation(resource):
@@ -139,7 +144,25 @@ def feed(after, limit, **filters):
     if after < head.pruned_through:
         raise Gone(f"Changes up to {head.pruned_through} were pruned: read the lists afresh, then follow the "
                    f"feed from head.", head=head.last_change_id)
+    entries = within_page_size(entries)
     return entries, entries[-1][0] if entries else after
+
+
+def within_page_size(rows, max_bytes=FEED_PAGE_MAX_BYTES):
+    """The first `rows` (of `ChangeEntry.READ_COLUMNS`) whose response body stays under `max_bytes`,
+    by the size of their before and after JSON; always the first row, so that a reader moves on."""
+    size = ENVELOPE_BYTES
+    for count, row in enumerate(rows):
+        size += ENTRY_OVERHEAD_BYTES + _utf8_length(row[-2]) + _utf8_length(row[-1])
+        if size > max_bytes and count > 0:
+            return rows[:count]
+    return rows
+
+
+def _utf8_length(text):
+    if text is None:
+        return 4  # null
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def prune(older_than_days):

@@ -1,4 +1,5 @@
 """Every setting the service reads from its environment, read and checked once, with its default."""
+import hashlib
 import os
 import re
 from typing import NamedTuple
@@ -10,6 +11,8 @@ SCOPES = ("read", "write", "admin")
 _TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 # Printable ASCII but space and comma, which separate entries.
 _TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
+# Read by `Config` alone, and never kept as they are: they hold the secrets.
+ACCESS_SETTINGS = ("API_TOKENS", "API_WRITE_TOKENS", "API_PUBLIC_READS")
 
 
 class ConfigurationError(SystemExit):
@@ -18,16 +21,24 @@ class ConfigurationError(SystemExit):
 
 
 class Token(NamedTuple):
+    """A configured token; of its secret only the digest is kept (see `secret_digest`)."""
+
     name: str
     scope: str
-    secret: str
+    digest: bytes
 
-    def __repr__(self):  # a token in a log or a traceback must not show its secret
+    def __repr__(self):
         return f"Token(name={self.name!r}, scope={self.scope!r})"
 
     def allows(self, scope):
         """Whether this token's scope includes `scope`."""
         return SCOPES.index(self.scope) >= SCOPES.index(scope)
+
+
+def secret_digest(secret):
+    """What is kept of a secret, and compared with the digest of what a client sends: a memory
+    dump, a debug page or a log of the configuration then shows no secret."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
 
 
 def parse_tokens(api_tokens="", api_write_tokens=""):
@@ -46,20 +57,26 @@ def parse_tokens(api_tokens="", api_write_tokens=""):
                                      "starting with a letter or digit")
         if scope not in SCOPES:
             raise ConfigurationError(f"{where}: the scope must be read, write or admin")
-        if not _TOKEN_SECRET.fullmatch(secret):
-            raise ConfigurationError(f"{where} ({name}): the secret must be 16 to 256 printable ASCII "
-                                     "characters other than space and comma")
-        tokens.append((where, Token(name, scope, secret)))
+        _check_secret(secret, f"{where} ({name})")
+        tokens.append((where, Token(name, scope, secret_digest(secret))))
     for number, (position, secret) in enumerate(_entries(api_write_tokens), start=1):
-        tokens.append((f"API_WRITE_TOKENS entry {position}", Token(f"write-{number}", "write", secret)))
-    names, secrets = {}, {}
+        where = f"API_WRITE_TOKENS entry {position}"
+        _check_secret(secret, where)
+        tokens.append((where, Token(f"write-{number}", "write", secret_digest(secret))))
+    names, digests = {}, {}
     for where, token in tokens:
         if token.name in names:
             raise ConfigurationError(f"{where}: the name {token.name} is already used by {names[token.name]}")
-        if token.secret in secrets:
-            raise ConfigurationError(f"{where}: its secret is already used by {secrets[token.secret]}")
-        names[token.name] = secrets[token.secret] = where
+        if token.digest in digests:
+            raise ConfigurationError(f"{where}: its secret is already used by {digests[token.digest]}")
+        names[token.name] = digests[token.digest] = where
     return tuple(token for _, token in tokens)
+
+
+def _check_secret(secret, where):
+    if not _TOKEN_SECRET.fullmatch(secret):
+        raise ConfigurationError(f"{where}: the secret must be 16 to 256 printable ASCII characters other than "
+                                 "space and comma")
 
 
 def parse_public_reads(value, tokens):
@@ -101,9 +118,11 @@ def describe_database(url):
 
 
 class Config:
-    """Flask configuration; `create_app(overrides)` may replace any key, then checks them."""
+    """Flask configuration; `create_app(overrides)` may replace any key. The access settings are
+    parsed here, once, from `access_overrides` or else the environment, and only what they give is
+    kept (`TOKENS` with digests, `PUBLIC_READS`), never the raw secrets."""
 
-    def __init__(self, environ=os.environ):
+    def __init__(self, environ=os.environ, access_overrides=None):
         if environ.get("DYNO") and not environ.get("DATABASE_URL"):
             # A dyno's disk is wiped at every restart: a SQLite file there loses every write.
             raise ConfigurationError(
@@ -111,9 +130,6 @@ class Config:
                 "start rather than keep data in a SQLite file that the next restart deletes. Attach a "
                 "PostgreSQL database and set DATABASE_URL to it.")
         self.DATABASE_URL = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-        self.API_TOKENS = environ.get("API_TOKENS", "")
-        self.API_WRITE_TOKENS = environ.get("API_WRITE_TOKENS", "")
-        self.API_PUBLIC_READS = environ.get("API_PUBLIC_READS", "true")
         self.LOG_LEVEL = environ.get("LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = "json" if environ.get("LOG_FORMAT", "text").lower() == "json" else "text"
         # Origins allowed to call the API from a browser, comma-separated, or `*`; none: no CORS headers.
@@ -129,8 +145,10 @@ class Config:
         self.REQUEST_BODY_TIMEOUT_S = _positive_int(environ, "REQUEST_BODY_TIMEOUT_S", 10)
         # A request line and headers not complete this long after their first byte are a 408 (gunicorn's worker).
         self.REQUEST_HEADER_TIMEOUT_S = _positive_int(environ, "REQUEST_HEADER_TIMEOUT_S", 10)
-        self.TOKENS = parse_tokens(self.API_TOKENS, self.API_WRITE_TOKENS)
-        self.PUBLIC_READS = parse_public_reads(self.API_PUBLIC_READS, self.TOKENS)
+        access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
+        access.update(access_overrides or {})
+        self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])
+        self.PUBLIC_READS = parse_public_reads(access["API_PUBLIC_READS"], self.TOKENS)
 
     MAX_CONTENT_LENGTH = 64 * 1024
 
@@ -149,8 +167,7 @@ class Config:
         return {key: getattr(self, key) for key in dir(self) if key.isupper()}
 
 
-def check_access_settings(config):
-    """Parse the token settings of a Flask `config` (which `create_app`'s overrides may have
-    changed) into `TOKENS` and `PUBLIC_READS`."""
-    config["TOKENS"] = parse_tokens(config["API_TOKENS"], config["API_WRITE_TOKENS"])
-    config["PUBLIC_READS"] = parse_public_reads(config["API_PUBLIC_READS"], config["TOKENS"])
+def split_access_overrides(overrides):
+    """(the access settings among `overrides`, the others): `Config` parses the first."""
+    overrides = dict(overrides or {})
+    return {name: overrides.pop(name) for name in ACCESS_SETTINGS if name in overrides}, overrides

@@ -24,6 +24,7 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "busy_timeout": 10_000,
     "cache_size": -32_000,
+    "secure_delete": 1,  # deleted content is zeroed, not left in free pages: an erased mentor is gone
 }
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # SQLSTATEs of a wait the service bounded itself: a lock timeout, a statement timeout.
@@ -356,6 +357,21 @@ class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgres
 
 def is_postgresql(db=database):
     return isinstance(getattr(db, "obj", db), PostgresqlDatabase)
+
+
+def checkpoint_after_erasure():
+    """After an erasure commits, on SQLite: copy the WAL into the database file and truncate it, so
+    that the erased rows (zeroed by secure_delete) linger in neither file. Never fails the request
+    whose erasure already committed; PostgreSQL needs nothing here (VACUUM reclaims dead rows)."""
+    if is_postgresql():
+        return
+    try:
+        busy, _, _ = database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except DATABASE_ERRORS as error:
+        logger.warning("WAL checkpoint after an erasure failed: %s", error)
+        return
+    if busy:  # a reader held on to the WAL: a later checkpoint finishes the job
+        logger.warning("WAL checkpoint after an erasure could not complete: the database is busy")
 
 
 def discard_connection(all_idle=False):

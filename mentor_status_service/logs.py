@@ -19,6 +19,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 URI_SAFE = "/?&=:@+,;%-._~!$'()*"  # what a path and query keep unencoded; never a space or a control character
 _UNCHANGED_BY_QUOTE = re.compile(r"[A-Za-z0-9/?&=:@+,;%\-._~!$'()*]*")
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1 and the two Unicode line separators
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 SERVICE_LOGGER = "mentor_status_service"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] [%(request_id)s] %(message)s"
 ACCESS_MESSAGE = "%(method)s %(path)s %(status)s %(duration_ms).2fms %(actor)s"  # from the keys of access_fields()
@@ -43,12 +46,32 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def escape_controls(text):
+    """`text` with every control character and line separator escaped (`\\n`, `\\x1b`, `\\u2028`),
+    so that what a client sent (a decoded path in Flask's "Exception on ...") cannot start a line."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match):
+    character = match.group()
+    return _SHORT_ESCAPES.get(character) or (f"\\x{ord(character):02x}" if ord(character) < 0x100
+                                             else f"\\u{ord(character):04x}")
+
+
 class TextFormatter(logging.Formatter):
+    """One line per record; only a traceback, which the service writes itself, spans more."""
+
     def __init__(self):
         super().__init__(TEXT_FORMAT)
 
     def formatTime(self, record, datefmt=None):
         return iso_utc_time(record)
+
+    def formatMessage(self, record):
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -61,9 +84,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         try:
-            return orjson.dumps(entry).decode()
+            line = orjson.dumps(entry).decode()
         except (orjson.JSONEncodeError, TypeError):  # what only the standard library writes (lone surrogates, ...)
             return json.dumps(entry)
+        # orjson leaves DEL, C1 controls and U+2028/2029 raw, and some line readers split on them;
+        # outside strings a JSON line has none, so escaping them all keeps the same JSON.
+        return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", line)
 
 
 def stdout_handler(log_format):

@@ -2,7 +2,7 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import change_log, rendering, rules
+from . import auth, change_log, rendering, rules
 from .api import LINK_HEADER, ApiBlueprint, page_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
@@ -18,6 +18,7 @@ from .schemas import (
 
 blp = ApiBlueprint("mentor_statuses", __name__, url_prefix="/api/v1/mentor-statuses",
                    description="Whether each mentor is active, paused or inactive, and who changed what.")
+blp.before_request(auth.require_admin_to_erase)  # its one DELETE erases a mentor's history
 LOCATION_HEADER = {"Location": {"description": "URL of the new mentor status", "schema": {"type": "string"}}}
 
 
@@ -80,7 +81,8 @@ class MentorStatus(MethodView):
         """Delete a mentor status and its pause records
 
         Its change history is erased too: the feed keeps only entries saying that it and each of
-        its pause records were deleted.
+        its pause records were deleted. Once an admin token is configured, only an admin token may
+        do this (a write token gets 403).
         """
         rules.delete_mentor_status(mentor_id, if_match(rendering.mentor_status))
         return {"deleted": True, "mentor_id": mentor_id}

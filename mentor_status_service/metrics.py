@@ -21,6 +21,9 @@ from .db import DATABASE_ERRORS, discard_connection
 # The same test prometheus_client made when first imported, to choose where its counts live.
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 UNMATCHED_ROUTE = "<unmatched>"  # a 404 or 405: one series for every path that matched no route
+# A client chooses the method: any other is counted as OTHER_METHOD, so it cannot add series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+OTHER_METHOD = "other"
 
 # Not in prometheus_client's default registry: each scrape builds the registry it exposes.
 REQUESTS = Counter("mentor_status_http_requests", "HTTP requests answered, by route template, method and status.",
@@ -84,8 +87,9 @@ def start_timer():
 
 def count_request(response):
     route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
-    REQUESTS.labels(route, request.method, response.status_code).inc()
-    LATENCY.labels(route, request.method).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+    method = request.method if request.method in METHODS else OTHER_METHOD
+    REQUESTS.labels(route, method, response.status_code).inc()
+    LATENCY.labels(route, method).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
     if response.status_code == 503:
         DATABASE_UNAVAILABLE.inc()
     return response

@@ -25,6 +25,15 @@ STATUSES = ("active", "paused", "inactive")
 PAUSE_RECORD_ID_PREFIX = "pause-rec-"
 _PAUSE_RECORD_ID = re.compile(r"pause-rec-([1-9][0-9]{3,}|0[0-9]{3})")
 _LARGEST_PAUSE_RECORD_NUMBER = 2**63 - 1  # a BIGINT
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable_json(value):
+    """Compact JSON of `value`, as UTF-8 with no needless `\\u` escapes (the size it was checked at),
+    but for what a database cannot store: NUL (json escapes it) and lone surrogates (PostgreSQL
+    text must be valid UTF-8)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def utc_now():
@@ -77,8 +86,7 @@ class MentorStatus(BaseModel):
 
     @metadata.setter
     def metadata(self, value):
-        # ASCII escapes keep every string storable, lone surrogates and NUL included.
-        self.metadata_json = json.dumps(value, separators=(",", ":"))
+        self.metadata_json = storable_json(value)
 
 
 class PauseRecord(BaseModel):

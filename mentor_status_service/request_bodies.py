@@ -14,6 +14,8 @@ import socket
 import threading
 import time
 
+from .headers import API_CACHE_CONTROL
+
 logger = logging.getLogger(__name__)
 
 
@@ -39,7 +41,8 @@ class BodyDeadline:
             payload = json.dumps({"code": 408, "status": "Request Timeout",
                                   "message": f"The request body did not arrive within {self.timeout_s} s."})
             start_response("408 Request Timeout", [("Content-Type", "application/json"), ("Connection", "close"),
-                                                   ("X-Content-Type-Options", "nosniff")])
+                                                   ("X-Content-Type-Options", "nosniff"),
+                                                   ("Cache-Control", API_CACHE_CONTROL)])
             return [payload.encode()]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))

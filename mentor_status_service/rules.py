@@ -15,7 +15,7 @@ from peewee import IntegrityError
 
 from . import queries, totals
 from .change_log import WriteRecord
-from .db import database
+from .db import checkpoint_after_erasure, database
 from .errors import Conflict, Invalid, NotFound, no_mentor, no_pause_record
 from .models import MENTOR_ID_PATTERN, MentorStatus, PauseRecord, utc_now
 from .totals import TotalsMoved
@@ -119,6 +119,7 @@ def delete_mentor_status(mentor_id, precondition=None):
         moved.pause("ended", None, count=ended)
         totals.add(moved)
         record.append()
+    checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
 
 
 def _target_status(current, sent):

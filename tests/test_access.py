@@ -1,4 +1,5 @@
 """Named tokens: who may read, who may write, and the refusals of a bad token configuration."""
+import hashlib
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from mentor_status_service.models import MentorStatus
 
 READ_SECRET = "read-secret-0123456789"
 WRITE_SECRET = "write-secret-0123456789"
-LEGACY_SECRET = "legacy"
+LEGACY_SECRET = "legacy-secret-0123456789"
 TOKENS = f"dashboard:read:{READ_SECRET},hr-sync:write:{WRITE_SECRET}"
 ALIAS = "/api/v1/mentor-statuses"
 
@@ -31,6 +32,10 @@ WRITES = [("POST", "/api/v1/mentor-statuses", {"mentor_id": "mentor-002"}),
           ("DELETE", "/api/v1/pause-records/pause-rec-0001", None),
           ("DELETE", "/api/v1/mentor-statuses/mentor-001", None)]
 PUBLIC = ["/healthz", "/readyz", "/openapi.json", "/docs"]
+
+
+def digest(secret):
+    return hashlib.sha256(secret.encode()).digest()
 
 
 def bearer(secret):
@@ -146,12 +151,13 @@ def test_the_actor_of_a_change_is_the_name_of_its_token(make_client):
 
 def test_tokens_are_parsed_with_their_names_and_scopes():
     tokens = parse_tokens(f" dashboard:read:{READ_SECRET} ,,hr.sync-2:write:{WRITE_SECRET}:with:colons",
-                          "first-legacy, ,second-legacy")
+                          "first-legacy-0123456789, ,second-legacy-0123456789")
 
-    assert [(token.name, token.scope, token.secret) for token in tokens] == [
-        ("dashboard", "read", READ_SECRET), ("hr.sync-2", "write", f"{WRITE_SECRET}:with:colons"),
-        ("write-1", "write", "first-legacy"), ("write-2", "write", "second-legacy")]
-    assert READ_SECRET not in repr(tokens)
+    assert [(token.name, token.scope, token.digest) for token in tokens] == [
+        ("dashboard", "read", digest(READ_SECRET)), ("hr.sync-2", "write", digest(f"{WRITE_SECRET}:with:colons")),
+        ("write-1", "write", digest("first-legacy-0123456789")),
+        ("write-2", "write", digest("second-legacy-0123456789"))]
+    assert READ_SECRET not in repr(tokens) and all(READ_SECRET not in str(field) for field in tokens[0])
 
 
 @pytest.mark.parametrize("api_tokens, api_write_tokens, message", [
@@ -170,8 +176,12 @@ def test_tokens_are_parsed_with_their_names_and_scopes():
     (f"a:read:{READ_SECRET},b:write:{READ_SECRET}", "", "API_TOKENS entry 2: its secret is already used by "
                                                         "API_TOKENS entry 1"),
     (f"a:read:{READ_SECRET}", READ_SECRET, "API_WRITE_TOKENS entry 1: its secret is already used by API_TOKENS"),
-    (f"write-1:read:{READ_SECRET}", "legacy-secret", "API_WRITE_TOKENS entry 1: the name write-1 is already used"),
-    ("", "one,one", "API_WRITE_TOKENS entry 2: its secret is already used by API_WRITE_TOKENS entry 1"),
+    (f"write-1:read:{READ_SECRET}", "legacy-secret-0123", "API_WRITE_TOKENS entry 1: the name write-1 is already used"),
+    ("", "one-secret-0123456789,one-secret-0123456789", "API_WRITE_TOKENS entry 2: its secret is already used by "
+                                                        "API_WRITE_TOKENS entry 1"),
+    ("", f"{WRITE_SECRET},legacy-secret", "API_WRITE_TOKENS entry 2: the secret must be 16 to 256 printable ASCII"),
+    ("", f"{WRITE_SECRET},with space inside it", "API_WRITE_TOKENS entry 2: the secret must be 16 to 256"),
+    ("", "s" * 257, "API_WRITE_TOKENS entry 1: the secret must be 16 to 256"),
 ])
 def test_a_malformed_or_duplicate_token_is_refused_by_position_without_its_secret(api_tokens, api_write_tokens,
                                                                                    message):
@@ -179,7 +189,7 @@ def test_a_malformed_or_duplicate_token_is_refused_by_position_without_its_secre
         parse_tokens(api_tokens, api_write_tokens)
 
     assert str(refusal.value).startswith(message)
-    for secret in (READ_SECRET, WRITE_SECRET, "too-short-1234", "with space inside it", "legacy-secret"):
+    for secret in (READ_SECRET, WRITE_SECRET, "too-short-1234", "with space inside it", "legacy-secret", "s" * 257):
         assert secret not in str(refusal.value)
 
 
@@ -258,3 +268,87 @@ def test_an_admin_token_may_write_and_read(make_client):
     created = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-009"}, headers=bearer(admin_secret))
     assert created.status_code == 201, created.json
     assert client.get("/api/v1/changes", headers=bearer(admin_secret)).json["data"][-1]["actor"] == "ops"
+
+
+ADMIN_SECRET = "admin-secret-0123456789"
+
+
+@pytest.mark.parametrize("form", [0, 1])
+def test_once_an_admin_token_exists_only_it_may_delete_a_mentor(make_client, form):
+    client = make_client(API_TOKENS=f"{TOKENS},ops:admin:{ADMIN_SECRET}")
+    mentor, unknown = (both_forms(f"/api/v1/mentor-statuses/{mentor_id}")[form] for mentor_id in ("mentor-001",
+                                                                                                  "nobody"))
+
+    for path in (mentor, unknown):  # refused before the database is read: an unknown mentor too
+        refused = client.delete(path, headers=bearer(WRITE_SECRET))
+        assert refused.status_code == 403 and refused.json == {
+            "code": 403, "status": "Forbidden",
+            "message": "Deleting a mentor erases its history: it needs an admin token, and 'hr-sync' is not one."}
+        assert client.delete(path, headers=bearer(READ_SECRET)).status_code == 403
+        assert client.delete(path).status_code == 401
+    assert MentorStatus.select().count() == 1
+    assert client.delete(unknown, headers=bearer(ADMIN_SECRET)).status_code == 404
+    assert client.delete(mentor, headers=bearer(ADMIN_SECRET)).status_code == 200
+    assert MentorStatus.select().count() == 0
+
+
+def test_an_erasure_by_a_write_token_is_refused_without_touching_the_database(tmp_path):
+    client = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/no-such-directory/x.db",
+                         "API_TOKENS": f"{TOKENS},ops:admin:{ADMIN_SECRET}"}).test_client()
+    try:
+        assert client.delete("/api/v1/mentor-statuses/mentor-001", headers=bearer(WRITE_SECRET)).status_code == 403
+        assert client.delete("/api/v1/mentor-statuses/mentor-001", headers=bearer(ADMIN_SECRET)).status_code == 503
+    finally:
+        database.close()
+
+
+def test_without_an_admin_token_a_write_token_still_deletes_a_mentor_and_its_pause_records(make_client):
+    client = make_client(API_TOKENS=TOKENS)
+
+    assert client.delete("/api/v1/pause-records/pause-rec-0001", headers=bearer(WRITE_SECRET)).status_code == 200
+    assert client.delete("/api/v1/mentor-statuses/mentor-001", headers=bearer(WRITE_SECRET)).status_code == 200
+    assert MentorStatus.select().count() == 0
+
+
+def test_with_an_admin_token_a_write_token_still_deletes_a_pause_record(make_client):
+    client = make_client(API_TOKENS=f"{TOKENS},ops:admin:{ADMIN_SECRET}")
+
+    assert client.delete("/api/v1/pause-records/pause-rec-0001", headers=bearer(WRITE_SECRET)).status_code == 200
+
+
+def test_no_secret_stays_in_the_app_configuration(database_url):
+    legacy = "legacy-write-secret-0123456789"
+    app = create_app({"DATABASE_URL": database_url, "API_TOKENS": f"{TOKENS},ops:admin:{ADMIN_SECRET}",
+                      "API_WRITE_TOKENS": legacy})
+
+    assert [token.name for token in app.config["TOKENS"]] == ["dashboard", "hr-sync", "ops", "write-1"]
+    for key, value in app.config.items():
+        for secret in (READ_SECRET, WRITE_SECRET, ADMIN_SECRET, legacy):
+            assert secret not in repr(value) and secret not in str(value), key
+    for token in app.config["TOKENS"]:
+        assert all(secret not in str(field) for field in token for secret in (READ_SECRET, WRITE_SECRET))
+    assert app.test_client().post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-009"},
+                                  headers=bearer(legacy)).status_code == 201  # still a write token
+
+
+def test_a_short_legacy_write_secret_refuses_to_start(database_url):
+    with pytest.raises(ConfigurationError, match="API_WRITE_TOKENS entry 1: the secret must be 16 to 256") as refusal:
+        create_app({"DATABASE_URL": database_url, "API_WRITE_TOKENS": "x"})
+    assert "'x'" not in str(refusal.value)
+
+
+OPEN_WARNING = "WARNING mentor_status_service.auth"
+
+
+@pytest.mark.parametrize("settings, warned", [({}, True), ({"API_WRITE_TOKENS": ""}, True),
+                                              ({"API_TOKENS": TOKENS}, False),
+                                              ({"API_WRITE_TOKENS": LEGACY_SECRET}, False)])
+def test_with_no_token_the_app_warns_at_start_that_every_write_is_public(database_url, capsys, monkeypatch,
+                                                                         settings, warned):
+    monkeypatch.setenv("LOG_FORMAT", "text")
+    create_app({"DATABASE_URL": database_url, **settings})
+
+    warnings = [line for line in capsys.readouterr().out.splitlines() if OPEN_WARNING in line]
+    assert len(warnings) == int(warned)
+    if warned:
+        assert "every write is public" in warnings[0] and "API_TOKENS" in warnings[0]

@@ -82,3 +82,31 @@ def test_every_gunicorn_and_service_line_has_the_same_text_shape(tmp_path):
     assert lines and [line for line in lines if not TEXT_LINE.fullmatch(line)] == []
     assert any(f"ERROR gunicorn.error [{master_pid}] [-] Worker (pid:{killed}) was sent SIGKILL!" in line
                for line in lines)
+
+
+FORGED = "2026-01-01T00:00:00.000Z INFO mentor_status_service.access [1] [-] forged"
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+@pytest.mark.parametrize("breaker", ["%0A", "%0D", "%0D%0A", "%E2%80%A8", "%C2%85", "%0B", "%1B[2J"])
+def test_a_client_cannot_start_a_log_line_through_an_error_message(database_url, capsys, monkeypatch, log_format,
+                                                                    breaker):
+    monkeypatch.setenv("LOG_FORMAT", log_format)
+    app = create_app({"DATABASE_URL": database_url})
+
+    def fail(rest):
+        raise RuntimeError("a view that fails")
+
+    app.add_url_rule("/fails/<rest>", "fails", fail)  # test-only: Flask logs "Exception on <decoded path>"
+    capsys.readouterr()
+
+    response = app.test_client().get(f"/fails/x{breaker}{FORGED.replace(' ', '%20')}")
+
+    assert response.status_code == 500 and response.json["code"] == 500
+    output = capsys.readouterr().out
+    assert "Exception on /fails/x" in output
+    lines = output.splitlines()  # every line break Python knows: \n, \r, \v, \x1c-\x1e, \x85, U+2028, U+2029
+    assert [line for line in lines if line.startswith(FORGED[:20])] == []
+    assert not any(character in output for character in "\r\x0b\x1b\x85\u2028")
+    if log_format == "json":
+        assert all(json.loads(line)["level"] for line in lines if line.startswith("{"))

@@ -127,3 +127,17 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
                                ("mentor_status_pause_records", "state", "active"): 10,
                                ("mentor_status_pause_records", "state", "ended"): 0}
     assert samples[("mentor_status_database_unavailable_total", ())] == 0
+
+
+def test_made_up_methods_add_no_metrics_series(client):
+    client.open("/nope", method="WARMUP")  # the one series every unknown method shares
+    client.get("/metrics")  # and the scrape's own
+    before = client.get("/metrics").get_data(as_text=True)
+
+    for number in range(300):
+        assert client.open("/nope", method=f"M{number:04d}{'X' * 30}").status_code == 404
+    after = client.get("/metrics").get_data(as_text=True)
+
+    assert scrape(after).keys() == scrape(before).keys() and len(after) < len(before) + 200
+    counted = requests_counted(scrape(after)) - requests_counted(scrape(before))
+    assert counted == Counter({("<unmatched>", "other", "404"): 300})
