@@ -1,7 +1,8 @@
 """Who may read, write or administer: bearer tokens, their scopes, and the actor of each request.
 
-Decided in a `before_request` hook, so a refused request never has its body read nor touches the
-database. With no token configured every request is anonymous and public.
+Decided in a `before_request` hook, so a refused request never has its body parsed nor touches the
+database (request_bodies.py has already read its bytes off the socket, within their deadline, but
+nothing looks at them). With no token configured every request is anonymous and public.
 """
 import hmac
 import logging

@@ -10,9 +10,9 @@ from mentor_status_service.db import database
 ERASED = "erase-me-7f3a9c51d2"
 
 
+# SQLite only: PostgreSQL keeps dead rows until VACUUM, as docs/operations.md says.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_erased_mentor_is_in_neither_the_database_file_nor_its_wal(client, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL keeps dead rows until VACUUM; docs/operations.md says so")
     path = Path(database_url[len("sqlite:///"):])
     create_mentor(client, "mentor-001", metadata={"note": f"{ERASED}-created"})
     create_mentor(client, "mentor-002", metadata={"note": "kept"})
