@@ -21,6 +21,7 @@ from .db import database
 from .errors import Gone, NotFound
 from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
 from .rendering import body, mentor_status, pause_record
+from .webhook_models import Webhook
 
 _REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", mentor_status),
                     PauseRecord: ("pause_record", "pause_record_id", pause_record)}
@@ -91,14 +92,23 @@ def feed(after, limit, **filters):
     return entries, entries[-1][0] if entries else after
 
 
+def head():
+    """The feed's latest change_id."""
+    return ChangeLogHead.read().last_change_id
+
+
 def prune(older_than_days):
-    """Delete every entry up to the newest one older than `older_than_days`; returns how many.
-    Feed readers still behind that point get a 410 from then on."""
+    """Delete every entry up to the newest one older than `older_than_days`, but none that an
+    enabled webhook has yet to receive; returns how many. Feed readers still behind that point get
+    a 410 from then on."""
     cutoff = utc_now() - timedelta(days=older_than_days)
     with database.atomic():
         through = ChangeEntry.select(ChangeEntry.change_id).where(ChangeEntry.at < cutoff).order_by(
             ChangeEntry.change_id.desc()).limit(1).scalar()
-        if through is None:
+        needed_after = Webhook.lowest_position_of_enabled()
+        if needed_after is not None and through is not None:
+            through = min(through, needed_after)
+        if through is None or through <= 0:
             return 0
         deleted = ChangeEntry.delete().where(ChangeEntry.change_id <= through).execute()
         ChangeLogHead.update(pruned_through=through).where(
