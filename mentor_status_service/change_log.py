@@ -92,6 +92,15 @@ def feed(after, limit, **filters):
     return entries, entries[-1][0] if entries else after
 
 
+def count_after(after, resource=None, cap=100_000):
+    """How many entries the feed holds past change `after` (of `resource` only, when given),
+    counted up to `cap`: what a reader at `after` is behind."""
+    query = ChangeEntry.select(ChangeEntry.change_id).where(ChangeEntry.change_id > after)
+    if resource is not None:
+        query = query.where(ChangeEntry.resource == resource)
+    return query.limit(cap).count()
+
+
 def head():
     """The feed's latest change_id."""
     return ChangeLogHead.read().last_change_id

@@ -12,6 +12,7 @@ from .change_log import acting_as
 from .db import db_cli, migrate
 from .errors import Conflict
 from .models import ListTotals, MentorStatus
+from .webhook_delivery import webhooks_cli
 
 REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness", "travel", "workload")
 
@@ -96,3 +97,4 @@ def register_commands(app):
     app.cli.add_command(demo_data_command)
     app.cli.add_command(resume_due_command)
     app.cli.add_command(changes_cli)
+    app.cli.add_command(webhooks_cli)

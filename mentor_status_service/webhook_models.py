@@ -118,6 +118,13 @@ class Webhook(BaseModel):
             (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)
             & (cls.position_version == position_version)).execute() == 1
 
+    @classmethod
+    def disable(cls, webhook_id, owner, position_version, reason):
+        """Disable the webhook with `reason`, under the lease (as `acknowledge`)."""
+        cls.update(status="disabled", disabled_reason=reason, next_attempt_at=None).where(
+            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)
+            & (cls.position_version == position_version)).execute()
+
 
 class WebhookDelivery(BaseModel):
     """One attempt to deliver one entry: when, how it was answered (never a body)."""
