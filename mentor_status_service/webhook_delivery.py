@@ -10,7 +10,8 @@ How it keeps SPEC's promises:
 - **One process per webhook at a time.** A process works on a webhook only under its lease: a
   column with an owner and an expiry, taken by one conditional UPDATE (so it holds on SQLite, on
   PostgreSQL and through a transaction-pooling PgBouncer, where session advisory locks do not),
-  renewed before every request for longer than a request may take, and released when done. A
+  renewed before any request that could outlast it (so a request always ends well before the lease
+  does), and released when done. A
   killed process's lease expires after `lease_s` and another process takes over. Acknowledgements
   and failures are written only while the lease is held, and a replay moves `position_version`, so
   a request still in flight from an old position cannot move the new one.
@@ -24,6 +25,7 @@ How it keeps SPEC's promises:
 """
 import logging
 import os
+import random
 import signal
 import socket
 import threading
@@ -54,6 +56,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 BATCH_MAX_AGE_S = 1.0  # a batch older than this is read again: erased entries must not go out
 DELIVERY_LOG_KEPT = 1000  # attempts kept per webhook
+TRIM_LOG_CHANCE = 0.01  # one attempt in a hundred trims its webhook's log
+LEASE_MARGIN_S = 5
 MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer, then the connection is dropped
 STOP_WITHIN_S = 14  # SIGTERM: in-flight requests may finish this long; SPEC allows 15 s
 POOLS_PER_THREAD = 8
@@ -301,7 +305,7 @@ class Deliverer:
                 self._busy.pop(webhook_id, None)
 
     def _deliver(self, webhook_id):
-        sent = 0
+        lease_until = 0
         while not self.stopping.is_set():
             with connected():
                 webhook = Webhook.get_or_none(Webhook.webhook_id == webhook_id)
@@ -309,6 +313,7 @@ class Deliverer:
                     return
                 if webhook.next_attempt_at is not None and webhook.next_attempt_at > time.time():
                     return
+                webhook.lease_until = lease_until
                 try:
                     rows, _ = change_log.feed(webhook.delivered_through, BATCH_SIZE, resource=webhook.resource)
                 except Gone as gone:
@@ -324,20 +329,16 @@ class Deliverer:
                 if not self._send(webhook, row):
                     return
                 webhook.delivered_through, webhook.failed_attempts = row[0], 0
-                sent += 1
-                if sent % 100 == 0:
-                    with connected():
-                        WebhookDelivery.keep_newest(webhook_id, DELIVERY_LOG_KEPT)
                 if time.monotonic() - read_at > BATCH_MAX_AGE_S:
                     break
+            lease_until = webhook.lease_until
 
     def _send(self, webhook, row):
         """One attempt at entry `row`; whether it was acknowledged and recorded."""
         change_id = row[0]
         attempt = webhook.failed_attempts + 1
-        with connected():
-            if not Webhook.renew_lease(webhook.webhook_id, self.owner, time.time() + self.settings.lease_s):
-                return False
+        if not self._hold_lease(webhook):
+            return False
         message_id, body = message(webhook, row)
         sent_at = datetime.now(timezone.utc)
         headers = {"Content-Type": "application/json", "webhook-id": message_id,
@@ -360,7 +361,21 @@ class Deliverer:
                 recorded = self._record_failure(webhook, change_id, attempt, answer, error)
             if recorded:
                 WebhookDelivery.insert(log).execute()
+                if random.random() < TRIM_LOG_CHANCE:
+                    WebhookDelivery.keep_newest(webhook.webhook_id, DELIVERY_LOG_KEPT)
         return answer.acknowledged and recorded
+
+    def _hold_lease(self, webhook):
+        """Whether this process holds the webhook's lease for longer than a request can take,
+        renewing it when less is left (which also finds a lease lost)."""
+        now = time.time()
+        if getattr(webhook, "lease_until", 0) - now > self.settings.timeout_s + LEASE_MARGIN_S:
+            return True
+        with connected():
+            if not Webhook.renew_lease(webhook.webhook_id, self.owner, now + self.settings.lease_s):
+                return False
+        webhook.lease_until = now + self.settings.lease_s
+        return True
 
     def _record_failure(self, webhook, change_id, attempt, answer, error):
         delay = next_delay_s(self.settings.retry_schedule_s, attempt, answer)
