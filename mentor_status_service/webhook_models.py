@@ -18,6 +18,7 @@ from peewee import (
 )
 
 from .models import BaseModel
+from .prepared import PreparedQuery
 
 STATUSES = ("enabled", "disabled")
 PUBLIC_ID_PREFIX = "wh-"
@@ -100,10 +101,7 @@ class Webhook(BaseModel):
     def acknowledge(cls, webhook_id, owner, position_version, change_id):
         """Record that the receiver acknowledged entry `change_id`, if `owner` still holds the lease
         and no replay moved the position meanwhile; whether it was recorded."""
-        return cls.update(delivered_through=change_id, failed_attempts=0, next_attempt_at=None,
-                          delivered_count=cls.delivered_count + 1).where(
-            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)
-            & (cls.position_version == position_version) & (cls.delivered_through < change_id)).execute() == 1
+        return _ACKNOWLEDGE.execute(change_id, webhook_id, owner, position_version).rowcount == 1
 
     @classmethod
     def record_failure(cls, webhook_id, owner, position_version, failed_attempts, next_attempt_at,
@@ -141,6 +139,12 @@ class WebhookDelivery(BaseModel):
     class Meta:
         table_name = "webhook_delivery"
 
+    COLUMNS = ("webhook_id", "change_id", "attempt", "at", "status_code", "error", "duration_ms")
+
+    @classmethod
+    def record(cls, webhook_id, change_id, attempt, at, status_code, error, duration_ms):
+        _INSERT_DELIVERY.execute(webhook_id, change_id, attempt, cls.at.db_value(at), status_code, error, duration_ms)
+
     @classmethod
     def page(cls, webhook_id, page, limit):
         """A page of a webhook's attempts, newest first, and their total."""
@@ -154,3 +158,14 @@ class WebhookDelivery(BaseModel):
             cls.id.desc()).offset(count - 1).limit(1).scalar()
         if oldest_kept is not None:
             cls.delete().where((cls.webhook_id == webhook_id) & (cls.id < oldest_kept)).execute()
+
+
+# What a delivery runs for every entry, its SQL built once (see prepared.py).
+_ACKNOWLEDGE = PreparedQuery(lambda db, change_id, webhook_id, owner, position_version: Webhook.update(
+    delivered_through=change_id, failed_attempts=0, next_attempt_at=None,
+    delivered_count=Webhook.delivered_count + 1).where(
+    (Webhook.webhook_id == webhook_id) & (Webhook.lease_owner == owner)
+    & (Webhook.position_version == position_version) & (Webhook.delivered_through < change_id)), keys=4)
+_INSERT_DELIVERY = PreparedQuery(lambda db, *values: WebhookDelivery.insert(
+    dict(zip((getattr(WebhookDelivery, name) for name in WebhookDelivery.COLUMNS), values))),
+    keys=len(WebhookDelivery.COLUMNS))
