@@ -22,11 +22,14 @@ blp = ApiBlueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                    description="Every change pushed to a receiver as a signed POST, in feed order, retried until "
                                "acknowledged. Admin tokens only.")
 blp.before_request(auth.require_admin)  # after auth.authorize, which ApiBlueprint runs first
+# Documented as needing the token, where the API's other operations document it as optional.
+admin_only = blp.doc(security=[{auth.BEARER_AUTH: []}])
 LOCATION_HEADER = {"Location": {"description": "URL of the new webhook", "schema": {"type": "string"}}}
 
 
 @blp.route("", strict_slashes=False)
 class Webhooks(MethodView):
+    @admin_only
     @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, WebhookListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("listWebhooks", 403)
@@ -40,6 +43,7 @@ class Webhooks(MethodView):
         envelope = {"data": webhooks, "pagination": {"page": page, "limit": limit, "total": total}}
         return envelope, page_links(page, limit, total)
 
+    @admin_only
     @blp.arguments(WebhookCreateSchema(), example={"url": "https://hooks.example.org/mentors",
                                                    "resource": "mentor_status", "description": "matching service"})
     @blp.response(201, WebhookWithSecretSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
@@ -56,12 +60,14 @@ class Webhooks(MethodView):
 
 @blp.route("/<webhook_id>")
 class Webhook(MethodView):
+    @admin_only
     @blp.response(200, WebhookSchema, headers=ETAG_HEADER)
     @blp.read("getWebhook", 403, 404)
     def get(self, webhook_id):
         """Get one webhook"""
         return webhook_admin.get_webhook(webhook_id)
 
+    @admin_only
     @blp.arguments(WebhookUpdateSchema(), example={"status": "enabled"})
     @blp.response(200, WebhookSchema, headers=ETAG_HEADER)
     @blp.alt_response(410, schema=FeedPrunedSchema, description="Entries it has yet to receive were pruned")
@@ -74,6 +80,7 @@ class Webhook(MethodView):
         """
         return webhook_admin.update_webhook(webhook_id, changes)
 
+    @admin_only
     @blp.response(200, WebhookDeletedSchema)
     @blp.write("deleteWebhook", 404, body=False)
     def delete(self, webhook_id):
@@ -84,6 +91,7 @@ class Webhook(MethodView):
 
 @blp.route("/<webhook_id>/rotate-secret")
 class WebhookSecret(MethodView):
+    @admin_only
     @blp.response(201, WebhookRotatedSchema, headers=ETAG_HEADER)
     @blp.write("rotateWebhookSecret", 404, body=False)
     def post(self, webhook_id):
@@ -97,6 +105,7 @@ class WebhookSecret(MethodView):
 
 @blp.route("/<webhook_id>/replay")
 class WebhookReplay(MethodView):
+    @admin_only
     @blp.arguments(WebhookReplaySchema(), example={"after": 1000})
     @blp.response(200, WebhookSchema, headers=ETAG_HEADER)
     @blp.alt_response(410, schema=FeedPrunedSchema, description="Entries past `after` were pruned")
@@ -112,6 +121,7 @@ class WebhookReplay(MethodView):
 
 @blp.route("/<webhook_id>/deliveries")
 class WebhookDeliveries(MethodView):
+    @admin_only
     @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, WebhookDeliveryListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
     @blp.read("listWebhookDeliveries", 403, 404)

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from mentor_status_service import create_app
+from mentor_status_service.config import Config, ConfigurationError
 from mentor_status_service.models import ChangeEntry
 from mentor_status_service.webhook_models import Webhook, WebhookDelivery
 
@@ -314,3 +315,23 @@ def test_every_webhook_operation_is_in_the_openapi_document(admin):
     assert "/api/v1/mentor-statuses/api/v1/webhooks" not in spec["paths"]  # aliases are not documented twice
     schemas = spec["components"]["schemas"]
     assert {"Webhook", "WebhookWithSecret", "WebhookCreate", "WebhookUpdate", "WebhookDelivery"} <= set(schemas)
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"WEBHOOK_RETRY_SCHEDULE_S": "5,soon"}, "WEBHOOK_RETRY_SCHEDULE_S entry 2"),
+    ({"WEBHOOK_RETRY_SCHEDULE_S": "-1"}, "WEBHOOK_RETRY_SCHEDULE_S entry 1"),
+    ({"WEBHOOK_RETRY_SCHEDULE_S": " , "}, "at least one delay"),
+    ({"WEBHOOK_ALLOW_HTTP": "yes"}, "WEBHOOK_ALLOW_HTTP"), ({"WEBHOOK_ALLOW_PRIVATE": "1"}, "WEBHOOK_ALLOW_PRIVATE"),
+    ({"WEBHOOK_TIMEOUT_S": "0"}, "WEBHOOK_TIMEOUT_S"), ({"WEBHOOK_DELIVERY_THREADS": "many"}, "WEBHOOK_DELIVERY_THREADS")])
+def test_a_webhook_setting_the_service_cannot_use_stops_it_naming_the_setting(environ, message):
+    with pytest.raises(ConfigurationError, match=message):
+        Config(environ)
+
+
+def test_the_webhook_settings_default_as_documented():
+    config = Config({})
+
+    assert config.WEBHOOK_RETRY_SCHEDULE_S == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert sum(config.WEBHOOK_RETRY_SCHEDULE_S) / 3600 == pytest.approx(27.9, abs=0.1)  # "about 28 hours"
+    assert (config.WEBHOOK_TIMEOUT_S, config.WEBHOOK_ALLOW_HTTP, config.WEBHOOK_ALLOW_PRIVATE) == (10, False, False)
+    assert Config({"WEBHOOK_RETRY_SCHEDULE_S": "0.5, 2"}).WEBHOOK_RETRY_SCHEDULE_S == (0.5, 2)
