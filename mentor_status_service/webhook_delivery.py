@@ -16,7 +16,8 @@ How it keeps SPEC's promises:
   and failures are written only while the lease is held, and a replay moves `position_version`, so
   a request still in flight from an old position cannot move the new one.
 - **One failing webhook never delays another.** Each leased webhook has its own thread (up to
-  WEBHOOK_DELIVERY_THREADS), and a webhook waiting for its next retry holds no thread at all.
+  WEBHOOK_DELIVERY_THREADS), a webhook waiting for its next retry holds no thread at all, and a busy
+  webhook gives its thread up every TURN_S for the dispatcher to choose again, at random among those due.
 - **Erasure.** A batch of entries read from the feed is read again once it is a second old, and
   after every failure, so an erased mentor's undelivered entries, gone from the feed, are not sent.
 - **SSRF.** Every request resolves the URL's host once, checks the addresses (webhook_urls) and
@@ -58,6 +59,7 @@ BATCH_MAX_AGE_S = 1.0  # a batch older than this is read again: erased entries m
 DELIVERY_LOG_KEPT = 1000  # attempts kept per webhook
 TRIM_LOG_CHANCE = 0.01  # one attempt in a hundred trims its webhook's log
 LEASE_MARGIN_S = 5
+TURN_S = 30  # a busy webhook's thread lets the lease go after this long, so other webhooks get a turn
 MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer, then the connection is dropped
 STOP_WITHIN_S = 14  # SIGTERM: in-flight requests may finish this long; SPEC allows 15 s
 POOLS_PER_THREAD = 8
@@ -239,9 +241,11 @@ class Deliverer:
                 self.stopping.wait(1)
             self.stopping.wait(self.settings.poll_interval_s)
         deadline = time.monotonic() + STOP_WITHIN_S
-        for thread in list(self._busy.values()):
+        with self._busy_lock:
+            working = list(self._busy.items())
+        for _webhook_id, thread in working:
             thread.join(max(0, deadline - time.monotonic()))
-        left = [webhook_id for webhook_id, thread in self._busy.items() if thread.is_alive()]
+        left = [webhook_id for webhook_id, thread in working if thread.is_alive()]
         if left:  # their requests are not acknowledged: another process sends them again
             logger.warning("webhook delivery %s stopping with requests still in flight to %s", self.owner, left)
         logger.info("webhook delivery %s stopped", self.owner)
@@ -264,7 +268,9 @@ class Deliverer:
             now = time.time()
             with self._busy_lock:
                 busy = set(self._busy)
-            for webhook in Webhook.due(now, excluded=busy):
+            due = Webhook.due(now, excluded=busy)
+            random.shuffle(due)  # with more webhooks due than threads, each gets its turn
+            for webhook in due:
                 if len(busy) >= self.settings.threads or self.stopping.is_set():
                     return
                 if webhook.delivered_through >= head or not self._has_entries(webhook):
@@ -306,7 +312,8 @@ class Deliverer:
 
     def _deliver(self, webhook_id):
         lease_until = 0
-        while not self.stopping.is_set():
+        turn_ends = time.monotonic() + TURN_S
+        while not self.stopping.is_set() and time.monotonic() < turn_ends:
             with connected():
                 webhook = Webhook.get_or_none(Webhook.webhook_id == webhook_id)
                 if webhook is None or webhook.status != "enabled" or webhook.lease_owner != self.owner:
