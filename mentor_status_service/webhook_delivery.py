@@ -1,7 +1,7 @@
 """`flask --app wsgi webhooks deliver`: the process that delivers the change log to every enabled
 webhook, and keeps doing so until SIGTERM.
 
-How it keeps SPEC's promises:
+How it keeps the promises of docs/webhooks.md:
 
 - **In order, one at a time, nothing lost.** Each webhook's position (`delivered_through`) moves
   only after its receiver answered an entry with a 2xx, and the next entry is read from the feed
@@ -61,7 +61,7 @@ TRIM_LOG_CHANCE = 0.01  # one attempt in a hundred trims its webhook's log
 LEASE_MARGIN_S = 5
 TURN_S = 30  # a busy webhook's thread lets the lease go after this long, so other webhooks get a turn
 MAX_RESPONSE_BYTES = 64 * 1024  # read of a receiver's answer, then the connection is dropped
-STOP_WITHIN_S = 14  # SIGTERM: in-flight requests may finish this long; SPEC allows 15 s
+STOP_WITHIN_S = 14  # SIGTERM: in-flight requests may finish this long, to exit within 15 s
 POOLS_PER_THREAD = 8
 RETRY_AFTER_CODES = (429, 503)
 USER_AGENT = "mentor-status-service-webhooks/1"

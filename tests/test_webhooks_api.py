@@ -1,4 +1,4 @@
-"""The webhook resource: admin-only management, secrets shown once, URLs refused as SPEC says,
+"""The webhook resource: admin-only management, secrets shown once, URLs that could reach inside refused,
 replay and re-enable against pruning, and prune keeping what enabled webhooks still need."""
 import base64
 import datetime as dt
