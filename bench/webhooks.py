@@ -170,7 +170,8 @@ def run_backend(backend, database_url, entries, log_dir):
     stop(processes)
     without = [(end - start) * 1000 for start, end in latencies_without]
     with_ = [(end - start) * 1000 for start, end in latencies_with]
-    results.append((backend, "write_latency", f"p50 {statistics.median(without):.1f} → {statistics.median(with_):.1f} ms, "
+    results.append((backend, "write_latency",
+                    f"p50 {statistics.median(without):.1f} → {statistics.median(with_):.1f} ms, "
                     f"p99 {percentile(without, 0.99):.1f} → {percentile(with_, 0.99):.1f} ms "
                     "(no webhook → 10 webhooks)", "unchanged"))
     receiver.server.shutdown()

@@ -38,7 +38,6 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 
-import click
 import orjson
 import urllib3
 from flask import current_app

@@ -44,7 +44,8 @@ class WebhookSchema(ma.Schema):
 
 class WebhookWithSecretSchema(WebhookSchema):
     secret = fields.String(required=True, metadata={
-        "description": "The signing secret, shown in this response only", "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+        "description": "The signing secret, shown in this response only",
+        "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 
 
 class WebhookRotatedSchema(WebhookWithSecretSchema):

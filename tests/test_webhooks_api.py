@@ -322,7 +322,8 @@ def test_every_webhook_operation_is_in_the_openapi_document(admin):
     ({"WEBHOOK_RETRY_SCHEDULE_S": "-1"}, "WEBHOOK_RETRY_SCHEDULE_S entry 1"),
     ({"WEBHOOK_RETRY_SCHEDULE_S": " , "}, "at least one delay"),
     ({"WEBHOOK_ALLOW_HTTP": "yes"}, "WEBHOOK_ALLOW_HTTP"), ({"WEBHOOK_ALLOW_PRIVATE": "1"}, "WEBHOOK_ALLOW_PRIVATE"),
-    ({"WEBHOOK_TIMEOUT_S": "0"}, "WEBHOOK_TIMEOUT_S"), ({"WEBHOOK_DELIVERY_THREADS": "many"}, "WEBHOOK_DELIVERY_THREADS")])
+    ({"WEBHOOK_TIMEOUT_S": "0"}, "WEBHOOK_TIMEOUT_S"),
+    ({"WEBHOOK_DELIVERY_THREADS": "many"}, "WEBHOOK_DELIVERY_THREADS")])
 def test_a_webhook_setting_the_service_cannot_use_stops_it_naming_the_setting(environ, message):
     with pytest.raises(ConfigurationError, match=message):
         Config(environ)
