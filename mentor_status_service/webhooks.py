@@ -21,7 +21,9 @@ from .webhook_schemas import (
 blp = ApiBlueprint("webhooks", __name__, url_prefix="/api/v1/webhooks",
                    description="Every change pushed to a receiver as a signed POST, in feed order, retried until "
                                "acknowledged. Admin tokens only.")
-blp.before_request(auth.require_admin)  # after auth.authorize, which ApiBlueprint runs first
+# Right after auth.authorize, which ApiBlueprint registers first: a refusal is a 401 or 403 before
+# the body is looked at (a non-admin's body that is not JSON is a 403, not a 415).
+blp.before_request_funcs[None].insert(1, auth.require_admin)
 # Documented as needing the token, where the API's other operations document it as optional.
 admin_only = blp.doc(security=[{auth.BEARER_AUTH: []}])
 LOCATION_HEADER = {"Location": {"description": "URL of the new webhook", "schema": {"type": "string"}}}

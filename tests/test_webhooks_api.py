@@ -305,6 +305,16 @@ def test_with_no_admin_token_configured_every_webhook_endpoint_is_403_saying_how
     assert Webhook.select().count() == 0
 
 
+def test_a_refusal_comes_before_the_body_is_looked_at(make_client):
+    for settings, headers, code in (({}, {}, 403), ({"API_TOKENS": TOKENS}, {}, 401),
+                                    ({"API_TOKENS": TOKENS}, {"Authorization": f"Bearer {WRITE_SECRET}"}, 403)):
+        client = make_client(**settings)
+        response = client.post("/api/v1/webhooks", data="not json", content_type="text/plain", headers=headers)
+        assert response.status_code == code, (settings, response.json)
+    admin = make_client(API_TOKENS=TOKENS)
+    assert admin.post("/api/v1/webhooks", data="x", content_type="text/plain", headers=ADMIN).status_code == 415
+
+
 def test_every_webhook_operation_is_in_the_openapi_document(admin):
     spec = admin.get("/openapi.json").json
     operations = {operation["operationId"] for path, item in spec["paths"].items() if "/webhooks" in path
