@@ -70,6 +70,7 @@ class Receiver:
             if self._in_flight.get(handler.path):
                 self.overlaps.append(received)
             self._in_flight[handler.path] = self._in_flight.get(handler.path, 0) + 1
+            self.received.append(received)  # before the answer: a sender that got one finds it here
         try:
             if self.delay_s:
                 time.sleep(self.delay_s)
@@ -86,7 +87,6 @@ class Receiver:
             received.ended = time.monotonic()
             with self._lock:
                 self._in_flight[handler.path] -= 1
-                self.received.append(received)
 
     def of(self, path):
         with self._lock:
