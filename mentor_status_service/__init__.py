@@ -4,7 +4,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import auth, db, db_views, feed, health, mentor_statuses, metrics, pause_records, rendering
+from . import auth, db, db_views, feed, health, mentor_statuses, metrics, pause_records, rendering, webhooks
 from .api import ServiceApi
 from .commands import register_commands
 from .config import Config, split_access_overrides
@@ -17,7 +17,7 @@ from .request_bodies import BodyDeadline
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"
 SWAGGER_UI_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
-API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, feed.blp)
+API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, feed.blp, webhooks.blp)
 
 
 def create_app(overrides=None):

@@ -30,6 +30,7 @@ from .errors import Gone, no_mentor
 from .models import ChangeEntry, ChangeLogHead, MentorStatus, PauseRecord, utc_now
 from .prepared import PreparedByShape, PreparedQuery
 from .rendering import body, mentor_status, pause_record
+from .webhook_models import Webhook
 
 _REPRESENTATIONS = {MentorStatus: ("mentor_status", "mentor_id", mentor_status),
                     PauseRecord: ("pause_record", "pause_record_id", pause_record)}
@@ -165,16 +166,36 @@ def _utf8_length(text):
     return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
+def count_after(after, resource=None, cap=100_000):
+    """How many entries the feed holds past change `after` (of `resource` only, when given),
+    counted up to `cap`: what a reader at `after` is behind."""
+    query = ChangeEntry.select(ChangeEntry.change_id).where(ChangeEntry.change_id > after)
+    if resource is not None:
+        query = query.where(ChangeEntry.resource == resource)
+    return query.limit(cap).count()
+
+
+def head():
+    """The feed's latest change_id, once every committed entry is numbered: no entry the feed
+    returns later has an id at or below it."""
+    number_committed_entries()
+    return _HEAD.first(ChangeLogHead.ROW_ID).last_change_id
+
+
 def prune(older_than_days):
-    """Delete every entry up to the newest one older than `older_than_days`; returns how many.
-    Feed readers still behind that point get a 410 from then on."""
+    """Delete every entry up to the newest one older than `older_than_days`, but none that an
+    enabled webhook has yet to receive; returns how many. Feed readers still behind that point get
+    a 410 from then on."""
     cutoff = utc_now() - timedelta(days=older_than_days)
     number_committed_entries()
     with database.atomic():
         through = ChangeEntry.select(ChangeEntry.change_id).where(
             (ChangeEntry.at < cutoff) & ChangeEntry.change_id.is_null(False)).order_by(
             ChangeEntry.change_id.desc()).limit(1).scalar()
-        if through is None:
+        needed_after = Webhook.lowest_position_of_enabled()
+        if needed_after is not None and through is not None:
+            through = min(through, needed_after)
+        if through is None or through <= 0:
             return 0
         deleted = ChangeEntry.delete().where(ChangeEntry.change_id <= through).execute()
         ChangeLogHead.update(pruned_through=through).where(

@@ -11,6 +11,7 @@ from .change_log import acting_as
 from .errors import Conflict
 from .models import MentorStatus
 from .schema import migrate, migration_status
+from .webhook_delivery import webhooks_cli
 
 db_cli = AppGroup("db", help="Database schema commands.")
 
@@ -113,3 +114,4 @@ def register_commands(app):
     app.cli.add_command(demo_data_command)
     app.cli.add_command(resume_due_command)
     app.cli.add_command(changes_cli)
+    app.cli.add_command(webhooks_cli)

@@ -109,6 +109,30 @@ def _positive_int(environ, name, default):
     return int(raw)
 
 
+def _boolean(environ, name, default):
+    raw = environ.get(name, "").strip().lower() or default
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+    return raw == "true"
+
+
+def parse_retry_schedule(raw, name="WEBHOOK_RETRY_SCHEDULE_S"):
+    """Comma-separated delays in seconds (whole or decimal, from 0), at least one."""
+    delays = []
+    for position, entry in _entries(raw):
+        try:
+            delay = float(entry)
+        except ValueError:
+            delay = -1.0
+        if not 0 <= delay <= 7 * 24 * 3600:
+            raise ConfigurationError(f"{name} entry {position} must be a number of seconds from 0 to 604800, "
+                                     f"not {entry!r}")
+        delays.append(delay)
+    if not delays:
+        raise ConfigurationError(f"{name} needs at least one delay")
+    return tuple(delays)
+
+
 def describe_database(url):
     """`url` without its user or password: scheme, host, port and database name, for the logs."""
     parsed = urlparse(url)
@@ -145,6 +169,16 @@ class Config:
         self.REQUEST_BODY_TIMEOUT_S = _positive_int(environ, "REQUEST_BODY_TIMEOUT_S", 10)
         # A request line and headers not complete this long after their first byte are a 408 (gunicorn's worker).
         self.REQUEST_HEADER_TIMEOUT_S = _positive_int(environ, "REQUEST_HEADER_TIMEOUT_S", 10)
+        # Webhooks: what the delivery process may call, how long it waits, when it tries again.
+        self.WEBHOOK_ALLOW_HTTP = _boolean(environ, "WEBHOOK_ALLOW_HTTP", "false")
+        self.WEBHOOK_ALLOW_PRIVATE = _boolean(environ, "WEBHOOK_ALLOW_PRIVATE", "false")
+        self.WEBHOOK_TIMEOUT_S = _positive_int(environ, "WEBHOOK_TIMEOUT_S", 10)
+        self.WEBHOOK_RETRY_SCHEDULE_S = parse_retry_schedule(
+            environ.get("WEBHOOK_RETRY_SCHEDULE_S") or "5,300,1800,7200,18000,36000,36000")
+        # Webhooks one delivery process sends to at once (each holds one thread while it waits).
+        self.WEBHOOK_DELIVERY_THREADS = _positive_int(environ, "WEBHOOK_DELIVERY_THREADS", 4)
+        # How often an idle delivery process looks for new entries.
+        self.WEBHOOK_POLL_INTERVAL_MS = _positive_int(environ, "WEBHOOK_POLL_INTERVAL_MS", 100)
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])

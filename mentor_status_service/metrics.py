@@ -17,6 +17,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from . import auth, totals
 from .db import DATABASE_ERRORS, discard_connection
+from .webhook_metrics import WebhookCollector
 
 # The same test prometheus_client made when first imported, to choose where its counts live.
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
@@ -78,6 +79,7 @@ def scrape_registry():
         for metric in PROCESS_METRICS:
             registry.register(metric)
     registry.register(ListTotalsCollector())
+    registry.register(WebhookCollector())
     return registry
 
 

@@ -61,7 +61,9 @@ def seed_data(client):
     past = create_pause(client, "mentor-001", start_date="2025-01-01", end_date="2025-02-01", reason="travel")
     active = create_pause(client, "mentor-003", reason="certification_expiry")
     return {"mentor_id": ["mentor-001", "mentor-002", "mentor-003"],
-            "pause_record_id": [past["pause_record_id"], active["pause_record_id"], "pause-rec-0001"]}
+            "pause_record_id": [past["pause_record_id"], active["pause_record_id"], "pause-rec-0001"],
+            # With no admin token configured every webhook endpoint is a 403, whatever the id.
+            "webhook_id": ["wh-0000000000000000"]}
 
 
 def operation_strategy(operation, mode, known_ids):
