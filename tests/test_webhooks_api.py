@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from mentor_status_service import create_app
+from mentor_status_service import change_log, create_app
 from mentor_status_service.config import Config, ConfigurationError
 from mentor_status_service.models import ChangeEntry
 from mentor_status_service.webhook_models import Webhook, WebhookDelivery
@@ -31,6 +31,13 @@ def make_client(database_url, app):
 @pytest.fixture
 def admin(make_client):
     return make_client(API_TOKENS=TOKENS)
+
+
+def age_entries(through):
+    """Date the entries up to change `through` (every one: None) in 2020, once a reader has numbered them."""
+    change_log.number_committed_entries()
+    aged = ChangeEntry.update(at=dt.datetime(2020, 1, 1))
+    (aged if through is None else aged.where(ChangeEntry.change_id <= through)).execute()
 
 
 def create_mentor(client, mentor_id="mentor-001"):
@@ -203,7 +210,7 @@ def test_replay_moves_the_position_back_and_a_pruned_one_is_410_with_the_head(ad
     for number in range(1, 5):
         create_mentor(admin, f"mentor-{number:03d}")
     admin.put(path, json={"status": "disabled"}, headers=ADMIN)  # a disabled webhook holds nothing back
-    ChangeEntry.update(at=dt.datetime(2020, 1, 1)).where(ChangeEntry.change_id <= 2).execute()
+    age_entries(through=2)
     assert "pruned 2 change entries" in runner.invoke(args=["changes", "prune", "--older-than", "30"]).output
 
     replayed = admin.post(path + "/replay", json={"after": 2}, headers=ADMIN)
@@ -222,7 +229,7 @@ def test_re_enabling_a_webhook_left_behind_a_prune_is_410(admin, runner):
     admin.put(path, json={"status": "disabled"}, headers=ADMIN)
     for number in range(1, 4):
         create_mentor(admin, f"mentor-{number:03d}")
-    ChangeEntry.update(at=dt.datetime(2020, 1, 1)).where(ChangeEntry.change_id <= 2).execute()
+    age_entries(through=2)
     runner.invoke(args=["changes", "prune", "--older-than", "30"])
 
     response = admin.put(path, json={"status": "enabled"}, headers=ADMIN)
@@ -237,7 +244,7 @@ def test_prune_keeps_every_entry_an_enabled_webhook_has_yet_to_receive(admin, ru
     webhook = create_webhook(admin)  # after 2
     for number in range(3, 6):
         create_mentor(admin, f"mentor-{number:03d}")
-    ChangeEntry.update(at=dt.datetime(2020, 1, 1)).execute()
+    age_entries(through=None)
 
     result = runner.invoke(args=["changes", "prune", "--older-than", "30"])
 
