@@ -90,14 +90,14 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
                                event="updated", before_json=None if before is None else json.dumps(before),
                                after_json=None if after is None else json.dumps(after))
 
-        rows, total = queries.mentor_page(1, 100, dt.datetime(2026, 1, 1))
+        rows, total, _ = queries.mentor_page(100, dt.datetime(2026, 1, 1))
         assert total == len(written)
         assert [sent(rendering.mentor_status_row(row)) for row in rows] == [
             MentorStatusSchema().dump(
                 queries.mentors_with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
         assert [sent(rendering.mentor_status_row(queries.mentor_row(row[0]))) for row in rows] == [
             sent(rendering.mentor_status_row(row)) for row in rows]
-        rows, _ = queries.pause_record_page(1, 100)
+        rows, _, _ = queries.pause_record_page(100)
         assert [queries.pause_record_row(row[0]) for row in rows] == rows
         assert [sent(rendering.pause_record_row(row)) for row in rows] == [
             PauseRecordSchema().dump(queries.pause_record(row[0])) for row in rows]
