@@ -8,6 +8,7 @@ start with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so
 spreadsheet shows it rather than running it as a formula.
 """
 import csv
+import datetime as dt
 import io
 import logging
 
@@ -49,6 +50,14 @@ def safe(text):
     return f"'{text}" if text and text.startswith(_FORMULA_STARTS) else text
 
 
+def time_cell(value):
+    """A stored timestamp as JSON writes it (rendering.api_time), "" for null; a datetime stored to
+    the second, the common case, on the short path: an export calls this four times a row."""
+    if value.__class__ is dt.datetime and not value.microsecond:
+        return value.isoformat() + "Z"
+    return "" if value is None else api_time(value)
+
+
 def mentor_status_cells(row):
     """A row of `queries.MENTOR_COLUMNS` as the cells of MENTOR_STATUS_FIELDS."""
     mentor_id, base_status, metadata_json, created_at, last_updated, pause_id, start, expected, reason = row
@@ -56,16 +65,16 @@ def mentor_status_cells(row):
         status, paused, start, expected, reason = base_status, "false", "", "", ""
     else:
         status, paused = "paused", "true"
-        start, expected, reason = api_time(start), api_time(expected) or "", safe(reason or "")
-    return (safe(mentor_id), status, paused, start, expected, reason, safe(metadata_json), api_time(created_at),
-            api_time(last_updated))
+        start, expected, reason = time_cell(start), time_cell(expected), safe(reason or "")
+    return (safe(mentor_id), status, paused, start, expected, reason, safe(metadata_json), time_cell(created_at),
+            time_cell(last_updated))
 
 
 def pause_record_cells(row):
     """A row of `queries.PAUSE_RECORD_COLUMNS` as the cells of PAUSE_RECORD_FIELDS."""
     number, mentor_id, start, expected, end, reason, created_at = row
-    return (f"{PAUSE_RECORD_ID_PREFIX}{number:04d}", safe(mentor_id), api_time(start), api_time(expected) or "",
-            api_time(end) or "", "true" if end is None else "false", safe(reason or ""), api_time(created_at))
+    return (f"{PAUSE_RECORD_ID_PREFIX}{number:04d}", safe(mentor_id), time_cell(start), time_cell(expected),
+            time_cell(end), "true" if end is None else "false", safe(reason or ""), time_cell(created_at))
 
 
 def csv_response(batches, header, cells, filename):
