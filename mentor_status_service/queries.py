@@ -176,16 +176,19 @@ class MentorListShape(NamedTuple):
         conditions = []
         if self.paused_only:
             conditions.append(ActivePause.id.is_null(False))
+        # "Not paused" as NOT EXISTS, not as the joined pause being null: PostgreSQL then plans an
+        # anti join along the sort's index, where it estimated the null test at one row and sorted
+        # the whole table.
         if self.status == "unpaused":
-            conditions += [MentorStatus.base_status == status, ActivePause.id.is_null()]
+            conditions += [MentorStatus.base_status == status, ~_active_pause_exists(mentor=MentorStatus)]
         if self.is_paused is False:
-            conditions.append(ActivePause.id.is_null())
+            conditions.append(~_active_pause_exists(mentor=MentorStatus))
         if self.before:
             conditions.append(ActivePause.expected_return_date < before)
         if self.overdue is True:
             conditions.append(ActivePause.expected_return_date < now)
         elif self.overdue is False:
-            conditions.append(ActivePause.expected_return_date.is_null() | (ActivePause.expected_return_date >= now))
+            conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
         if self.empty:
             conditions.append(SQL("1 = 0"))
         return conditions
@@ -194,13 +197,21 @@ class MentorListShape(NamedTuple):
         """The mentors of one branch of `plan` (a `SortPlan` on a key other than mentor_id), as
         rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position."""
         key = _MENTOR_SORT_COLUMNS[plan.sort.key]
+        pause_field = plan.sort.key in MENTOR_NULLABLE_SORT_KEYS
         # A pause field's values and their tie key both come from the active pause, so that its
         # partial index by (field, mentor_id) gives the order.
-        from_pause = plan.sort.key in MENTOR_NULLABLE_SORT_KEYS and not plan.nulls
-        tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
+        tie_column = ActivePause.mentor if pause_field and not plan.nulls else MentorStatus.mentor_id
         query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
         conditions = self.row_conditions(status, before, now)
-        return _keyset(query.where(*conditions) if conditions else query, plan, key, tie_column, value, tie)
+        null_condition = None
+        if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
+            conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
+        elif pause_field and plan.nulls:
+            # No active pause with the field set, as NOT EXISTS: an anti join along mentor_id.
+            field = _Pause.start_date if plan.sort.key == "pause_start_date" else _Pause.expected_return_date
+            null_condition = ~_active_pause_exists(field.is_null(False), mentor=MentorStatus)
+        query = query.where(*conditions) if conditions else query
+        return _keyset(query, plan, key, tie_column, value, tie, null_condition)
 
     def page(self, plan, status, before, now, value, tie, limit, offset):
         if plan.sort.key != "mentor_id":
@@ -248,8 +259,8 @@ class MentorListShape(NamedTuple):
         return _MENTOR_TOTALS.get(self).rows(status, before, now)[0][0]
 
 
-def _active_pause_exists(condition=None):
-    condition = (_Pause.mentor == _Mentor.mentor_id) & _Pause.end_date.is_null() & (
+def _active_pause_exists(condition=None, mentor=_Mentor):
+    condition = (_Pause.mentor == mentor.mentor_id) & _Pause.end_date.is_null() & (
         SQL("1 = 1") if condition is None else condition)
     return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
 
@@ -370,14 +381,15 @@ assert set(MENTOR_SORT_KEYS) == set(_MENTOR_ROW_INDEX) == {"mentor_id", *_MENTOR
 assert set(PAUSE_RECORD_SORT_KEYS) == set(_PAUSE_RECORD_ROW_INDEX) == set(_PAUSE_RECORD_SORT_COLUMNS)
 
 
-def _keyset(query, plan, key, tie_column, value, tie):
+def _keyset(query, plan, key, tie_column, value, tie, null_condition=None):
     """`query` restricted to one branch of `plan` and ordered by it: the rows whose `key` is null
-    (ordered by `tie_column` alone) or the others (by `key`, then `tie_column`), each after the
-    position (`value`, `tie`) when the plan has one. `key` None: the list's default order."""
+    (`null_condition` says so where given; ordered by `tie_column` alone) or the others (by `key`,
+    then `tie_column`), each after the position (`value`, `tie`) when the plan has one. `key`
+    None: the list's default order."""
     descending = plan.sort.descending
     if key is None or plan.nulls:
         if key is not None:
-            query = query.where(key.is_null())
+            query = query.where(key.is_null() if null_condition is None else null_condition)
         if plan.after:
             query = query.where(tie_column < tie if descending else tie_column > tie)
         return query.order_by(tie_column.desc() if descending else tie_column)
