@@ -13,8 +13,8 @@ Built with a plain CREATE INDEX, inside the migration's transaction, not CONCURR
 `pg_advisory_xact_lock` (so that instances starting together, directly or through a transaction
 pooler, migrate once), and CREATE INDEX CONCURRENTLY refuses to run in a transaction; run from
 another connection it would wait for the migration's own transaction to end, which waits for it.
-A plain build lets reads go on and makes writes to the table wait until it ends: about 4 s at
-1,000,000 rows (docs/operations.md). Where that wait is too long, build the same indexes
+A plain build lets reads go on and makes writes to the tables wait until it ends: 7.7 s for all
+ten at 1,000,000 mentors and pause records (2 busy cores; docs/operations.md). Where that wait is too long, build the same indexes
 beforehand with `CONCURRENT_STATEMENTS` (docs/operations.md lists them), outside any transaction,
 on the live database: this migration then finds them (IF NOT EXISTS) and builds nothing. A
 concurrent build that failed leaves an invalid index; this migration drops and rebuilds those.
