@@ -199,14 +199,16 @@ class MentorListShape(NamedTuple):
         key = _MENTOR_SORT_COLUMNS[plan.sort.key]
         pause_field = plan.sort.key in MENTOR_NULLABLE_SORT_KEYS
         # A pause field's values and their tie key both come from the active pause, so that its
-        # partial index by (field, mentor_id) gives the order.
-        tie_column = ActivePause.mentor if pause_field and not plan.nulls else MentorStatus.mentor_id
+        # partial index by (field, mentor_id) gives the order; so do its nulls when every mentor
+        # listed is paused (the index's entries with a null field, by mentor_id).
+        from_pause = pause_field and (not plan.nulls or self.paused_only)
+        tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
         query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
         conditions = self.row_conditions(status, before, now)
         null_condition = None
         if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
             conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
-        elif pause_field and plan.nulls:
+        elif pause_field and plan.nulls and not self.paused_only:
             # No active pause with the field set, as NOT EXISTS: an anti join along mentor_id.
             field = _Pause.start_date if plan.sort.key == "pause_start_date" else _Pause.expected_return_date
             null_condition = ~_active_pause_exists(field.is_null(False), mentor=MentorStatus)
