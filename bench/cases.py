@@ -67,7 +67,7 @@ SORTED_PATHS = {
     "paused_by_start": "/api/v1/mentor-statuses?sort=pause_start_date&is_paused=true",
     "active_pauses_by_start_desc": "/api/v1/pause-records?sort=-start_date&is_active=true",
     "personal_leave_by_end": "/api/v1/pause-records?sort=end_date&reason=personal_leave",
-    "unsorted": "/api/v1/mentor-statuses?limit=20",
+    "unsorted": "/api/v1/mentor-statuses?sort=mentor_id",  # the default order, said out loud
 }
 SORTED_CASES = tuple(
     Case(f"sorted_{name}{suffix}", f"GET {path.split('/')[-1]}{', cursor page 1000' if suffix else ''}",
