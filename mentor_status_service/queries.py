@@ -6,6 +6,7 @@ from typing import NamedTuple
 from peewee import JOIN, SQL, Tuple, fn
 
 from . import cursors, totals
+from .db import is_postgresql
 from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, MentorStatus, PauseRecord
 from .prepared import PreparedByShape, PreparedQuery
 
@@ -45,11 +46,15 @@ class ListSort(NamedTuple):
 
 class SortPlan(NamedTuple):
     """One statement of a sorted list: its rows whose sort value is null (`nulls`) or the others,
-    from the start or `after` a position."""
+    from the start or `after` a position (True), or only those with the position's value past its
+    tie key (SAME_VALUE), or only those past its value (PAST_VALUE)."""
 
     sort: ListSort
     nulls: bool
-    after: bool
+    after: bool | str
+
+
+SAME_VALUE, PAST_VALUE = "same value", "past value"
 
 
 MENTOR_DEFAULT_SORT = ListSort("mentor_id")
@@ -396,8 +401,12 @@ def _keyset(query, plan, key, tie_column, value, tie, null_condition=None):
             query = query.where(tie_column < tie if descending else tie_column > tie)
         return query.order_by(tie_column.desc() if descending else tie_column)
     query = query.where(key.is_null(False))
-    if plan.after:
-        # A row value comparison: an ordered index on (key, tie) reads from just past the position.
+    if plan.after == SAME_VALUE:
+        query = query.where((key == value) & (tie_column < tie if descending else tie_column > tie))
+    elif plan.after == PAST_VALUE:
+        query = query.where(key < value if descending else key > value)
+    elif plan.after:
+        # A row value comparison: PostgreSQL reads an index on (key, tie) from just past the position.
         position = Tuple(value, tie)
         query = query.where(Tuple(key, tie_column) < position if descending else Tuple(key, tie_column) > position)
     return query.order_by(*((key.desc(), tie_column.desc()) if descending else (key, tie_column)))
@@ -411,10 +420,17 @@ def _keyset_page(run, count_values, sort, nullable, key_index, after, limit, off
     _check_position(after, default, nullable)
     wanted = limit + 1  # one more tells whether a row follows
     rows = []
-    if after is None or not after.nulls:
-        plan = SortPlan(sort, False, after is not None)
-        rows = run(plan, None if after is None else after.value, None if after is None else after.tie,
-                   wanted, 0 if after is not None else offset)
+    if after is None:
+        rows = run(SortPlan(sort, False, False), None, None, wanted, offset)
+    elif not after.nulls and (default or is_postgresql()):
+        rows = run(SortPlan(sort, False, True), after.value, after.tie, wanted, 0)
+    elif not after.nulls:
+        # SQLite bounds an index scan by a row value's first column only: within a run of equal
+        # values it would read from the run's start. The rest of the run, then what lies past it,
+        # are each one bounded range.
+        rows = run(SortPlan(sort, False, SAME_VALUE), after.value, after.tie, wanted, 0)
+        if len(rows) < wanted:
+            rows += run(SortPlan(sort, False, PAST_VALUE), after.value, None, wanted - len(rows), 0)
     if nullable and len(rows) < wanted:
         skip = 0
         if after is None and offset and not rows:
