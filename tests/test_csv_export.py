@@ -21,7 +21,7 @@ READ_SECRET = "r" * 24
 
 
 def as_cells(document):
-    """A JSON list item as SPEC's CSV writes it."""
+    """A JSON list item as the CSV writes it (docs/api.md)."""
     def cell(value):
         if value is None:
             return ""

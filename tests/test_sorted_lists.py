@@ -57,7 +57,7 @@ def everything(client, path):
 
 
 def expected_order(rows, sort, tie):
-    """`rows` in the order SPEC gives `sort`: by value, ties by `tie`, both in the sort's direction; nulls last."""
+    """`rows` in the order docs/api.md gives `sort`: by value, ties by `tie`, both in the sort's direction; nulls last."""
     descending, key = sort.startswith("-"), sort.lstrip("-")
     valued = sorted((row for row in rows if row[key] is not None), key=lambda row: (row[key], tie(row)),
                     reverse=descending)
