@@ -15,6 +15,9 @@ class Case:
     target_postgresql: float | None = None
     path: str | None = None  # for fixed_path.lua: the one request it sends
     peer_script: str | None = None  # the same request against json-server (bench/peer.py)
+    # With fixed_path.lua: ask for the list's `cursor_page`th page by cursor (bench/cli.py takes the
+    # cursor from page cursor_page - 1, or from the deepest page a smaller list has).
+    cursor_page: int | None = None
 
     def target(self, backend):
         return self.target_sqlite if backend == "sqlite" else self.target_postgresql
@@ -54,8 +57,25 @@ LIST_FILTER_CASES = (
     Case("list_page1000", "GET list, no filter, page 1000", "fixed_path.lua",
          path="/api/v1/mentor-statuses?page=1000"),
 )
+
+# The sorted lists a coordinator opens (issue 16), first page and 1,000th cursor page.
+SORTED_PATHS = {
+    "paused_by_return": "/api/v1/mentor-statuses?sort=expected_return_date&status=paused",
+    "overdue_by_return": "/api/v1/mentor-statuses?overdue=true&sort=expected_return_date",
+    "by_last_updated_desc": "/api/v1/mentor-statuses?sort=-last_updated",
+    "active_by_created_desc": "/api/v1/mentor-statuses?sort=-created_at&status=active",
+    "paused_by_start": "/api/v1/mentor-statuses?sort=pause_start_date&is_paused=true",
+    "active_pauses_by_start_desc": "/api/v1/pause-records?sort=-start_date&is_active=true",
+    "personal_leave_by_end": "/api/v1/pause-records?sort=end_date&reason=personal_leave",
+    "unsorted": "/api/v1/mentor-statuses?sort=mentor_id",  # the default order, said out loud
+}
+SORTED_CASES = tuple(
+    Case(f"sorted_{name}{suffix}", f"GET {path.split('/')[-1]}{', cursor page 1000' if suffix else ''}",
+         "fixed_path.lua", path=path, cursor_page=1000 if suffix else None)
+    for name, path in SORTED_PATHS.items() for suffix in ("", "_cursor1000") if name != "unsorted" or suffix)
 CASE_NAMES = tuple(case.name for case in CASES)
-ALL_CASES = CASES + LIST_FILTER_CASES
+ALL_CASES = CASES + LIST_FILTER_CASES + SORTED_CASES
 CASES_BY_NAME = {case.name: case for case in ALL_CASES}
 # --scale: every list, and GET one for reference, at 10,000 and 1,000,000 rows.
-SCALE_CASE_NAMES = ("get_mentor", "list_page", "list_paused") + tuple(case.name for case in LIST_FILTER_CASES)
+SCALE_CASE_NAMES = ("get_mentor", "list_page", "list_paused") + tuple(
+    case.name for case in LIST_FILTER_CASES + SORTED_CASES)

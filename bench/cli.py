@@ -3,13 +3,17 @@ and drive both with wrk, alternating, so every ratio compares measurements taken
 With --peer json-server, the peer is driven the same way beside them; --scale compares each list's
 p50 at 10,000 and 1,000,000 rows; --memory reads the workers' memory over a long mixed run."""
 import argparse
+import dataclasses
 import datetime as dt
+import json
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from . import cases, loadgen, peer, report, scaling, seed
@@ -39,7 +43,10 @@ def parse_args(argv):
                         "service's write (from its SQL log) beside the same write with no shared row")
     parser.add_argument("--instances", action="store_true", help="PostgreSQL only: POST and pause/resume at 4, 16, "
                         "64 connections on one instance and on two through PgBouncer, sampling lock waits")
-    parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500)")
+    parser.add_argument("--csv", action="store_true", help="export each list whole as CSV (default 1,000,000 rows): "
+                        "rows/s, time to first bytes, worker RSS growth")
+    parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500; "
+                        "--csv: 1000000)")
     parser.add_argument("--duration", type=int, help="seconds per case and per ceiling (default 10; short: 2)")
     parser.add_argument("--wrk-threads", type=int)
     parser.add_argument("--connections", type=int)
@@ -54,7 +61,7 @@ def parse_args(argv):
     parser.add_argument("--profile", metavar="DIR", help="py-spy record one service worker per case into DIR "
                         "(slows that worker: ratios of a profiled run mean little)")
     args = parser.parse_args(argv)
-    args.rows = args.rows or (500 if args.short else 10_000)
+    args.rows = args.rows or (500 if args.short else 1_000_000 if args.csv else 10_000)
     args.duration = args.duration or (2 if args.short else 10)
     args.wrk_threads = args.wrk_threads or (1 if args.scale else 2)
     args.connections = args.connections or (4 if args.scale else 32)
@@ -65,8 +72,9 @@ def parse_args(argv):
     selected = _choices(args.cases or ",".join(default_cases), [case.name for case in cases.ALL_CASES], parser,
                         "--cases")
     args.cases = [case for case in cases.ALL_CASES if case.name in selected]
-    args.label = args.label or ("short" if args.short else "scale" if args.scale else "memory" if args.memory
-                                else "writes" if args.writes else "instances" if args.instances
+    args.label = args.label or ("short" if args.short else "scale" if args.scale else "csv" if args.csv
+                                else "memory" if args.memory else "writes" if args.writes
+                                else "instances" if args.instances
                                 else "default" if args.rows == 10_000 else f"rows-{args.rows}")
     if args.no_docs or args.writes or args.instances:  # those tables go into docs/scaling.md by hand
         args.docs = None
@@ -107,6 +115,9 @@ def main(argv=None):
         elif args.memory:
             run["memory_run"] = {backend: run_memory(backend, args, wrk, Path(workdir)) for backend in args.backends}
             text = report.memory_run_table(run["memory_run"])
+        elif args.csv:
+            run["csv"] = [result for backend in args.backends for result in run_csv(backend, args, Path(workdir))]
+            text = report.csv_table(run["csv"])
         elif args.scale:
             run["scale"] = run_scale(args, wrk, Path(workdir))
             text = report.scale_table(run["scale"])
@@ -252,6 +263,67 @@ def measure_alternating(backend, args, drive, service, ceiling, peer_server=None
     return rows
 
 
+def cursor_path(base_url, path, page, limit=20):
+    """`path` asking for its `page`th page by cursor: the next_cursor of page `page - 1`, or of the
+    last full page when the list is shorter (its cost by cursor does not depend on the depth)."""
+    def get(query):
+        with urllib.request.urlopen(f"{base_url}{path}&{query}", timeout=600) as response:
+            return json.load(response)["pagination"]
+
+    total = get(f"limit={limit}")["total"]
+    before = max(1, min(page - 1, total // limit - 1))
+    cursor = get(f"limit={limit}&page={before}")["next_cursor"]
+    return f"{path}&limit={limit}&cursor={cursor}" if cursor else path
+
+
+def measure_csv_export(service, path):
+    """One export of `path` as CSV: rows, rows/s, seconds to the first bytes, and each worker's RSS
+    before and at its largest during the export (polled every 50 ms)."""
+    rss_before, peak, done = service.worker_rss_kib(), [], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            peak.append(service.worker_rss_kib())
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=poll)
+    sampler.start()
+    started = time.monotonic()
+    first_bytes, rows = None, 0
+    try:
+        with urllib.request.urlopen(f"{service.url}{path}", timeout=600) as response:
+            while chunk := response.read1(1 << 16):
+                first_bytes = first_bytes or time.monotonic() - started
+                rows += chunk.count(b"\r\n")
+    finally:
+        done.set()
+        sampler.join()
+    seconds = time.monotonic() - started
+    growth = max((max(sample[i] for sample in peak if len(sample) > i) - before
+                  for i, before in enumerate(rss_before)), default=0)
+    return {"path": path, "rows": rows - 1, "seconds": seconds, "rows_per_s": (rows - 1) / seconds,
+            "first_bytes_s": first_bytes, "rss_growth_mib": growth / 1024}
+
+
+def run_csv(backend, args, workdir):
+    """Each list exported whole as CSV from a database of `args.rows` mentors and pause records."""
+    database_url, service, _ = servers_for(backend, args, workdir)
+    try:
+        with service:
+            measure_csv_export(service, "/api/v1/pause-records?format=csv&limit=1")  # warm-up: imports, a connection
+            results = []
+            for path in ("/api/v1/mentor-statuses?format=csv", "/api/v1/pause-records?format=csv&sort=-start_date"):
+                result = {"backend": backend, **measure_csv_export(service, path)}
+                log(f"{backend} {path}: {result['rows']:,} rows in {result['seconds']:.1f} s, "
+                    f"{result['rows_per_s']:,.0f} rows/s, first bytes {result['first_bytes_s']:.3f} s, "
+                    f"RSS growth {result['rss_growth_mib']:.1f} MiB")
+                results.append(result)
+    finally:
+        if backend == "postgresql":
+            seed.drop_postgresql(database_url)
+    return results
+
+
 class Driver:
     """wrk with this run's settings."""
 
@@ -259,6 +331,8 @@ class Driver:
         self.wrk, self.args, self.tag, self.rows = wrk, args, tag, rows
 
     def run(self, case, server, seconds=None, script=None, connections=None, threads_of=None, tag=None):
+        if case.cursor_page:
+            case = dataclasses.replace(case, path=cursor_path(server.url, case.path, case.cursor_page), cursor_page=None)
         return loadgen.run(self.wrk, case, server.url, seconds=seconds or self.args.duration,
                            threads=self.args.wrk_threads, connections=connections or self.args.connections,
                            rows=self.rows, tag=tag or self.tag, script=script, threads_of=threads_of)

@@ -50,6 +50,21 @@ def scale_table(scale):
     return "\n".join(lines)
 
 
+CSV_TARGETS = {"rows_per_s": 100_000, "first_bytes_s": 1.0, "rss_growth_mib": 20}
+
+
+def csv_table(results):
+    """One line per export; `results` as cli.run_csv returns them."""
+    lines = ["| backend | export | rows | rows/s | first bytes, s | worker RSS growth, MiB | on target |",
+             "|---|---|---:|---:|---:|---:|:-:|"]
+    for result in results:
+        met = (result["rows_per_s"] >= CSV_TARGETS["rows_per_s"] and result["first_bytes_s"] <= CSV_TARGETS[
+            "first_bytes_s"] and result["rss_growth_mib"] < CSV_TARGETS["rss_growth_mib"])
+        lines.append(f"| {result['backend']} | `{result['path']}` | {result['rows']:,} | {result['rows_per_s']:,.0f} | "
+                     f"{result['first_bytes_s']:.3f} | {result['rss_growth_mib']:.1f} | {'yes' if met else 'NO'} |")
+    return "\n".join(lines)
+
+
 MEMORY_LIMIT = 0.10  # growth of a worker's RSS from after the warm-up to the end
 
 
@@ -121,8 +136,9 @@ def markdown_block(label, run):
     load = (f"Server: `gunicorn -c gunicorn.conf.py` with {settings['workers']} × {settings['worker_class']} "
             f"worker(s), {settings['threads']} thread(s) each. Load: wrk -t{settings['wrk_threads']} "
             f"-c{settings['connections']}, {settings['duration']} s per case.")
-    if "scale" in run or "memory_run" in run:
-        body = scale_table(run["scale"]) if "scale" in run else memory_run_table(run["memory_run"])
+    if "scale" in run or "memory_run" in run or "csv" in run:
+        body = scale_table(run["scale"]) if "scale" in run else csv_table(run["csv"]) if "csv" in run else \
+            memory_run_table(run["memory_run"])
         return "\n".join([f"### Run: {label}", "", f"{run['finished']}. Command: `{run['command']}`", "", load, "",
                           f"Machine: {machine}.", "", body])
     return "\n".join([

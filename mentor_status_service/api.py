@@ -139,6 +139,17 @@ def page_links(page, limit, total):
     return {"Link": ", ".join(f'<{base}{number}>; rel="{rel}"' for rel, number in links.items())}
 
 
+def list_links(args, total, next_cursor):
+    """The `Link` header of a list page: by page number as `page_links` gives it; by cursor, the
+    list's first page and, while a row follows, rel="next" with `next_cursor`."""
+    if "cursor" not in args:
+        return page_links(args["page"], args["limit"], total)
+    links = [f'<{_url_without("cursor", "page")[:-1]}>; rel="first"']
+    if next_cursor is not None:
+        links.append(f'<{_url_with(cursor=next_cursor)}>; rel="next"')
+    return {"Link": ", ".join(links)}
+
+
 def next_link(**replaced):
     """A `Link` header with the one link rel="next": this request's URL with `replaced` parameters."""
     return {"Link": f'<{_url_with(**replaced)}>; rel="next"'}

@@ -16,7 +16,10 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"t
 
 
 def tag_representation(response):
-    """An `after_request` hook: ETag every representation returned; a matching If-None-Match is 304."""
+    """An `after_request` hook: ETag every representation returned; a matching If-None-Match is 304.
+    A streamed body (a CSV export) is never read whole to tag it."""
+    if response.is_streamed:
+        return response
     if response.status_code in (200, 201) and request.method != "DELETE":
         response.add_etag()
         if request.method in ("GET", "HEAD"):

@@ -2,8 +2,8 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import auth, change_log, rendering, rules
-from .api import LINK_HEADER, ApiBlueprint, page_links
+from . import auth, change_log, exports, rendering, rules
+from .api import LINK_HEADER, ApiBlueprint, list_links, page_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
     HistorySchema,
@@ -26,17 +26,21 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new mentor status", "
 class MentorStatuses(MethodView):
     @blp.arguments(MentorStatusListArgsSchema(), location="query")
     @blp.response(200, MentorStatusListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
+    @blp.doc(responses={200: {"content": exports.csv_content(exports.MENTOR_STATUS_FIELDS)}})
     @blp.read("listMentorStatuses")
     def get(self, args):
         """List mentor statuses
 
-        Ordered by `mentor_id` in byte order; `page` and `limit` choose the page. Filters combine;
-        an unknown parameter is a 422.
+        Ordered by `mentor_id` in byte order, or by `sort`; `page` and `limit` choose the page, or
+        `cursor` continues from `next_cursor`. Filters combine; an unknown parameter is a 422. As
+        CSV (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged.
         """
-        page, limit = args.pop("page"), args.pop("limit")
-        rows, total = rules.list_mentor_statuses(page, limit, **args)
-        response = rendering.list_page(rows, rendering.mentor_status_row, page, limit, total)
-        return response, page_links(page, limit, total)
+        if exports.wants_csv(args):
+            return exports.csv_response(rules.export_mentor_statuses(**args), exports.MENTOR_STATUS_FIELDS,
+                                        exports.mentor_status_cells, "mentor-statuses.csv")
+        rows, total, next_cursor = rules.list_mentor_statuses(**args)
+        return rendering.list_response(rows, rendering.mentor_status_row, args, total, next_cursor), \
+            list_links(args, total, next_cursor)
 
     @blp.arguments(MentorStatusCreateSchema(), example={"mentor_id": "mentor-099", "status": "active",
                                                       "is_paused": False})

@@ -22,6 +22,9 @@ from .prepared import PreparedSaves
 MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 REASON_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 STATUSES = ("active", "paused", "inactive")
+# What each list can be sorted by, its default first (queries.py has their columns).
+MENTOR_SORT_KEYS = ("mentor_id", "last_updated", "created_at", "pause_start_date", "expected_return_date")
+PAUSE_RECORD_SORT_KEYS = ("pause_record_id", "start_date", "expected_return_date", "end_date", "created_at")
 PAUSE_RECORD_ID_PREFIX = "pause-rec-"
 _PAUSE_RECORD_ID = re.compile(r"pause-rec-([1-9][0-9]{3,}|0[0-9]{3})")
 _LARGEST_PAUSE_RECORD_NUMBER = 2**63 - 1  # a BIGINT

@@ -2,8 +2,8 @@
 from flask import url_for
 from flask.views import MethodView
 
-from . import rendering, rules
-from .api import LINK_HEADER, ApiBlueprint, page_links
+from . import exports, rendering, rules
+from .api import LINK_HEADER, ApiBlueprint, list_links
 from .etags import ETAG_HEADER, if_match
 from .schemas import (
     PauseRecordCreateSchema,
@@ -24,17 +24,21 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "s
 class PauseRecords(MethodView):
     @blp.arguments(PauseRecordListArgsSchema(), location="query")
     @blp.response(200, PauseRecordListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
+    @blp.doc(responses={200: {"content": exports.csv_content(exports.PAUSE_RECORD_FIELDS)}})
     @blp.read("listPauseRecords")
     def get(self, args):
         """List pause records
 
-        Ordered by sequence number; `page` and `limit` choose the page. Filters combine; an
-        unknown parameter is a 422.
+        Ordered by sequence number, or by `sort`; `page` and `limit` choose the page, or `cursor`
+        continues from `next_cursor`. Filters combine; an unknown parameter is a 422. As CSV
+        (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged.
         """
-        page, limit = args.pop("page"), args.pop("limit")
-        rows, total = rules.list_pause_records(page, limit, **args)
-        response = rendering.list_page(rows, rendering.pause_record_row, page, limit, total)
-        return response, page_links(page, limit, total)
+        if exports.wants_csv(args):
+            return exports.csv_response(rules.export_pause_records(**args), exports.PAUSE_RECORD_FIELDS,
+                                        exports.pause_record_cells, "pause-records.csv")
+        rows, total, next_cursor = rules.list_pause_records(**args)
+        return rendering.list_response(rows, rendering.pause_record_row, args, total, next_cursor), \
+            list_links(args, total, next_cursor)
 
     @blp.arguments(PauseRecordCreateSchema(), example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
                                                      "expected_return_date": "2026-05-01T00:00:00Z",

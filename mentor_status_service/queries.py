@@ -3,10 +3,11 @@ Statements are built once per database (prepared.py); rows come back as the driv
 `MENTOR_COLUMNS` or `PAUSE_RECORD_COLUMNS`, which rendering.py turns into documents."""
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, fn
+from peewee import JOIN, SQL, Tuple, fn
 
-from . import totals
-from .models import MentorStatus, PauseRecord
+from . import cursors, totals
+from .db import is_postgresql
+from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, MentorStatus, PauseRecord
 from .prepared import PreparedByShape, PreparedQuery
 
 ActivePause = PauseRecord.alias("active_pause")
@@ -22,6 +23,54 @@ PAUSE_RECORD_COLUMNS = (PauseRecord.id, PauseRecord.mentor, PauseRecord.start_da
 def _join_active_pause(query, mentor=MentorStatus):
     return query.join_from(mentor, ActivePause, JOIN.LEFT_OUTER,
                            on=(ActivePause.mentor == mentor.mentor_id) & ActivePause.end_date.is_null())
+
+
+# Sorts
+
+class ListSort(NamedTuple):
+    """A list's order: by `key`, descending or not; ties by the list's default key in the same
+    direction; null values after every other value in both directions."""
+
+    key: str
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text, default):
+        if not text:
+            return cls(default)
+        return cls(text[1:], True) if text.startswith("-") else cls(text)
+
+    def __str__(self):
+        return f"-{self.key}" if self.descending else self.key
+
+
+class SortPlan(NamedTuple):
+    """One statement of a sorted list: its rows whose sort value is null (`nulls`) or the others,
+    from the start or `after` a position (True), or only those with the position's value past its
+    tie key (SAME_VALUE), or only those past its value (PAST_VALUE)."""
+
+    sort: ListSort
+    nulls: bool
+    after: bool | str
+
+
+SAME_VALUE, PAST_VALUE = "same value", "past value"
+
+
+MENTOR_DEFAULT_SORT = ListSort("mentor_id")
+_MENTOR_SORT_COLUMNS = {"last_updated": MentorStatus.last_updated, "created_at": MentorStatus.created_at,
+                        "pause_start_date": ActivePause.start_date,
+                        "expected_return_date": ActivePause.expected_return_date}
+MENTOR_NULLABLE_SORT_KEYS = {"pause_start_date", "expected_return_date"}  # null while not paused
+_MENTOR_ROW_INDEX = {"mentor_id": 0, "created_at": 3, "last_updated": 4, "pause_start_date": 6,
+                     "expected_return_date": 7}  # in MENTOR_COLUMNS
+PAUSE_RECORD_DEFAULT_SORT = ListSort("pause_record_id")
+_PAUSE_RECORD_SORT_COLUMNS = {"pause_record_id": None, "start_date": PauseRecord.start_date,
+                              "expected_return_date": PauseRecord.expected_return_date,
+                              "end_date": PauseRecord.end_date, "created_at": PauseRecord.created_at}
+PAUSE_RECORD_NULLABLE_SORT_KEYS = {"expected_return_date", "end_date"}
+_PAUSE_RECORD_ROW_INDEX = {"pause_record_id": 0, "start_date": 2, "expected_return_date": 3, "end_date": 4,
+                           "created_at": 6}  # in PAUSE_RECORD_COLUMNS
 
 
 # One mentor
@@ -87,10 +136,11 @@ class MentorListShape(NamedTuple):
     def empty(self):
         return self.paused_only and (self.status == "unpaused" or self.is_paused is False)
 
-    def mentor_ids(self, status, before, now):
-        """The ids listed, in order: from the index of active pauses by mentor when every mentor
-        listed is paused, else from the mentors' primary key, so that a page is an ordered index
-        scan joined to nothing but its own rows."""
+    def mentor_ids(self, status, before, now, descending=False, after=None):
+        """The ids listed, in order (descending: the other way; after: only those past that id):
+        from the index of active pauses by mentor when every mentor listed is paused, else from
+        the mentors' primary key, so that a page is an ordered index scan joined to nothing but
+        its own rows."""
         if self.paused_only:
             conditions = [_Pause.end_date.is_null()]
             if self.before:
@@ -101,21 +151,82 @@ class MentorListShape(NamedTuple):
                 conditions.append(_Pause.expected_return_date.is_null() | (_Pause.expected_return_date >= now))
             if self.empty:
                 conditions.append(SQL("1 = 0"))
-            return _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions).order_by(_Pause.mentor)
-        conditions = []
-        if self.status == "unpaused":
-            conditions += [_Mentor.base_status == status, ~_active_pause_exists()]
-        if self.is_paused is False:
-            conditions.append(~_active_pause_exists())
-        if self.overdue is False:
-            conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
-        query = _Mentor.select(_Mentor.mentor_id).order_by(_Mentor.mentor_id)
-        return query.where(*conditions) if conditions else query
+            query = _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions)
+            column = _Pause.mentor
+        else:
+            conditions = []
+            if self.status == "unpaused":
+                conditions += [_Mentor.base_status == status, ~_active_pause_exists()]
+            if self.is_paused is False:
+                conditions.append(~_active_pause_exists())
+            if self.overdue is False:
+                conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
+            query = _Mentor.select(_Mentor.mentor_id)
+            query = query.where(*conditions) if conditions else query
+            column = _Mentor.mentor_id
+        if after is not None:
+            query = query.where(column < after if descending else column > after)
+        return query.order_by(column.desc() if descending else column)
 
-    def page(self, status, before, now, limit, offset):
-        ids = self.mentor_ids(status, before, now).limit(limit).offset(offset).alias("page")
-        return _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
-            ids, on=(MentorStatus.mentor_id == ids.c.mentor_id))).order_by(MentorStatus.mentor_id)
+    def row_conditions(self, status, before, now):
+        """The filters as conditions on a mentor joined to its active pause, for the lists sorted
+        by something other than mentor_id."""
+        conditions = []
+        if self.paused_only:
+            conditions.append(ActivePause.id.is_null(False))
+        # "Not paused" as NOT EXISTS, not as the joined pause being null: PostgreSQL then plans an
+        # anti join along the sort's index, where it estimated the null test at one row and sorted
+        # the whole table.
+        if self.status == "unpaused":
+            conditions += [MentorStatus.base_status == status, ~_active_pause_exists(mentor=MentorStatus)]
+        if self.is_paused is False:
+            conditions.append(~_active_pause_exists(mentor=MentorStatus))
+        if self.before:
+            conditions.append(ActivePause.expected_return_date < before)
+        if self.overdue is True:
+            conditions.append(ActivePause.expected_return_date < now)
+        elif self.overdue is False:
+            conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
+        if self.empty:
+            conditions.append(SQL("1 = 0"))
+        return conditions
+
+    def sorted_rows(self, plan, status, before, now, value, tie):
+        """The mentors of one branch of `plan` (a `SortPlan` on a key other than mentor_id), as
+        rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position."""
+        key = _MENTOR_SORT_COLUMNS[plan.sort.key]
+        pause_field = plan.sort.key in MENTOR_NULLABLE_SORT_KEYS
+        # A pause field's values and their tie key both come from the active pause, so that its
+        # partial index by (field, mentor_id) gives the order; so do its nulls when every mentor
+        # listed is paused (the index's entries with a null field, by mentor_id).
+        from_pause = pause_field and (not plan.nulls or self.paused_only)
+        tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
+        query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
+        conditions = self.row_conditions(status, before, now)
+        null_condition = None
+        if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
+            conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
+        elif pause_field and plan.nulls and not self.paused_only:
+            # No active pause with the field set, as NOT EXISTS: an anti join along mentor_id.
+            field = _Pause.start_date if plan.sort.key == "pause_start_date" else _Pause.expected_return_date
+            null_condition = ~_active_pause_exists(field.is_null(False), mentor=MentorStatus)
+        query = query.where(*conditions) if conditions else query
+        return _keyset(query, plan, key, tie_column, value, tie, null_condition)
+
+    def page(self, plan, status, before, now, value, tie, limit, offset):
+        if plan.sort.key != "mentor_id":
+            return self.sorted_rows(plan, status, before, now, value, tie).limit(limit).offset(offset)
+        # The page's ids first, then their rows: the join costs only the page's own rows.
+        descending = plan.sort.descending
+        ids = self.mentor_ids(status, before, now, descending, tie if plan.after else None)
+        ids = ids.limit(limit).offset(offset).alias("page")
+        query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
+            ids, on=(MentorStatus.mentor_id == ids.c.mentor_id)))
+        return query.order_by(MentorStatus.mentor_id.desc() if descending else MentorStatus.mentor_id)
+
+    def branch_count(self, plan, status, before, now):
+        """How many mentors the branch of `plan` lists (from its start)."""
+        return self.sorted_rows(plan, status, before, now, None, None).order_by().select_from(fn.COUNT(SQL("*")))
 
     def count(self, status, before, now):
         return self.mentor_ids(status, before, now).order_by().select_from(fn.COUNT(SQL("*")))
@@ -148,26 +259,37 @@ class MentorListShape(NamedTuple):
         return _MENTOR_TOTALS.get(self).rows(status, before, now)[0][0]
 
 
-def _active_pause_exists(condition=None):
-    condition = (_Pause.mentor == _Mentor.mentor_id) & _Pause.end_date.is_null() & (
+def _active_pause_exists(condition=None, mentor=_Mentor):
+    condition = (_Pause.mentor == mentor.mentor_id) & _Pause.end_date.is_null() & (
         SQL("1 = 1") if condition is None else condition)
     return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
 
 
-_MENTOR_PAGES = PreparedByShape(lambda shape, *keys: shape.page(*keys), keys=5)
+_MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(spec[1], *keys), keys=7)
+_MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], *keys), keys=3)
 _MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(*keys), keys=3)
 
 
-def mentor_page(page, limit, now, **filters):
-    """A page of mentors in byte order of mentor_id, filtered by whatever is given, as rows of
-    `MENTOR_COLUMNS`, and the exact total. Overdue: paused, and expected back before `now`.
-    A page past the end is empty without asking the database to skip `total` rows."""
+def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_total=True, **filters):
+    """A page of mentors, filtered by whatever is given, in the order of `sort` (a ListSort), as
+    rows of `MENTOR_COLUMNS`; the exact total (None without `with_total`); and the position
+    after the page's last row when a row follows it (else None). The page is the `page`th, or
+    the one after the Position `after`. Overdue: paused, and expected back before `now`."""
     shape = MentorListShape.of(**filters)
     keys = (filters.get("status"), filters.get("expected_return_before"), now)
-    total = shape.total(*keys)
-    if (page - 1) * limit >= total:
-        return [], total
-    return _MENTOR_PAGES.get(shape).rows(*keys, limit, (page - 1) * limit), total
+    total = shape.total(*keys) if with_total else None
+    if after is None and total is not None and (page - 1) * limit >= total:
+        return [], total, None  # past the end, without asking the database to skip `total` rows
+
+    def run(plan, value, tie, count, offset):
+        return _MENTOR_PAGES.get((shape, plan)).rows(*keys, value, tie, count, offset)
+
+    def count_values(plan):
+        return _MENTOR_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
+
+    rows, last = _keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS,
+                              _MENTOR_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    return rows, total, last
 
 
 # One pause record
@@ -214,21 +336,112 @@ def _pause_record_listing(shape, mentor_id, reason, columns):
                          columns=columns)
 
 
-_PAUSE_RECORD_PAGES = PreparedByShape(lambda shape, mentor_id, reason, limit, offset: _pause_record_listing(
-    shape, mentor_id, reason, PAUSE_RECORD_COLUMNS).limit(limit).offset(offset), keys=4)
+def _pause_record_rows(shape, plan, mentor_id, reason, value, tie):
+    query = _pause_record_listing(shape, mentor_id, reason, PAUSE_RECORD_COLUMNS)
+    return _keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+
+
+_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, mentor_id, reason, value, tie, limit, offset: _pause_record_rows(
+    *spec, mentor_id, reason, value, tie).limit(limit).offset(offset), keys=6)
+_PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, mentor_id, reason: _pause_record_rows(
+    *spec, mentor_id, reason, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=2)
 _PAUSE_RECORD_TOTALS = PreparedByShape(lambda shape, mentor_id, reason: _pause_record_listing(
     shape, mentor_id, reason, (fn.COUNT(SQL("*")),)).order_by(), keys=2)
 
 
-def pause_record_page(page, limit, mentor_id=None, is_active=None, reason=None):
-    """A page of `pause_records(...)` as rows of `PAUSE_RECORD_COLUMNS`, and the exact total: read
-    from the list totals when at most is_active filters it, else counted."""
+def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True,
+                      mentor_id=None, is_active=None, reason=None):
+    """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`,
+    the exact total and the position after the page's last row, as `mentor_page` gives them. The
+    total is read from the list totals when at most is_active filters the list, else counted."""
     shape = (mentor_id is not None, is_active, reason is not None)
-    if mentor_id is None and reason is None:
+    total = None
+    if with_total and mentor_id is None and reason is None:
         states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
         total = totals.sum_of(*(f"pauses_{state}" for state in states))
-    else:
+    elif with_total:
         total = _PAUSE_RECORD_TOTALS.get(shape).rows(mentor_id, reason)[0][0]
-    if (page - 1) * limit >= total:
-        return [], total
-    return _PAUSE_RECORD_PAGES.get(shape).rows(mentor_id, reason, limit, (page - 1) * limit), total
+    if after is None and total is not None and (page - 1) * limit >= total:
+        return [], total, None
+
+    def run(plan, value, tie, count, offset):
+        return _PAUSE_RECORD_PAGES.get((shape, plan)).rows(mentor_id, reason, value, tie, count, offset)
+
+    def count_values(plan):
+        return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(mentor_id, reason)[0][0]
+
+    rows, last = _keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
+                              _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    return rows, total, last
+
+
+# Sorted lists, read a page at a time by keyset
+
+assert set(MENTOR_SORT_KEYS) == set(_MENTOR_ROW_INDEX) == {"mentor_id", *_MENTOR_SORT_COLUMNS}
+assert set(PAUSE_RECORD_SORT_KEYS) == set(_PAUSE_RECORD_ROW_INDEX) == set(_PAUSE_RECORD_SORT_COLUMNS)
+
+
+def _keyset(query, plan, key, tie_column, value, tie, null_condition=None):
+    """`query` restricted to one branch of `plan` and ordered by it: the rows whose `key` is null
+    (`null_condition` says so where given; ordered by `tie_column` alone) or the others (by `key`,
+    then `tie_column`), each after the position (`value`, `tie`) when the plan has one. `key`
+    None: the list's default order."""
+    descending = plan.sort.descending
+    if key is None or plan.nulls:
+        if key is not None:
+            query = query.where(key.is_null() if null_condition is None else null_condition)
+        if plan.after:
+            query = query.where(tie_column < tie if descending else tie_column > tie)
+        return query.order_by(tie_column.desc() if descending else tie_column)
+    query = query.where(key.is_null(False))
+    if plan.after == SAME_VALUE:
+        query = query.where((key == value) & (tie_column < tie if descending else tie_column > tie))
+    elif plan.after == PAST_VALUE:
+        query = query.where(key < value if descending else key > value)
+    elif plan.after:
+        # A row value comparison: PostgreSQL reads an index on (key, tie) from just past the position.
+        position = Tuple(value, tie)
+        query = query.where(Tuple(key, tie_column) < position if descending else Tuple(key, tie_column) > position)
+    return query.order_by(*((key.desc(), tie_column.desc()) if descending else (key, tie_column)))
+
+
+def _keyset_page(run, count_values, sort, nullable, key_index, after, limit, offset):
+    """Up to `limit` rows in the order of `sort` (after the Position `after`, or from `offset`),
+    read by `run(plan, value, tie, count, offset)`: the rows with a sort value first, then, for a
+    `nullable` key, those without; and the Position after the last row when another follows."""
+    default = key_index == 0  # the sort key is the tie key
+    _check_position(after, default, nullable)
+    wanted = limit + 1  # one more tells whether a row follows
+    rows = []
+    if after is None:
+        rows = run(SortPlan(sort, False, False), None, None, wanted, offset)
+    elif not after.nulls and (default or is_postgresql()):
+        rows = run(SortPlan(sort, False, True), after.value, after.tie, wanted, 0)
+    elif not after.nulls:
+        # SQLite bounds an index scan by a row value's first column only: within a run of equal
+        # values it would read from the run's start. The rest of the run, then what lies past it,
+        # are each one bounded range.
+        rows = run(SortPlan(sort, False, SAME_VALUE), after.value, after.tie, wanted, 0)
+        if len(rows) < wanted:
+            rows += run(SortPlan(sort, False, PAST_VALUE), after.value, None, wanted - len(rows), 0)
+    if nullable and len(rows) < wanted:
+        skip = 0
+        if after is None and offset and not rows:
+            skip = max(0, offset - count_values(SortPlan(sort, False, False)))
+        plan = SortPlan(sort, True, after is not None and after.nulls)
+        rows += run(plan, None, after.tie if plan.after else None, wanted - len(rows), skip)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    value = None if default else rows[-1][key_index]
+    return rows, cursors.Position(not default and value is None, value, rows[-1][0])
+
+
+def _check_position(after, default, nullable):
+    """A position of this sort: a value unless the sort is the default one, or null for a nullable key."""
+    if after is None:
+        return
+    if default and (after.nulls or after.value is not None):
+        raise cursors.InvalidCursor()
+    if not default and (after.value is None) != after.nulls or after.nulls and not nullable:
+        raise cursors.InvalidCursor()

@@ -130,3 +130,12 @@ def list_page(rows, render_row, page, limit, total):
     """The response of a list page: `rows` rendered by `render_row`, in the envelope every list has."""
     return respond({"data": [render_row(row) for row in rows],
                     "pagination": {"page": page, "limit": limit, "total": total}})
+
+
+def list_response(rows, render_row, args, total, next_cursor):
+    """The response of a page of a list (mentor statuses, pause records) asked for with `args`:
+    `pagination` names the page unless a cursor asked for it, and always the next cursor."""
+    pagination = {"limit": args["limit"], "total": total, "next_cursor": next_cursor}
+    if "cursor" not in args:
+        pagination = {"page": args["page"], **pagination}
+    return respond({"data": [render_row(row) for row in rows], "pagination": pagination})

@@ -13,7 +13,7 @@ import re
 
 from peewee import IntegrityError
 
-from . import queries, totals
+from . import cursors, queries, totals
 from .change_log import WriteRecord
 from .db import checkpoint_after_erasure, database
 from .errors import Conflict, Invalid, NotFound, no_mentor, no_pause_record
@@ -29,14 +29,52 @@ _MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAU
 
 # Reads
 
-def list_mentor_statuses(page, limit, **filters):
-    """A page of mentors (rows of `queries.MENTOR_COLUMNS`) and the total listed."""
-    return queries.mentor_page(page, limit, utc_now(), **filters)
+def list_mentor_statuses(limit, page=1, sort=None, cursor=None, **filters):
+    """A page of mentors (rows of `queries.MENTOR_COLUMNS`) in the order `sort` names, the `page`th
+    or the one after `cursor`; the total listed; and the cursor of the rows after it, or None."""
+    sort = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key)
+    bound = cursors.binding("mentor_statuses", str(sort), filters)
+    after = None if cursor is None else cursors.decode(cursor, bound, str)
+    rows, total, last = queries.mentor_page(limit, utc_now(), sort, page, after, **filters)
+    return rows, total, None if last is None else cursors.encode(bound, last)
 
 
-def list_pause_records(page, limit, **filters):
-    """A page of pause records (rows of `queries.PAUSE_RECORD_COLUMNS`) and the total listed."""
-    return queries.pause_record_page(page, limit, **filters)
+def list_pause_records(limit, page=1, sort=None, cursor=None, **filters):
+    """A page of pause records (rows of `queries.PAUSE_RECORD_COLUMNS`), as `list_mentor_statuses`."""
+    sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
+    bound = cursors.binding("pause_records", str(sort), filters)
+    after = None if cursor is None else cursors.decode(cursor, bound, int)
+    rows, total, last = queries.pause_record_page(limit, sort, page, after, **filters)
+    return rows, total, None if last is None else cursors.encode(bound, last)
+
+
+EXPORT_BATCH = 2000
+
+
+def export_mentor_statuses(sort=None, **filters):
+    """Every mentor listed, in the order `sort` names, as batches of rows of `queries.MENTOR_COLUMNS`:
+    a keyset walk, one statement per batch, so that no batch holds a connection or a snapshot
+    while the rows before it are sent. `filters` are those of the list; overdue as of now."""
+    sort, now = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key), utc_now()
+    return _batches(lambda after: queries.mentor_page(EXPORT_BATCH, now, sort, after=after, with_total=False,
+                                                      **filters))
+
+
+def export_pause_records(sort=None, **filters):
+    """Every pause record listed, as batches of rows, as `export_mentor_statuses`."""
+    sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
+    return _batches(lambda after: queries.pause_record_page(EXPORT_BATCH, sort, after=after, with_total=False,
+                                                            **filters))
+
+
+def _batches(read):
+    after = None
+    while True:
+        rows, _, after = read(after)
+        if rows:
+            yield rows
+        if after is None:
+            return
 
 
 def get_mentor_status(mentor_id):

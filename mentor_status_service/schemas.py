@@ -6,7 +6,14 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from .errors import INVALID_MESSAGE
-from .models import MENTOR_ID_PATTERN, REASON_CODE_PATTERN, STATUSES, ChangeEntry
+from .models import (
+    MENTOR_ID_PATTERN,
+    MENTOR_SORT_KEYS,
+    PAUSE_RECORD_SORT_KEYS,
+    REASON_CODE_PATTERN,
+    STATUSES,
+    ChangeEntry,
+)
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
@@ -210,19 +217,43 @@ class PageArgsSchema(ma.Schema):
     limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
 
 
-class MentorStatusListArgsSchema(PageArgsSchema):
+class ListArgsSchema(PageArgsSchema):
+    """What every list takes beside its filters: its page or cursor, its order, its format."""
+
+    cursor = fields.String(validate=validate.Length(min=1, max=1024), metadata={
+        "description": "next_cursor from a page of this list with the same filters and sort: the rows after it. "
+                       "Not with page."})
+    format = fields.String(validate=validate.OneOf(("json", "csv")), metadata={
+        "description": "csv: every matching row as CSV, as with Accept: text/csv (page, limit and cursor ignored)"})
+
+    @pre_load
+    def cursor_or_page(self, data, **kwargs):
+        if "cursor" in data and "page" in data:
+            raise ValidationError({"cursor": ["A cursor continues a list: send it without page."]})
+        return data
+
+
+def sort_field(keys, default):
+    return fields.String(validate=validate.OneOf([*keys, *(f"-{key}" for key in keys)]), metadata={
+        "description": f"Order by one of these ({default} by default); a leading - sorts descending. Ties by "
+                       f"{default} in the same direction; nulls last either way."})
+
+
+class MentorStatusListArgsSchema(ListArgsSchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     is_paused = QueryBoolean()
     expected_return_before = UtcDateTime(metadata={"description": "Paused mentors whose expected_return_date is "
                                                                   "strictly earlier."})
     overdue = QueryBoolean(metadata={"description": "true: paused mentors whose expected_return_date has passed; "
                                                     "false: every other mentor."})
+    sort = sort_field(MENTOR_SORT_KEYS, "mentor_id")
 
 
-class PauseRecordListArgsSchema(PageArgsSchema):
+class PauseRecordListArgsSchema(ListArgsSchema):
     mentor_id = mentor_id_field()
     is_active = QueryBoolean()
     reason = reason_code_field()
+    sort = sort_field(PAUSE_RECORD_SORT_KEYS, "pause_record_id")
 
 
 class PaginationSchema(ma.Schema):
@@ -231,14 +262,23 @@ class PaginationSchema(ma.Schema):
     total = fields.Integer(required=True, metadata={"example": 87})
 
 
+class ListPaginationSchema(ma.Schema):
+    page = fields.Integer(metadata={"description": "Absent when the page was asked for by cursor", "example": 1})
+    limit = fields.Integer(required=True, metadata={"example": 20})
+    total = fields.Integer(required=True, metadata={"description": "The whole list's, as on page 1", "example": 87})
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "Send it back as cursor for the rows after this page; null when none follows",
+        "example": "WzEsIjVmM2QiLDAsbnVsbCwibWVudG9yLTA0MiJd..."})
+
+
 class MentorStatusListSchema(ma.Schema):
     data = fields.List(fields.Nested(MentorStatusSchema), required=True)
-    pagination = fields.Nested(PaginationSchema, required=True)
+    pagination = fields.Nested(ListPaginationSchema, required=True)
 
 
 class PauseRecordListSchema(ma.Schema):
     data = fields.List(fields.Nested(PauseRecordSchema), required=True)
-    pagination = fields.Nested(PaginationSchema, required=True)
+    pagination = fields.Nested(ListPaginationSchema, required=True)
 
 
 # The change log

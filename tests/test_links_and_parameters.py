@@ -40,7 +40,7 @@ def test_a_page_past_the_end_is_200_empty_with_the_true_total(client, page):
     response = client.get(MENTORS, query_string={"page": page, "limit": 100})
 
     assert response.status_code == 200
-    assert response.json == {"data": [], "pagination": {"page": page, "limit": 100, "total": 1}}
+    assert response.json == {"data": [], "pagination": {"page": page, "limit": 100, "total": 1, "next_cursor": None}}
 
 
 @pytest.mark.parametrize("page", ["0", "2147483648", "-1", "1e3"])

@@ -20,7 +20,7 @@ def test_list_envelope_has_data_and_pagination_with_defaults(client):
     response = client.get(MENTORS)
 
     assert response.status_code == 200
-    assert response.json["pagination"] == {"page": 1, "limit": 20, "total": 1}
+    assert response.json["pagination"] == {"page": 1, "limit": 20, "total": 1, "next_cursor": None}
     assert response.json["data"][0]["mentor_id"] == "mentor-001"
     assert set(response.json["data"][0]) >= {"metadata", "pause_reason", "created_at"}
 
@@ -41,7 +41,7 @@ def test_pages_slice_the_ordered_list_and_report_the_true_total(client):
     assert [[m["mentor_id"][-1] for m in page["data"]] for page in pages] == [
         ["0", "1", "2"], ["3", "4", "5"], ["6"], []]
     assert {page["pagination"]["total"] for page in pages} == {7}
-    assert pages[3]["pagination"] == {"page": 4, "limit": 3, "total": 7}
+    assert pages[3]["pagination"] == {"page": 4, "limit": 3, "total": 7, "next_cursor": None}
 
 
 @pytest.mark.parametrize("path", [MENTORS, RECORDS])

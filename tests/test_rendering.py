@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from factories import mentors_with_active_pause
 
-from mentor_status_service import change_log, queries, rendering, totals
+from mentor_status_service import change_log, exports, queries, rendering, totals
 from mentor_status_service.db import database
 from mentor_status_service.models import ChangeEntry, MentorStatus, PauseRecord
 from mentor_status_service.schemas import ChangeEntrySchema, MentorStatusSchema, PauseRecordSchema
@@ -92,14 +92,18 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
                                event="updated", before_json=None if before is None else json.dumps(before),
                                after_json=None if after is None else json.dumps(after))
 
-        rows, total = queries.mentor_page(1, 100, dt.datetime(2026, 1, 1))
+        rows, total, _ = queries.mentor_page(100, dt.datetime(2026, 1, 1))
         assert total == len(written)
         assert [sent(rendering.mentor_status_row(row)) for row in rows] == [
             MentorStatusSchema().dump(
                 mentors_with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
         assert [sent(rendering.mentor_status_row(queries.mentor_row(row[0]))) for row in rows] == [
             sent(rendering.mentor_status_row(row)) for row in rows]
-        rows, _ = queries.pause_record_page(1, 100)
+        assert [csv_read(exports.mentor_status_cells(row), exports.MENTOR_STATUS_FIELDS) for row in rows] == [
+            list(sent(rendering.mentor_status_row(row)).values()) for row in rows]
+        rows, _, _ = queries.pause_record_page(100)
+        assert [csv_read(exports.pause_record_cells(row), exports.PAUSE_RECORD_FIELDS) for row in rows] == [
+            list(sent(rendering.pause_record_row(row)).values()) for row in rows]
         assert [queries.pause_record_row(row[0]) for row in rows] == rows
         assert [sent(rendering.pause_record_row(row)) for row in rows] == [
             PauseRecordSchema().dump(queries.pause_record(row[0])) for row in rows]
@@ -107,6 +111,18 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
         assert [sent(rendering.change_entry_row(row)) for row in rows] == [
             ChangeEntrySchema().dump(ChangeEntry.get_by_id(row[0])) for row in rows]
         database.close()
+
+
+def csv_read(cells, fields):
+    """CSV cells (exports.py) of `fields` read back as the JSON values they stand for."""
+    def value(cell, field):
+        if cell == "":
+            return None
+        if field in ("is_paused", "is_active"):
+            return {"true": True, "false": False}[cell]
+        return json.loads(cell) if field == "metadata" else cell
+
+    return [value(cell, field) for cell, field in zip(cells, fields, strict=True)]
 
 
 @pytest.mark.parametrize("value", [2**64, -(2**70), "\ud800 lone", {"deep": [1.5, 2**100]}])
