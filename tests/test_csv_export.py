@@ -28,7 +28,7 @@ def as_cells(document):
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, dict):
-            return json.dumps(value, separators=(",", ":"))
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # stored as UTF-8
         return str(value)
 
     return [cell(value) for value in document.values()]
