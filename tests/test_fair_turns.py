@@ -8,7 +8,7 @@ import pytest
 import requests
 from servers import Gunicorn, invariant_violations
 
-from mentor_status_service.db import FairTurns
+from mentor_status_service.write_turns import FairTurns
 
 WRITERS = 32
 
