@@ -39,7 +39,7 @@ def list_pauses(client, **filters):
 
 
 def assert_consistent(client):
-    """SPEC's invariant, read through the API, and every list total the API reports."""
+    """the consistency invariant (docs/api.md), read through the API, and every list total the API reports."""
     def get(path, params):
         response = client.get(path, query_string=params)
         assert response.status_code == 200, response.json

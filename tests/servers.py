@@ -1,5 +1,5 @@
 """Helpers for the tests that run the service for real: gunicorn as a subprocess, a TCP proxy
-that can make the database vanish, fresh databases, and SPEC's invariant checked with plain SQL.
+that can make the database vanish, fresh databases, and the consistency invariant (docs/api.md) checked with plain SQL.
 
 Every server binds a free port and only 127.0.0.1 is ever sent traffic.
 """
@@ -271,7 +271,7 @@ def fetch_rows(url, sql, params=()):
 
 
 def invariant_violations(url):
-    """SPEC's invariant, read from the tables of the database at `url`. Empty when it holds."""
+    """the consistency invariant (docs/api.md), read from the tables of the database at `url`. Empty when it holds."""
     db = open_database(url)
     try:
         return table_violations(db)
@@ -280,7 +280,7 @@ def invariant_violations(url):
 
 
 def table_violations(db):
-    """SPEC's invariant read from the tables themselves (not through the API), on an open Peewee
+    """the consistency invariant (docs/api.md) read from the tables themselves (not through the API), on an open Peewee
     database. Empty when it holds.
 
     The schema stores a mentor's pause only as its active record (a mentor is paused exactly
@@ -327,7 +327,7 @@ def sqlite_integrity(url):
 
 
 def api_invariant_violations(get):
-    """SPEC's invariant read through the API; `get(path, params)` returns parsed JSON (any client)."""
+    """the consistency invariant (docs/api.md) read through the API; `get(path, params)` returns parsed JSON (any client)."""
     problems = []
 
     def every(path, **params):

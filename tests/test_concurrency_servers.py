@@ -4,7 +4,7 @@ through PgBouncer). Then the
 same race through the Flask app from many threads on PostgreSQL.
 
 Each burst releases all its requests at once (a barrier) at writes that collide on one row:
-only the outcomes the rules allow may come back, never a 5xx, and the tables must hold SPEC's
+only the outcomes the rules allow may come back, never a 5xx, and the tables must hold the
 invariant afterwards.
 """
 import re

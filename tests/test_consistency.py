@@ -1,4 +1,4 @@
-"""SPEC's "the two resources stay consistent": every transition, checked on both resources."""
+"""The rule "the two resources stay consistent" (docs/api.md): every transition, checked on both resources."""
 import datetime as dt
 
 import pytest

@@ -1,4 +1,4 @@
-"""Random sequences of writes through the API, with SPEC's invariant checked in the database after
+"""Random sequences of writes through the API, with the consistency invariant (docs/api.md) checked in the database after
 every step (and through the API), on both backends.
 
 Hypothesis drives a state machine over a small pool of mentor ids so that writes collide: create
