@@ -96,7 +96,8 @@ ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_CO
 
 def _of_mentor(mentor_id, columns):
     return ChangeEntry.select(*columns).where(
-        (ChangeEntry.mentor_id == mentor_id) & ChangeEntry.change_id.is_null(False)).order_by(ChangeEntry.change_id.desc())
+        (ChangeEntry.mentor_id == mentor_id) & ChangeEntry.change_id.is_null(False)).order_by(
+        ChangeEntry.change_id.desc())
 
 
 _HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: _of_mentor(

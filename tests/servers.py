@@ -327,7 +327,8 @@ def sqlite_integrity(url):
 
 
 def api_invariant_violations(get):
-    """the consistency invariant (docs/api.md) read through the API; `get(path, params)` returns parsed JSON (any client)."""
+    """The consistency invariant (docs/api.md) read through the API; `get(path, params)` returns
+    parsed JSON (any client)."""
     problems = []
 
     def every(path, **params):

@@ -1,6 +1,7 @@
 """Kill gunicorn (master and every worker, SIGKILL) in the middle of a stream of writes, restart
 it, and check that every write answered 2xx is there, that the tables hold the consistency
-invariant (docs/api.md) and, on SQLite, that the file passes `PRAGMA integrity_check`. A few cycles on one database per backend.
+invariant (docs/api.md) and, on SQLite, that the file passes `PRAGMA integrity_check`. A few
+cycles on one database per backend.
 """
 import threading
 import time

@@ -44,8 +44,8 @@ def test_recount_during_a_write_burst_leaves_the_totals_exact_and_no_write_fails
                         return
                     if turn % 5 == 4:  # deleted (its pause records too), then created again paused
                         outcomes[session.delete(f"{base}{MENTORS}/m-{n:02d}", timeout=30).status_code] += 1
-                        response = session.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n:02d}", "status": "paused"},
-                                                timeout=30)
+                        response = session.post(f"{base}{MENTORS}", timeout=30,
+                                                json={"mentor_id": f"m-{n:02d}", "status": "paused"})
                     else:
                         response = session.put(f"{base}{MENTORS}/m-{n:02d}", json=BODIES[turn % 3], timeout=30)
                     outcomes[response.status_code] += 1

@@ -103,7 +103,8 @@ def test_a_stalled_transaction_holding_a_mentor_costs_its_writes_a_quick_503_and
         output = server.output()
     print(f"\nstall: {len(refused)} writes to the stalled mentor refused in at most "
           f"{max(took for _, took in refused):.2f} s, 7 writes to others answered 200 meanwhile in at most "
-          f"{max(took for _, took in others):.2f} s; writes to it succeed {recovered_after:.2f} s after the stall began")
+          f"{max(took for _, took in others):.2f} s; writes to it succeed {recovered_after:.2f} s after the "
+          "stall began")
     assert invariant_violations(url) == []
     assert "Traceback" not in output
 

@@ -1,5 +1,5 @@
-"""Random sequences of writes through the API, with the consistency invariant (docs/api.md) checked in the database after
-every step (and through the API), on both backends.
+"""Random sequences of writes through the API, with the consistency invariant (docs/api.md)
+checked in the database after every step (and through the API), on both backends.
 
 Hypothesis drives a state machine over a small pool of mentor ids so that writes collide: create
 (maybe paused), PUT status and pause fields, POST active and past pauses, close, reopen, change and
