@@ -60,12 +60,27 @@ def parse(url, allow_http):
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address in their low 32 bits (NAT64, RFC 6052 and 8215).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def is_public(address):
-    """Whether `address` (an IP address as text) is a public unicast address."""
+    """Whether `address` (an IP address as text) is a public unicast address, and so is any IPv4
+    address it carries (mapped, NAT64, 6to4, Teredo, IPv4-compatible: each can reach that IPv4)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
-    return ip.is_global and not ip.is_multicast
+    if not ip.is_global or ip.is_multicast:
+        return False
+    return all(is_public(str(carried)) for carried in _carried_ipv4(ip))
+
+
+def _carried_ipv4(ip):
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    carried = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+    if any(ip in network for network in (*_NAT64, _IPV4_COMPATIBLE)):
+        carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in carried if address is not None]
 
 
 def resolve(hostname, port):

@@ -100,6 +100,8 @@ REFUSED_URLS = [
     "https://169.254.169.254/latest/meta-data", "https://[fe80::1]/hooks",  # link-local (cloud metadata)
     "https://224.0.0.1/hooks", "https://[ff02::1]/hooks",  # multicast
     "https://[::ffff:127.0.0.1]/hooks",  # loopback written as IPv6
+    # IPv6 that carries a private IPv4: NAT64, 6to4, IPv4-compatible
+    "https://[64:ff9b::a9fe:a9fe]/hooks", "https://[2002:7f00:1::1]/hooks", "https://[::10.0.0.1]/hooks",
     "https://user:pass@93.184.215.14/hooks", "https://user@93.184.215.14/hooks",  # user info
     "https://localhost/hooks", "https://localhost:8443/hooks",  # a name that resolves to loopback
     "https:///hooks", "https://93.184.215.14/hooks#x", "https://93.184.215.14:99999/hooks", "not a url",
