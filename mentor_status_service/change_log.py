@@ -63,6 +63,10 @@ class WriteRecord:
         shown = ChangeEntry.select(ChangeEntry.resource_id).where(
             (ChangeEntry.mentor_id == mentor_id) & (ChangeEntry.resource == "pause_record")).distinct()
         erased = {resource_id for (resource_id,) in shown.tuples()} | set(pause_record_ids)
+        if is_postgresql():
+            # A reader numbering entries holds the head, then locks entries; an erasure that took
+            # entries first and then met that reader's locks could deadlock with it. Erasures are rare.
+            database.execute_sql(_LOCK_HEAD)
         ChangeEntry.delete().where(ChangeEntry.mentor_id == mentor_id).execute()
         self._erased = [_row("pause_record", resource_id, mentor_id, "deleted", None, None)
                         for resource_id in sorted(erased, key=PauseRecord.number_from_public_id)]
@@ -150,6 +154,13 @@ def feed(after, limit, **filters):
     return entries, entries[-1][0] if entries else after
 
 
+def hold_pruned_point():
+    """Within a transaction: keep the pruned point where it is until the transaction ends (a
+    prune waits), for a write that moves a webhook's position after checking it."""
+    if is_postgresql():
+        database.execute_sql(f"SELECT id FROM change_log_head WHERE id = {ChangeLogHead.ROW_ID} FOR SHARE")
+
+
 def within_page_size(rows, max_bytes=FEED_PAGE_MAX_BYTES):
     """The first `rows` (of `ChangeEntry.READ_COLUMNS`) whose response body stays under `max_bytes`,
     by the size of their before and after JSON; always the first row, so that a reader moves on."""
@@ -190,6 +201,10 @@ def prune(older_than_days):
     cutoff = utc_now() - timedelta(days=older_than_days)
     number_committed_entries()
     with database.atomic():
+        if is_postgresql():
+            # Held until the prune commits: a replay or re-enable checking the pruned point
+            # (hold_pruned_point) waits for it, and one that came first is seen below.
+            database.execute_sql(_LOCK_HEAD)
         through = ChangeEntry.select(ChangeEntry.change_id).where(
             (ChangeEntry.at < cutoff) & ChangeEntry.change_id.is_null(False)).order_by(
             ChangeEntry.change_id.desc()).limit(1).scalar()

@@ -112,5 +112,7 @@ def _check_url(url):
 
 
 def _check_not_pruned(after, resource):
-    """410, as the feed answers, when entries past `after` were pruned."""
+    """410, as the feed answers, when entries past `after` were pruned; within the caller's
+    transaction, no prune can then pass `after` before it commits."""
+    change_log.hold_pruned_point()
     change_log.feed(after, 1, resource=resource)

@@ -6,6 +6,8 @@ acknowledged with a 2xx (or the feed's head when the webhook was created, or the
 replay started from). `position_version` moves on every replay, so that a process still sending
 from the old position cannot write its acknowledgement over the new one.
 """
+import functools
+
 from peewee import (
     BigAutoField,
     BigIntegerField,
@@ -23,6 +25,17 @@ from .prepared import PreparedQuery
 STATUSES = ("enabled", "disabled")
 PUBLIC_ID_PREFIX = "wh-"
 
+
+
+
+def _one_transaction(write):
+    """`write` in a transaction of its own: on SQLite it then takes its turn with the service's
+    other writers (db.ServiceSqliteDatabase), where a statement outside one polls the busy handler."""
+    @functools.wraps(write)
+    def in_transaction(cls, *args):
+        with cls._meta.database.atomic():
+            return write(cls, *args)
+    return in_transaction
 
 class Webhook(BaseModel):
     webhook_id = TextField(primary_key=True)
@@ -78,6 +91,7 @@ class Webhook(BaseModel):
         return list(query.order_by(cls.webhook_id))
 
     @classmethod
+    @_one_transaction
     def take_lease(cls, webhook_id, owner, now, until):
         """Lease the webhook to `owner` until `until` if it is free, expired or `owner`'s already,
         in one statement; whether it was taken."""
@@ -86,6 +100,7 @@ class Webhook(BaseModel):
             & (cls.lease_owner.is_null() | (cls.lease_expires_at < now) | (cls.lease_owner == owner))).execute() == 1
 
     @classmethod
+    @_one_transaction
     def renew_lease(cls, webhook_id, owner, until):
         """Extend `owner`'s lease; False when it was lost (expired and taken by another, or the
         webhook deleted or disabled)."""
@@ -93,6 +108,7 @@ class Webhook(BaseModel):
             (cls.webhook_id == webhook_id) & (cls.lease_owner == owner) & (cls.status == "enabled")).execute() == 1
 
     @classmethod
+    @_one_transaction
     def release_lease(cls, webhook_id, owner):
         cls.update(lease_owner=None, lease_expires_at=None).where(
             (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)).execute()
