@@ -59,13 +59,22 @@ def timed_put(base, mentor_id, body):
     return response, time.monotonic() - started
 
 
-def test_a_stalled_transaction_holding_a_mentor_costs_its_writes_a_quick_503_and_others_nothing():
+@contextmanager
+def serving_mentors(count):
+    """A fresh PostgreSQL database, a gunicorn with the stall bounds over it, and mentors m-0 ...;
+    the database's URL and the server."""
     url = postgresql_url_or_skip()
     reset_postgresql(url)
     with Gunicorn(url, workers=2, env=BOUNDS) as server:
+        for n in range(count):
+            response = requests.post(f"{server.base_url}{MENTORS}", json={"mentor_id": f"m-{n}"}, timeout=10)
+            assert response.status_code == 201
+        yield url, server
+
+
+def test_a_stalled_transaction_holding_a_mentor_costs_its_writes_a_quick_503_and_others_nothing():
+    with serving_mentors(12) as (url, server):
         base = server.base_url
-        for n in range(12):
-            assert requests.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n}"}, timeout=10).status_code == 201
 
         with stalled_transaction(url, IDLE_IN_TRANSACTION_TIMEOUT_MS,
                                  "SELECT * FROM mentor_status WHERE mentor_id = 'm-0' FOR UPDATE") as holder:
@@ -112,12 +121,8 @@ def test_a_stalled_transaction_holding_a_mentor_costs_its_writes_a_quick_503_and
 def test_a_stalled_transaction_holding_the_totals_and_the_change_log_head_costs_writes_nothing():
     """No write needs those rows any more: only folding the totals (which skips a held row) and
     numbering the feed (a reader, which waits) take them."""
-    url = postgresql_url_or_skip()
-    reset_postgresql(url)
-    with Gunicorn(url, workers=2, env=BOUNDS) as server:
+    with serving_mentors(8) as (url, server):
         base = server.base_url
-        for n in range(8):
-            assert requests.post(f"{base}{MENTORS}", json={"mentor_id": f"m-{n}"}, timeout=10).status_code == 201
         with stalled_transaction(url, IDLE_IN_TRANSACTION_TIMEOUT_MS, "SELECT * FROM list_totals, change_log_head "
                                                                       "FOR UPDATE"):
             with ThreadPoolExecutor(8) as pool:
