@@ -11,12 +11,12 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_TEMP_PREFIX)
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from gunicorn.glogging import Logger  # noqa: E402
-from prometheus_client import multiprocess  # noqa: E402
+from gunicorn.glogging import Logger
+from prometheus_client import multiprocess
 
-from mentor_status_service.config import Config, describe_database  # noqa: E402
-from mentor_status_service.gunicorn_worker import HeadDeadlineWorker  # noqa: E402
-from mentor_status_service.logs import logging_config  # noqa: E402
+from mentor_status_service.config import Config, describe_database
+from mentor_status_service.server.worker import HeadDeadlineWorker
+from mentor_status_service.web.logs import logging_config
 
 CONFIG = Config()  # refuses to start, with its message, on a setting it cannot run with
 
@@ -29,7 +29,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # so each has enough threads to keep serving while 16 of them wait on slow bodies.
 # gthread, with a deadline on request heads (a client trickling its headers holds no thread) and
 # JSON for the errors gunicorn answers itself.
-worker_class = "mentor_status_service.gunicorn_worker.HeadDeadlineWorker"
+worker_class = "mentor_status_service.server.worker.HeadDeadlineWorker"
 HeadDeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S  # the class gunicorn loads by that name
 threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 # Longer than the platform router keeps idle connections to the app open (Heroku's: 90 s), so the
@@ -61,8 +61,7 @@ def on_starting(server):
     migrate themselves once it answers."""
     from peewee import InterfaceError, OperationalError
 
-    from mentor_status_service.db import first_line, open_database
-    from mentor_status_service.schema import migrate
+    from mentor_status_service.db import first_line, migrate, open_database
 
     empty_metrics_directory()
     server.log.info("database: %s", describe_database(CONFIG.DATABASE_URL))

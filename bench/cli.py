@@ -332,7 +332,8 @@ class Driver:
 
     def run(self, case, server, seconds=None, script=None, connections=None, threads_of=None, tag=None):
         if case.cursor_page:
-            case = dataclasses.replace(case, path=cursor_path(server.url, case.path, case.cursor_page), cursor_page=None)
+            case = dataclasses.replace(case, path=cursor_path(server.url, case.path, case.cursor_page),
+                                       cursor_page=None)
         return loadgen.run(self.wrk, case, server.url, seconds=seconds or self.args.duration,
                            threads=self.args.wrk_threads, connections=connections or self.args.connections,
                            rows=self.rows, tag=tag or self.tag, script=script, threads_of=threads_of)

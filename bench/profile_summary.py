@@ -15,7 +15,7 @@ FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # (category, file fragment, function names or None for any), checked from the innermost frame out.
 LIBRARIES = (
     ("logging", "logging/", None),
-    ("logging", "mentor_status_service/logs.py", None),
+    ("logging", "mentor_status_service/web/logs.py", None),
     ("marshmallow", "marshmallow/", None),
     ("webargs / flask-smorest", "webargs/", None),
     ("webargs / flask-smorest", "flask_smorest/", None),

@@ -70,7 +70,8 @@ MEMORY_LIMIT = 0.10  # growth of a worker's RSS from after the warm-up to the en
 
 def memory_run_table(memory_run):
     """RSS of each worker after the warm-up and at the end; `memory_run` as cli.run_memory returns it."""
-    lines = ["| backend | requests after warm-up | RSS per worker after warm-up, MiB | at the end, MiB | largest growth | "
+    lines = ["| backend | requests after warm-up | RSS per worker after warm-up, MiB | at the end, MiB "
+             "| largest growth | "
              f"within {MEMORY_LIMIT:.0%} |", "|---|---:|---|---|---:|:-:|"]
     for backend, samples in memory_run.items():
         (_, first), (answered, last) = samples[0], samples[-1]
@@ -102,7 +103,8 @@ def machine_info(pg_url=None):
     }
     info.update({name: _version(name) for name in PACKAGES})
     if pg_url:
-        info["postgresql"] = _first_line(["psql", pg_url.rsplit("/", 1)[0] + "/postgres", "-AtXc", "SHOW server_version"])
+        server = pg_url.rsplit("/", 1)[0] + "/postgres"
+        info["postgresql"] = _first_line(["psql", server, "-AtXc", "SHOW server_version"])
     return info
 
 

@@ -123,7 +123,8 @@ class LockSampler(threading.Thread):
             with connection.cursor() as cursor:
                 while not self.stop.is_set():
                     cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE datname = current_database() "
-                                   "AND pid <> pg_backend_pid() AND state = 'active' AND backend_type = 'client backend'")
+                                   "AND pid <> pg_backend_pid() AND state = 'active' "
+                                   "AND backend_type = 'client backend'")
                     for (wait,) in cursor.fetchall():
                         self.samples += 1
                         self.waiting += wait == "Lock"
@@ -198,7 +199,8 @@ def measure(setup, case, connections, servers, url, drive, seconds, log):
 
 def writes_table(results):
     lines = ["| writers | no shared row (writes/s) | the service's write (writes/s) | ratio |", "|---:|---:|---:|---:|"]
-    lines += [f"| {writers} | {base:,.0f} | {service:,.0f} | {service / base:.2f} |" for writers, base, service in results]
+    lines += [f"| {writers} | {base:,.0f} | {service:,.0f} | {service / base:.2f} |"
+              for writers, base, service in results]
     return "\n".join(lines)
 
 

@@ -19,9 +19,9 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 
-from mentor_status_service.db import open_database
-from mentor_status_service.schema import migrate
-from mentor_status_service import totals
+from mentor_status_service.db.handle import open_database
+from mentor_status_service.db.migrate import migrate
+from mentor_status_service.pausing import totals
 
 CHUNK = 50_000
 METADATA = '{"initiated_by":"coordinator-007","notes":"seeded by bench"}'

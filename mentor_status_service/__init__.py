@@ -4,15 +4,25 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask
 
-from . import auth, db, db_views, feed, health, mentor_statuses, metrics, pause_records, rendering, webhooks
-from .api import ServiceApi
-from .commands import register_commands
+from . import db
+from .changes import feed
+from .changes.commands import changes_cli
 from .config import Config, split_access_overrides
-from .cors import register_cors
-from .errors import register_error_handlers
-from .headers import register_security_headers
-from .logs import configure_logging
-from .request_bodies import BodyDeadline
+from .db import views as db_views
+from .db.commands import db_cli
+from .pausing import commands as pausing_commands
+from .pausing import mentor_statuses, pause_records
+from .pausing.metrics import ListTotalsCollector
+from .server.request_bodies import BodyDeadline
+from .web import auth, health, metrics, rendering
+from .web.api import ServiceApi
+from .web.cors import register_cors
+from .web.errors import register_error_handlers
+from .web.headers import register_security_headers
+from .web.logs import configure_logging
+from .webhooks import views as webhooks
+from .webhooks.commands import webhooks_cli
+from .webhooks.metrics import WebhookCollector
 
 # The contract joined a base path and a route, so it lists every path with this prefix doubled.
 CONTRACT_PATH_PREFIX = "/api/v1/mentor-statuses"
@@ -45,7 +55,7 @@ def create_app(overrides=None):
 
 def register_extensions(app):
     db.init_app(app)
-    metrics.init_app(app)
+    metrics.init_app(app, collectors=(ListTotalsCollector, WebhookCollector))
     api = ServiceApi(app)
     api.spec.components.security_scheme(auth.BEARER_AUTH, auth.SECURITY_SCHEME)
     return api
@@ -72,6 +82,11 @@ def register_docs_assets(app):
     """Swagger UI's files, served from the flask-swagger-ui package so /docs needs no internet."""
     app.register_blueprint(Blueprint("swagger_ui_assets", __name__, static_folder=SWAGGER_UI_ASSETS,
                                      static_url_path=app.config["OPENAPI_SWAGGER_UI_URL"].rstrip("/")))
+
+
+def register_commands(app):
+    for command in (db_cli, changes_cli, webhooks_cli, *pausing_commands.COMMANDS):
+        app.cli.add_command(command)
 
 
 def run_api_views_with_database(app, blueprints):

@@ -1,13 +1,12 @@
 import os
 
 import pytest
-
-from mentor_status_service import create_app
 from pgbouncer import pgbouncer_or_skip
 from servers import reset_postgresql
 
-from mentor_status_service.db import database
-from mentor_status_service.schema import migrate
+from mentor_status_service import create_app
+from mentor_status_service.db.handle import database
+from mentor_status_service.db.migrate import migrate
 
 SKIPPED = []  # (node id, reason) of every test or module skipped in this session
 

@@ -1,0 +1,30 @@
+"""The database: its handle and pool (handle.py), what its errors mean, the retry-once wrapper of API
+views (views.py), the tables' base model and clock (models.py), the migrations and their commands
+(migrate.py, migrations/, commands.py), and two speed-ups with their figures beside them: SQL built
+once (sql_cache.py) and SQLite's fair write turns (turns.py).
+
+Other wings use the names imported here."""
+from .handle import (
+    DATABASE_ERRORS,
+    CommitOutcomeUnknown,
+    ServicePostgresqlDatabase,
+    checkpoint_after_erasure,
+    connection_lost,
+    database,
+    discard_connection,
+    first_line,
+    init_app,
+    is_postgresql,
+    is_unavailable,
+    open_database,
+    release_connection,
+    sqlstate,
+)
+from .migrate import ensure_schema, migrate, migration_status
+from .models import BaseModel, utc_now
+from .sql_cache import PreparedByShape, PreparedQuery
+
+__all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedByShape", "PreparedQuery",
+           "ServicePostgresqlDatabase", "checkpoint_after_erasure", "connection_lost", "database",
+           "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql", "is_unavailable",
+           "migrate", "migration_status", "open_database", "release_connection", "sqlstate", "utc_now"]

@@ -1,0 +1,109 @@
+"""Queries whose SQL Peewee builds once per database, then only re-runs with new parameters.
+
+Peewee builds a query's SQL anew on every execution, and for the service's one-row reads, list
+pages and the statements every write makes, that took longer than the database took to run them
+(see docs/benchmarks.md). `first` still turns the row into a model with the query's own cursor
+wrapper, joins included (`_get_cursor_wrapper`: private to Peewee, listed in docs/upgrading.md).
+`rows` returns the driver's tuples, for code that renders them itself.
+"""
+from weakref import WeakKeyDictionary
+
+from peewee import ForeignKeyField, Value
+
+from .handle import database
+
+
+class PreparedQuery:
+    def __init__(self, build, keys=1):
+        """`build(db, *keys)` returns the query (a select, insert or update) for database `db`, with
+        each of `keys` a placeholder where its value goes."""
+        self._build = build
+        self._placeholders = tuple(_Placeholder(position) for position in range(keys))
+        self._by_database = WeakKeyDictionary()
+
+    def first(self, *keys):
+        """The first row for `keys`, as `build(db, *keys).first()` would return it."""
+        query, cursor = self._execute(keys, limit_one=True)
+        return next(iter(query._get_cursor_wrapper(cursor)), None)
+
+    def rows(self, *keys):
+        """Every row for `keys`, as tuples of the driver's values."""
+        return self.execute(*keys).fetchall()
+
+    def execute(self, *keys):
+        """Run the query with `keys`; returns the driver's cursor."""
+        return self._execute(keys, limit_one=False)[1]
+
+    def _execute(self, keys, limit_one):
+        db = database.obj
+        prepared = self._by_database.get(db)
+        if prepared is None:
+            prepared = self._by_database[db] = {}
+        if limit_one not in prepared:
+            prepared[limit_one] = self._prepare(db, limit_one)
+        query, sql, params = prepared[limit_one]
+        values = [keys[param.position] if isinstance(param, _Placeholder) else param for param in params]
+        return query, db.execute_sql(sql, values)
+
+    def _prepare(self, db, limit_one):
+        query = self._build(db, *(Value(placeholder, converter=False) for placeholder in self._placeholders))
+        if limit_one:
+            query = query.limit(1)
+        return (query, *query.sql())
+
+
+class PreparedByShape:
+    """A PreparedQuery for each shape of a query (which filters it has, which columns it sets),
+    made when first asked for. `keys`: how many it takes, or a function of the shape that tells."""
+
+    def __init__(self, build, keys):
+        self._build, self._keys, self._prepared = build, keys, {}
+
+    def get(self, shape):
+        if shape not in self._prepared:
+            keys = self._keys(shape) if callable(self._keys) else self._keys
+            self._prepared[shape] = PreparedQuery(lambda db, *keys: self._build(shape, *keys), keys=keys)
+        return self._prepared[shape]
+
+
+class _Placeholder:
+    """Stands for a key while the SQL is built."""
+
+    def __init__(self, position):
+        self.position = position
+
+
+# A model's INSERT of a new row, and its UPDATE of the columns a write changed, per model and columns.
+_INSERTS = PreparedByShape(lambda shape, *values: shape[0].insert(
+    dict(zip((shape[0]._meta.fields[name] for name in shape[1]), values))).returning(shape[0]._meta.primary_key),
+    keys=lambda shape: len(shape[1]))
+_UPDATES = PreparedByShape(lambda shape, *values: shape[0].update(
+    dict(zip((shape[0]._meta.fields[name] for name in shape[1]), values))).where(
+    shape[0]._meta.primary_key == values[-1]), keys=lambda shape: len(shape[1]) + 1)
+
+
+class PreparedSaves:
+    """A Peewee model mixin: `save()` as Peewee's (an INSERT of a row without its key, else an UPDATE
+    of the columns changed, with `only_save_dirty`), with the SQL of each kind built once. The
+    columns stay marked changed: saving the same instance again in a write would send them again,
+    to the same values."""
+
+    def save(self, force_insert=False, only=None):
+        if force_insert or only is not None:
+            return super().save(force_insert=force_insert, only=only)
+        key = self._meta.primary_key
+        if self.get_id() is None:
+            names = tuple(field.name for field in self._meta.sorted_fields if field is not key)
+            row = _INSERTS.get((type(self), names)).execute(*self._db_values(names)).fetchone()
+            setattr(self, key.name, row[0])
+            return 1
+        names = tuple(sorted(field.name for field in self.dirty_fields if field is not key))
+        if not names:
+            return False
+        return _UPDATES.get((type(self), names)).execute(*self._db_values(names), self.get_id()).rowcount
+
+    def _db_values(self, names):
+        """The values of fields `names` as the database takes them (a foreign key's id, never its row)."""
+        fields = [self._meta.fields[name] for name in names]
+        return [field.db_value(getattr(self, field.object_id_name if isinstance(field, ForeignKeyField) else
+                                       field.name)) for field in fields]

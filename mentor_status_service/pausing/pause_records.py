@@ -1,0 +1,90 @@
+"""/api/v1/pause-records: the history of every pause."""
+from flask import url_for
+from flask.views import MethodView
+
+from ..web.api import LINK_HEADER, ApiBlueprint
+from ..web.etags import ETAG_HEADER, if_match
+from ..web.links import list_links
+from ..web.rendering import list_response, respond
+from . import exports, rendering, rules
+from .schemas import (
+    PauseRecordCreateSchema,
+    PauseRecordDeletedSchema,
+    PauseRecordListArgsSchema,
+    PauseRecordListSchema,
+    PauseRecordSchema,
+    PauseRecordUpdateSchema,
+)
+
+blp = ApiBlueprint("pause_records", __name__, url_prefix="/api/v1/pause-records",
+                   description="Every pause of every mentor: when it began, when the mentor is expected back, "
+                               "when it ended and why.")
+LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "schema": {"type": "string"}}}
+
+
+@blp.route("", strict_slashes=False)
+class PauseRecords(MethodView):
+    @blp.arguments(PauseRecordListArgsSchema(), location="query")
+    @blp.response(200, PauseRecordListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
+    @blp.doc(responses={200: {"content": exports.csv_content(exports.PAUSE_RECORD_FIELDS)}})
+    @blp.read("listPauseRecords")
+    def get(self, args):
+        """List pause records
+
+        Ordered by sequence number, or by `sort`; `page` and `limit` choose the page, or `cursor`
+        continues from `next_cursor`. Filters combine; an unknown parameter is a 422. As CSV
+        (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged.
+        """
+        if exports.wants_csv(args):
+            return exports.csv_response(rules.export_pause_records(**args), exports.PAUSE_RECORD_FIELDS,
+                                        exports.pause_record_cells, "pause-records.csv")
+        rows, total, next_cursor = rules.list_pause_records(**args)
+        return list_response(rows, rendering.pause_record_row, args, total, next_cursor), \
+            list_links(args, total, next_cursor)
+
+    @blp.arguments(PauseRecordCreateSchema(), example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
+                                                     "expected_return_date": "2026-05-01T00:00:00Z",
+                                                     "reason": "personal_leave"})
+    @blp.response(201, PauseRecordSchema, headers={**LOCATION_HEADER, **ETAG_HEADER})
+    @blp.write("createPauseRecord", 409)
+    def post(self, fields):
+        """Create a pause record
+
+        Without `end_date` it opens an active pause and the mentor becomes paused (409 if the
+        mentor already has one). With an `end_date` it records a past pause and changes nothing else.
+        """
+        record = rules.create_pause_record(fields)
+        location = url_for(".PauseRecord", pause_record_id=record.pause_record_id)
+        return respond(rendering.pause_record(record)), 201, {"Location": location}
+
+
+@blp.route("/<pause_record_id>")
+class PauseRecord(MethodView):
+    @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
+    @blp.read("getPauseRecord", 404)
+    def get(self, pause_record_id):
+        """Get one pause record"""
+        return respond(rendering.pause_record_row(rules.get_pause_record(pause_record_id)))
+
+    @blp.arguments(PauseRecordUpdateSchema(), example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
+    @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)
+    @blp.write("updatePauseRecord", 404, 409, conditional=True)
+    def put(self, sent, pause_record_id):
+        """Close, reopen or update a pause record
+
+        Closing the active pause (`is_active: false` and/or an `end_date`; `end_date` defaults to
+        now) makes the mentor active. Reopening (`is_active: true` or `end_date: null`) pauses the
+        mentor again, a 409 if it has another active pause.
+        """
+        record = rules.update_pause_record(pause_record_id, sent, if_match(rendering.pause_record))
+        return respond(rendering.pause_record(record))
+
+    @blp.response(200, PauseRecordDeletedSchema)
+    @blp.write("deletePauseRecord", 404, conditional=True, body=False)
+    def delete(self, pause_record_id):
+        """Delete a pause record
+
+        Deleting the active pause makes the mentor active.
+        """
+        rules.delete_pause_record(pause_record_id, if_match(rendering.pause_record))
+        return {"deleted": True, "pause_record_id": pause_record_id}

@@ -1,0 +1,446 @@
+"""The reads of mentor statuses and pause records, each function beside the statement it runs.
+Statements are built once per database (db/sql_cache.py); rows come back as the driver's tuples of
+`MENTOR_COLUMNS` or `PAUSE_RECORD_COLUMNS`, which rendering.py turns into documents."""
+from typing import NamedTuple
+
+from peewee import JOIN, SQL, Tuple, fn
+
+from ..db import PreparedByShape, PreparedQuery, is_postgresql
+from . import cursors, totals
+from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, MentorStatus, PauseRecord
+
+ActivePause = PauseRecord.alias("active_pause")
+_Mentor = MentorStatus.alias("m")
+_Pause = PauseRecord.alias("p")
+MENTOR_COLUMNS = (MentorStatus.mentor_id, MentorStatus.base_status, MentorStatus.metadata_json,
+                  MentorStatus.created_at, MentorStatus.last_updated, ActivePause.id, ActivePause.start_date,
+                  ActivePause.expected_return_date, ActivePause.reason)
+PAUSE_RECORD_COLUMNS = (PauseRecord.id, PauseRecord.mentor, PauseRecord.start_date, PauseRecord.expected_return_date,
+                        PauseRecord.end_date, PauseRecord.reason, PauseRecord.created_at)
+
+
+def _join_active_pause(query, mentor=MentorStatus):
+    return query.join_from(mentor, ActivePause, JOIN.LEFT_OUTER,
+                           on=(ActivePause.mentor == mentor.mentor_id) & ActivePause.end_date.is_null())
+
+
+# Sorts
+
+class ListSort(NamedTuple):
+    """A list's order: by `key`, descending or not; ties by the list's default key in the same
+    direction; null values after every other value in both directions."""
+
+    key: str
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text, default):
+        if not text:
+            return cls(default)
+        return cls(text[1:], True) if text.startswith("-") else cls(text)
+
+    def __str__(self):
+        return f"-{self.key}" if self.descending else self.key
+
+
+class SortPlan(NamedTuple):
+    """One statement of a sorted list: its rows whose sort value is null (`nulls`) or the others,
+    from the start or `after` a position (True), or only those with the position's value past its
+    tie key (SAME_VALUE), or only those past its value (PAST_VALUE)."""
+
+    sort: ListSort
+    nulls: bool
+    after: bool | str
+
+
+SAME_VALUE, PAST_VALUE = "same value", "past value"
+
+
+MENTOR_DEFAULT_SORT = ListSort("mentor_id")
+_MENTOR_SORT_COLUMNS = {"last_updated": MentorStatus.last_updated, "created_at": MentorStatus.created_at,
+                        "pause_start_date": ActivePause.start_date,
+                        "expected_return_date": ActivePause.expected_return_date}
+MENTOR_NULLABLE_SORT_KEYS = {"pause_start_date", "expected_return_date"}  # null while not paused
+_MENTOR_ROW_INDEX = {"mentor_id": 0, "created_at": 3, "last_updated": 4, "pause_start_date": 6,
+                     "expected_return_date": 7}  # in MENTOR_COLUMNS
+PAUSE_RECORD_DEFAULT_SORT = ListSort("pause_record_id")
+_PAUSE_RECORD_SORT_COLUMNS = {"pause_record_id": None, "start_date": PauseRecord.start_date,
+                              "expected_return_date": PauseRecord.expected_return_date,
+                              "end_date": PauseRecord.end_date, "created_at": PauseRecord.created_at}
+PAUSE_RECORD_NULLABLE_SORT_KEYS = {"expected_return_date", "end_date"}
+_PAUSE_RECORD_ROW_INDEX = {"pause_record_id": 0, "start_date": 2, "expected_return_date": 3, "end_date": 4,
+                           "created_at": 6}  # in PAUSE_RECORD_COLUMNS
+
+
+# One mentor
+
+_MENTOR_ROW = PreparedQuery(lambda db, mentor_id: _join_active_pause(
+    MentorStatus.select(*MENTOR_COLUMNS)).where(MentorStatus.mentor_id == mentor_id))
+
+
+def mentor_row(mentor_id):
+    """The mentor as a row of `MENTOR_COLUMNS`, or None."""
+    return next(iter(_MENTOR_ROW.rows(mentor_id)), None)
+
+
+_LOCKED_MENTOR = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
+    MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
+_ACTIVE_PAUSE_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
+    (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
+
+
+def locked_mentor(mentor_id):
+    """Within a transaction: the mentor, locked until it ends (on SQLite, the IMMEDIATE
+    transaction already holds the whole database), with its active pause; or None."""
+    mentor = _LOCKED_MENTOR.first(mentor_id)
+    if mentor is not None:
+        # A statement of its own, after the lock: a join locked in the same statement would
+        # show the pause as it was before a concurrent write we waited for.
+        mentor.active_pause = _ACTIVE_PAUSE_OF.first(mentor_id)
+    return mentor
+
+
+INSERTED_MENTOR_FIELDS = ("mentor_id", "base_status", "metadata_json", "created_at", "last_updated")
+_INSERT_MENTOR = PreparedQuery(lambda db, *values: MentorStatus.insert(
+    dict(zip((getattr(MentorStatus, name) for name in INSERTED_MENTOR_FIELDS), values))),
+    keys=len(INSERTED_MENTOR_FIELDS))
+
+
+def insert_mentor(mentor):
+    """INSERT a new mentor (as `save(force_insert=True)` would); IntegrityError if its id exists."""
+    _INSERT_MENTOR.execute(*(getattr(mentor, name) for name in INSERTED_MENTOR_FIELDS))
+
+
+# Lists of mentors
+
+class MentorListShape(NamedTuple):
+    """Which filters a mentor list has, as far as its SQL depends on them."""
+
+    status: str | None  # "paused", "unpaused" (active or inactive) or None
+    is_paused: bool | None
+    before: bool  # expected_return_before given
+    overdue: bool | None
+
+    @classmethod
+    def of(cls, status=None, is_paused=None, expected_return_before=None, overdue=None):
+        return cls(None if status is None else "paused" if status == "paused" else "unpaused", is_paused,
+                   expected_return_before is not None, overdue)
+
+    @property
+    def paused_only(self):
+        """Every mentor listed must be paused."""
+        return self.status == "paused" or self.is_paused is True or self.before or self.overdue is True
+
+    @property
+    def empty(self):
+        return self.paused_only and (self.status == "unpaused" or self.is_paused is False)
+
+    def mentor_ids(self, status, before, now, descending=False, after=None):
+        """The ids listed, in order (descending: the other way; after: only those past that id):
+        from the index of active pauses by mentor when every mentor listed is paused, else from
+        the mentors' primary key, so that a page is an ordered index scan joined to nothing but
+        its own rows."""
+        if self.paused_only:
+            conditions = [_Pause.end_date.is_null()]
+            if self.before:
+                conditions.append(_Pause.expected_return_date < before)
+            if self.overdue is True:
+                conditions.append(_Pause.expected_return_date < now)
+            elif self.overdue is False:
+                conditions.append(_Pause.expected_return_date.is_null() | (_Pause.expected_return_date >= now))
+            if self.empty:
+                conditions.append(SQL("1 = 0"))
+            query = _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions)
+            column = _Pause.mentor
+        else:
+            conditions = []
+            if self.status == "unpaused":
+                conditions += [_Mentor.base_status == status, ~_active_pause_exists()]
+            if self.is_paused is False:
+                conditions.append(~_active_pause_exists())
+            if self.overdue is False:
+                conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
+            query = _Mentor.select(_Mentor.mentor_id)
+            query = query.where(*conditions) if conditions else query
+            column = _Mentor.mentor_id
+        if after is not None:
+            query = query.where(column < after if descending else column > after)
+        return query.order_by(column.desc() if descending else column)
+
+    def row_conditions(self, status, before, now):
+        """The filters as conditions on a mentor joined to its active pause, for the lists sorted
+        by something other than mentor_id."""
+        conditions = []
+        if self.paused_only:
+            conditions.append(ActivePause.id.is_null(False))
+        # "Not paused" as NOT EXISTS, not as the joined pause being null: PostgreSQL then plans an
+        # anti join along the sort's index, where it estimated the null test at one row and sorted
+        # the whole table.
+        if self.status == "unpaused":
+            conditions += [MentorStatus.base_status == status, ~_active_pause_exists(mentor=MentorStatus)]
+        if self.is_paused is False:
+            conditions.append(~_active_pause_exists(mentor=MentorStatus))
+        if self.before:
+            conditions.append(ActivePause.expected_return_date < before)
+        if self.overdue is True:
+            conditions.append(ActivePause.expected_return_date < now)
+        elif self.overdue is False:
+            conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
+        if self.empty:
+            conditions.append(SQL("1 = 0"))
+        return conditions
+
+    def sorted_rows(self, plan, status, before, now, value, tie):
+        """The mentors of one branch of `plan` (a `SortPlan` on a key other than mentor_id), as
+        rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position."""
+        key = _MENTOR_SORT_COLUMNS[plan.sort.key]
+        pause_field = plan.sort.key in MENTOR_NULLABLE_SORT_KEYS
+        # A pause field's values and their tie key both come from the active pause, so that its
+        # partial index by (field, mentor_id) gives the order; so do its nulls when every mentor
+        # listed is paused (the index's entries with a null field, by mentor_id).
+        from_pause = pause_field and (not plan.nulls or self.paused_only)
+        tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
+        query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
+        conditions = self.row_conditions(status, before, now)
+        null_condition = None
+        if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
+            conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
+        elif pause_field and plan.nulls and not self.paused_only:
+            # No active pause with the field set, as NOT EXISTS: an anti join along mentor_id.
+            field = _Pause.start_date if plan.sort.key == "pause_start_date" else _Pause.expected_return_date
+            null_condition = ~_active_pause_exists(field.is_null(False), mentor=MentorStatus)
+        query = query.where(*conditions) if conditions else query
+        return _keyset(query, plan, key, tie_column, value, tie, null_condition)
+
+    def page(self, plan, status, before, now, value, tie, limit, offset):
+        if plan.sort.key != "mentor_id":
+            return self.sorted_rows(plan, status, before, now, value, tie).limit(limit).offset(offset)
+        # The page's ids first, then their rows: the join costs only the page's own rows.
+        descending = plan.sort.descending
+        ids = self.mentor_ids(status, before, now, descending, tie if plan.after else None)
+        ids = ids.limit(limit).offset(offset).alias("page")
+        query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
+            ids, on=(MentorStatus.mentor_id == ids.c.mentor_id)))
+        return query.order_by(MentorStatus.mentor_id.desc() if descending else MentorStatus.mentor_id)
+
+    def branch_count(self, plan, status, before, now):
+        """How many mentors the branch of `plan` lists (from its start)."""
+        return self.sorted_rows(plan, status, before, now, None, None).order_by().select_from(fn.COUNT(SQL("*")))
+
+    def count(self, status, before, now):
+        return self.mentor_ids(status, before, now).order_by().select_from(fn.COUNT(SQL("*")))
+
+    def total(self, status, before, now):
+        """The exact number of mentors listed, read from the list totals wherever they can tell it,
+        so that a page costs what its own rows cost; counted only for a combination they cannot."""
+        if self.empty:
+            return 0
+        if self.paused_only and self.overdue is not False:
+            # Every paused mentor has one active pause: all of them, or those due before a moment
+            # (the earlier of `before` and now when both filters apply).
+            if not self.before and self.overdue is None:
+                return totals.sum_of("pauses_active")
+            return totals.due_before(min(before, now) if self.before and self.overdue else before or now)[0]
+        if self.paused_only and not self.before and self.status != "unpaused":
+            # Paused and not overdue: the active pauses less those due now.
+            due, counts = totals.due_before(now)
+            return counts["pauses_active"] - due
+        if not self.paused_only:
+            statuses = {"active", "inactive", "paused"} if status is None else {status}
+            if self.is_paused is False or self.overdue is False and self.status is not None:
+                statuses -= {"paused"}  # an unpaused mentor is never overdue
+            if self.overdue is False and statuses == {"active", "inactive", "paused"}:
+                # Every mentor but the overdue ones.
+                due, counts = totals.due_before(now)
+                return sum(counts.values()) - due
+            return totals.sum_of(*(totals.TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
+        # Paused, expected back before a date, and not overdue: no total tells it.
+        return _MENTOR_TOTALS.get(self).rows(status, before, now)[0][0]
+
+
+def _active_pause_exists(condition=None, mentor=_Mentor):
+    condition = (_Pause.mentor == mentor.mentor_id) & _Pause.end_date.is_null() & (
+        SQL("1 = 1") if condition is None else condition)
+    return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
+
+
+_MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(spec[1], *keys), keys=7)
+_MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], *keys), keys=3)
+_MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(*keys), keys=3)
+
+
+def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_total=True, **filters):
+    """A page of mentors, filtered by whatever is given, in the order of `sort` (a ListSort), as
+    rows of `MENTOR_COLUMNS`; the exact total (None without `with_total`); and the position
+    after the page's last row when a row follows it (else None). The page is the `page`th, or
+    the one after the Position `after`. Overdue: paused, and expected back before `now`."""
+    shape = MentorListShape.of(**filters)
+    keys = (filters.get("status"), filters.get("expected_return_before"), now)
+    total = shape.total(*keys) if with_total else None
+    if after is None and total is not None and (page - 1) * limit >= total:
+        return [], total, None  # past the end, without asking the database to skip `total` rows
+
+    def run(plan, value, tie, count, offset):
+        return _MENTOR_PAGES.get((shape, plan)).rows(*keys, value, tie, count, offset)
+
+    def count_values(plan):
+        return _MENTOR_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
+
+    rows, last = _keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS,
+                              _MENTOR_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    return rows, total, last
+
+
+# One pause record
+
+_PAUSE_RECORD = PreparedQuery(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
+
+
+def pause_record(number):
+    """The record numbered `number` as a model, or None."""
+    return _PAUSE_RECORD.first(number)
+
+
+_PAUSE_RECORD_ROW = PreparedQuery(lambda db, number: PauseRecord.select(*PAUSE_RECORD_COLUMNS).where(
+    PauseRecord.id == number))
+
+
+def pause_record_row(number):
+    """The record as a row of `PAUSE_RECORD_COLUMNS`, or None."""
+    return next(iter(_PAUSE_RECORD_ROW.rows(number)), None)
+
+
+# Lists of pause records
+
+def pause_records(mentor_id=None, is_active=None, reason=None, columns=()):
+    """Pause records in sequence order, filtered by whatever is given."""
+    query = PauseRecord.select(*columns).order_by(PauseRecord.id)
+    if mentor_id is not None:
+        query = query.where(PauseRecord.mentor == mentor_id)
+    if is_active is not None:
+        query = query.where(PauseRecord.end_date.is_null(is_active))
+    if reason is not None:
+        query = query.where(PauseRecord.reason == reason)
+    return query
+
+
+def pauses_due_to_end(now):
+    """Active pauses whose expected return date has passed."""
+    return pause_records(is_active=True).where(PauseRecord.expected_return_date < now)
+
+
+def _pause_record_listing(shape, mentor_id, reason, columns):
+    has_mentor, is_active, has_reason = shape
+    return pause_records(mentor_id if has_mentor else None, is_active, reason if has_reason else None,
+                         columns=columns)
+
+
+def _pause_record_rows(shape, plan, mentor_id, reason, value, tie):
+    query = _pause_record_listing(shape, mentor_id, reason, PAUSE_RECORD_COLUMNS)
+    return _keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+
+
+_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, mentor_id, reason, value, tie, limit, offset: _pause_record_rows(
+    *spec, mentor_id, reason, value, tie).limit(limit).offset(offset), keys=6)
+_PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, mentor_id, reason: _pause_record_rows(
+    *spec, mentor_id, reason, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=2)
+_PAUSE_RECORD_TOTALS = PreparedByShape(lambda shape, mentor_id, reason: _pause_record_listing(
+    shape, mentor_id, reason, (fn.COUNT(SQL("*")),)).order_by(), keys=2)
+
+
+def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True,
+                      mentor_id=None, is_active=None, reason=None):
+    """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`,
+    the exact total and the position after the page's last row, as `mentor_page` gives them. The
+    total is read from the list totals when at most is_active filters the list, else counted."""
+    shape = (mentor_id is not None, is_active, reason is not None)
+    total = None
+    if with_total and mentor_id is None and reason is None:
+        states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
+        total = totals.sum_of(*(f"pauses_{state}" for state in states))
+    elif with_total:
+        total = _PAUSE_RECORD_TOTALS.get(shape).rows(mentor_id, reason)[0][0]
+    if after is None and total is not None and (page - 1) * limit >= total:
+        return [], total, None
+
+    def run(plan, value, tie, count, offset):
+        return _PAUSE_RECORD_PAGES.get((shape, plan)).rows(mentor_id, reason, value, tie, count, offset)
+
+    def count_values(plan):
+        return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(mentor_id, reason)[0][0]
+
+    rows, last = _keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
+                              _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    return rows, total, last
+
+
+# Sorted lists, read a page at a time by keyset
+
+assert set(MENTOR_SORT_KEYS) == set(_MENTOR_ROW_INDEX) == {"mentor_id", *_MENTOR_SORT_COLUMNS}
+assert set(PAUSE_RECORD_SORT_KEYS) == set(_PAUSE_RECORD_ROW_INDEX) == set(_PAUSE_RECORD_SORT_COLUMNS)
+
+
+def _keyset(query, plan, key, tie_column, value, tie, null_condition=None):
+    """`query` restricted to one branch of `plan` and ordered by it: the rows whose `key` is null
+    (`null_condition` says so where given; ordered by `tie_column` alone) or the others (by `key`,
+    then `tie_column`), each after the position (`value`, `tie`) when the plan has one. `key`
+    None: the list's default order."""
+    descending = plan.sort.descending
+    if key is None or plan.nulls:
+        if key is not None:
+            query = query.where(key.is_null() if null_condition is None else null_condition)
+        if plan.after:
+            query = query.where(tie_column < tie if descending else tie_column > tie)
+        return query.order_by(tie_column.desc() if descending else tie_column)
+    query = query.where(key.is_null(False))
+    if plan.after == SAME_VALUE:
+        query = query.where((key == value) & (tie_column < tie if descending else tie_column > tie))
+    elif plan.after == PAST_VALUE:
+        query = query.where(key < value if descending else key > value)
+    elif plan.after:
+        # A row value comparison: PostgreSQL reads an index on (key, tie) from just past the position.
+        position = Tuple(value, tie)
+        query = query.where(Tuple(key, tie_column) < position if descending else Tuple(key, tie_column) > position)
+    return query.order_by(*((key.desc(), tie_column.desc()) if descending else (key, tie_column)))
+
+
+def _keyset_page(run, count_values, sort, nullable, key_index, after, limit, offset):
+    """Up to `limit` rows in the order of `sort` (after the Position `after`, or from `offset`),
+    read by `run(plan, value, tie, count, offset)`: the rows with a sort value first, then, for a
+    `nullable` key, those without; and the Position after the last row when another follows."""
+    default = key_index == 0  # the sort key is the tie key
+    _check_position(after, default, nullable)
+    wanted = limit + 1  # one more tells whether a row follows
+    rows = []
+    if after is None:
+        rows = run(SortPlan(sort, False, False), None, None, wanted, offset)
+    elif not after.nulls and (default or is_postgresql()):
+        rows = run(SortPlan(sort, False, True), after.value, after.tie, wanted, 0)
+    elif not after.nulls:
+        # SQLite bounds an index scan by a row value's first column only: within a run of equal
+        # values it would read from the run's start. The rest of the run, then what lies past it,
+        # are each one bounded range.
+        rows = run(SortPlan(sort, False, SAME_VALUE), after.value, after.tie, wanted, 0)
+        if len(rows) < wanted:
+            rows += run(SortPlan(sort, False, PAST_VALUE), after.value, None, wanted - len(rows), 0)
+    if nullable and len(rows) < wanted:
+        skip = 0
+        if after is None and offset and not rows:
+            skip = max(0, offset - count_values(SortPlan(sort, False, False)))
+        plan = SortPlan(sort, True, after is not None and after.nulls)
+        rows += run(plan, None, after.tie if plan.after else None, wanted - len(rows), skip)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    value = None if default else rows[-1][key_index]
+    return rows, cursors.Position(not default and value is None, value, rows[-1][0])
+
+
+def _check_position(after, default, nullable):
+    """A position of this sort: a value unless the sort is the default one, or null for a nullable key."""
+    if after is None:
+        return
+    if default and (after.nulls or after.value is not None):
+        raise cursors.InvalidCursor()
+    if not default and (after.value is None) != after.nulls or after.nulls and not nullable:
+        raise cursors.InvalidCursor()

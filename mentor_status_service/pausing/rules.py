@@ -1,0 +1,402 @@
+"""Every read and write of mentor statuses and pause records, with the rules that tie the two
+together; both blueprints and the CLI jobs call these.
+
+A mentor is paused exactly while it has an active pause record (end_date null), and its pause
+fields are that record's: `MentorStatus` derives them, so the two can never disagree. What the
+rules below decide is which record opens, changes or closes, and what the mentor becomes after.
+Every write is one transaction that first locks the mentor row (SELECT ... FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transactions hold the whole database), and the partial unique
+index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each write ends by
+updating the list totals and appending its change entries.
+"""
+import re
+
+from peewee import IntegrityError
+
+from ..changes import log as change_log
+from ..changes.log import WriteRecord
+from ..db import checkpoint_after_erasure, database, utc_now
+from ..errors import Conflict, Invalid, NotFound, no_mentor, no_pause_record
+from ..web.schemas import MENTOR_ID_PATTERN
+from . import cursors, queries, totals
+from .models import MentorStatus, PauseRecord
+from .totals import TotalsMoved
+
+# A mentor's pause fields, and the fields of its active record they mirror.
+MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
+                       "pause_reason": "reason"}
+_MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
+_MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAUSE_FIELDS.items()}
+
+
+# Reads
+
+def list_mentor_statuses(limit, page=1, sort=None, cursor=None, **filters):
+    """A page of mentors (rows of `queries.MENTOR_COLUMNS`) in the order `sort` names, the `page`th
+    or the one after `cursor`; the total listed; and the cursor of the rows after it, or None."""
+    sort = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key)
+    bound = cursors.binding("mentor_statuses", str(sort), filters)
+    after = None if cursor is None else cursors.decode(cursor, bound, str)
+    rows, total, last = queries.mentor_page(limit, utc_now(), sort, page, after, **filters)
+    return rows, total, None if last is None else cursors.encode(bound, last)
+
+
+def list_pause_records(limit, page=1, sort=None, cursor=None, **filters):
+    """A page of pause records (rows of `queries.PAUSE_RECORD_COLUMNS`), as `list_mentor_statuses`."""
+    sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
+    bound = cursors.binding("pause_records", str(sort), filters)
+    after = None if cursor is None else cursors.decode(cursor, bound, int)
+    rows, total, last = queries.pause_record_page(limit, sort, page, after, **filters)
+    return rows, total, None if last is None else cursors.encode(bound, last)
+
+
+EXPORT_BATCH = 2000
+
+
+def export_mentor_statuses(sort=None, **filters):
+    """Every mentor listed, in the order `sort` names, as batches of rows of `queries.MENTOR_COLUMNS`:
+    a keyset walk, one statement per batch, so that no batch holds a connection or a snapshot
+    while the rows before it are sent. `filters` are those of the list; overdue as of now."""
+    sort, now = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key), utc_now()
+    return _batches(lambda after: queries.mentor_page(EXPORT_BATCH, now, sort, after=after, with_total=False,
+                                                      **filters))
+
+
+def export_pause_records(sort=None, **filters):
+    """Every pause record listed, as batches of rows, as `export_mentor_statuses`."""
+    sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
+    return _batches(lambda after: queries.pause_record_page(EXPORT_BATCH, sort, after=after, with_total=False,
+                                                            **filters))
+
+
+def _batches(read):
+    after = None
+    while True:
+        rows, _, after = read(after)
+        if rows:
+            yield rows
+        if after is None:
+            return
+
+
+def mentor_history(mentor_id, page, limit):
+    """A page of the mentor's change entries, newest first, and their total; NotFound if it does not exist."""
+    get_mentor_status(mentor_id)
+    return change_log.history(mentor_id, page, limit)
+
+
+def get_mentor_status(mentor_id):
+    """The mentor as a row of `queries.MENTOR_COLUMNS`; NotFound if it does not exist."""
+    mentor = None
+    if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
+        mentor = queries.mentor_row(mentor_id)
+    if mentor is None:
+        raise no_mentor(mentor_id)
+    return mentor
+
+
+def get_pause_record(pause_record_id):
+    """The record as a row of `queries.PAUSE_RECORD_COLUMNS`; NotFound if it does not exist."""
+    number = PauseRecord.number_from_public_id(pause_record_id)
+    record = None if number is None else queries.pause_record_row(number)
+    if record is None:
+        raise no_pause_record(pause_record_id)
+    return record
+
+
+def _find_pause_record(pause_record_id):
+    number = PauseRecord.number_from_public_id(pause_record_id)
+    return None if number is None else queries.pause_record(number)
+
+
+# Mentor statuses
+
+def create_mentor_status(fields):
+    """Create a mentor; if it starts paused, open its pause record too. 409 if the id exists."""
+    now = utc_now()
+    with database.atomic():
+        mentor = MentorStatus(mentor_id=fields["mentor_id"], base_status="active", created_at=now)
+        pause = _apply_to_mentor(mentor, fields, now, current_status=None)
+        mentor.last_updated = now
+        try:
+            queries.insert_mentor(mentor)
+        except IntegrityError:
+            raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
+        _save_pause(pause)
+        _record_moves(None, mentor)
+        WriteRecord().append(mentor, pause)
+    return mentor
+
+
+def update_mentor_status(mentor_id, sent, precondition=None):
+    """Change the fields `sent`. Becoming paused opens a pause record, changing pause fields
+    changes it, and leaving `paused` closes it."""
+    now = utc_now()
+    with database.atomic():
+        mentor = _lock_mentor(mentor_id, precondition)
+        record = WriteRecord()
+        record.note(mentor, mentor.active_pause)
+        before = mentor.status
+        pause = _apply_to_mentor(mentor, sent, now, current_status=before)
+        if not record.changed(mentor):
+            return mentor  # nothing changed: last_updated and the ETag stay
+        mentor.last_updated = now
+        mentor.save()
+        _save_pause(pause)
+        _record_moves(before, mentor)
+        record.append(mentor, pause)
+    return mentor
+
+
+def delete_mentor_status(mentor_id, precondition=None):
+    """Delete a mentor and every pause record it has, and erase its change entries."""
+    with database.atomic():
+        mentor = _lock_mentor(mentor_id, precondition)
+        record = WriteRecord()
+        record.erase_mentor(mentor_id, [pause.pause_record_id for pause in PauseRecord.select(
+            PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
+        ended = PauseRecord.delete().where(
+            (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null(False)).execute()
+        PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
+        MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()
+        moved = TotalsMoved()
+        moved.mentor(mentor.status, None)
+        moved.pause("active", None, count=int(mentor.is_paused))
+        moved.pause("ended", None, count=ended)
+        totals.add(moved)
+        record.append()
+    checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
+
+
+def _target_status(current, sent):
+    """The status a write leads to; `current` is None on create."""
+    if "status" in sent:
+        return sent["status"]
+    if sent.get("is_paused") is True:
+        return "paused"
+    if sent.get("is_paused") is False and current in (None, "paused"):
+        return "active"
+    return current or "active"
+
+
+def _apply_to_mentor(mentor, sent, now, current_status):
+    """Set the fields `sent` on the unsaved `mentor`; returns the pause record to save with it, if any."""
+    target = _target_status(current_status, sent)
+    if target == "paused":
+        pause = _opened_or_changed_pause(mentor, sent, now)
+        mentor.active_pause = pause
+    else:
+        for name in MENTOR_PAUSE_FIELDS:
+            if sent.get(name) is not None:
+                raise Invalid(**{name: f"Only a paused mentor has a {name}."})
+        pause = mentor.active_pause
+        if pause:
+            # A pause planned to begin later ends when it begins: never before its own start.
+            pause.end_date = max(now, pause.start_date)
+            mentor.active_pause = None
+        mentor.base_status = target
+    if "metadata" in sent:
+        mentor.metadata = sent["metadata"]
+    return pause
+
+
+def _opened_or_changed_pause(mentor, sent, now):
+    pause = mentor.active_pause
+    beginning = pause is None
+    if beginning:
+        pause = PauseRecord(mentor=mentor.mentor_id, start_date=now, created_at=now)
+    for mentor_field, record_field in MENTOR_PAUSE_FIELDS.items():
+        if mentor_field not in sent:
+            continue
+        value = sent[mentor_field]
+        if value is None and record_field == "start_date":
+            if not beginning:
+                raise Invalid(pause_start_date="A paused mentor's pause_start_date cannot be cleared.")
+            continue
+        setattr(pause, record_field, value)
+    _check_dates(pause, sent={MENTOR_PAUSE_FIELDS[name] for name in sent if name in MENTOR_PAUSE_FIELDS},
+                 public_names=_MENTOR_FIELD_OF_RECORD_FIELD)
+    return pause
+
+
+# Pause records
+
+def create_pause_record(fields):
+    """Open an active pause (the mentor becomes paused; 409 if it already is), or, with an
+    end_date or is_active false, record a past pause that changes nothing else."""
+    now = utc_now()
+    with database.atomic():
+        mentor = _lock_mentor(fields["mentor_id"], missing=Invalid(
+            mentor_id=f"No mentor status has mentor_id {fields['mentor_id']!r}."))
+        record = PauseRecord(mentor=mentor.mentor_id, start_date=fields.get("start_date") or now,
+                             expected_return_date=fields.get("expected_return_date"),
+                             reason=fields.get("reason"), created_at=now)
+        if fields.get("end_date") is not None or fields.get("is_active") is False:
+            record.end_date = fields.get("end_date") or max(now, record.start_date)
+        _check_dates(record, sent=fields)
+        write = WriteRecord()
+        write.note(mentor)
+        before = mentor.status
+        if record.is_active:
+            if mentor.active_pause:
+                raise _already_paused(mentor.mentor_id)
+            mentor.last_updated = now
+            mentor.save()
+            mentor.active_pause = record
+        _save_pause(record)
+        _record_moves(before, mentor, pause=(None, record.state))
+        write.append(record, mentor)
+    return record
+
+
+def update_pause_record(pause_record_id, sent, precondition=None):
+    """Change what was sent. Closing (is_active false or an end_date) resumes the mentor if the
+    record was its active pause; reopening pauses the mentor again (409 if it has another)."""
+    now = utc_now()
+    with database.atomic():
+        mentor, record = _lock_pause_record(pause_record_id, precondition)
+        write = WriteRecord()
+        write.note(record, mentor)
+        before, state_before, was_active = mentor.status, record.state, record.is_active
+        for name in ("start_date", "expected_return_date", "reason"):
+            if name in sent:
+                setattr(record, name, sent[name])
+        if sent.get("is_active") is False or sent.get("end_date") is not None:
+            record.end_date = sent.get("end_date") or record.end_date or max(now, record.start_date)
+        elif sent.get("is_active") is True or ("end_date" in sent and sent["end_date"] is None):
+            record.end_date = None
+        _check_dates(record, sent=sent)
+        if not write.changed(record):
+            return record  # nothing changed: the mentor's last_updated stays
+        if record.is_active and not was_active and mentor.active_pause:
+            raise _already_paused(mentor.mentor_id)
+        _save_pause(record)
+        if was_active or record.is_active:
+            _after_active_pause_changed(mentor, record, now)
+        _record_moves(before, mentor, pause=(state_before, record.state))
+        write.append(record, mentor)
+    return record
+
+
+def delete_pause_record(pause_record_id, precondition=None):
+    """Delete a pause record; deleting the active one resumes the mentor."""
+    now = utc_now()
+    with database.atomic():
+        mentor, record = _lock_pause_record(pause_record_id, precondition)
+        write = WriteRecord()
+        write.note(record, mentor)
+        before = mentor.status
+        record.delete_instance()
+        if record.is_active:
+            _after_active_pause_changed(mentor, None, now)
+        _record_moves(before, mentor, pause=(record.state, None))
+        write.append(mentor, deleted=[record])
+
+
+def resume_due_pauses(dry_run=False):
+    """End every active pause whose expected return date has passed: the record closes at that
+    date and the mentor becomes active. Returns the records ended (with dry_run, that would be)."""
+    now = utc_now()
+    due = list(queries.pauses_due_to_end(now))
+    if dry_run:
+        return due
+    ended = []
+    for candidate in due:
+        with database.atomic():
+            try:
+                mentor, record = _lock_pause_record(candidate.pause_record_id)
+            except NotFound:  # deleted since the list was read
+                continue
+            if record.is_active and record.expected_return_date is not None and record.expected_return_date < now:
+                write = WriteRecord()
+                write.note(record, mentor)
+                before = mentor.status
+                record.end_date = record.expected_return_date
+                record.save()
+                _after_active_pause_changed(mentor, record, now)
+                _record_moves(before, mentor, pause=("active", "ended"))
+                write.append(record, mentor)
+                ended.append(record)
+    return ended
+
+
+def _after_active_pause_changed(mentor, record, now):
+    """`record`, the mentor's active pause before or after this write, changed (None: deleted)."""
+    if record is None or not record.is_active:
+        mentor.base_status = "active"
+        mentor.active_pause = None
+    else:
+        mentor.active_pause = record
+    mentor.last_updated = now
+    mentor.save()
+
+
+def _record_moves(status_before, mentor, pause=None):
+    """Keep the list totals exact: the mentor went from `status_before` to its status now, and a pause
+    record from one state to another (given, or else implied by the mentor pausing or resuming)."""
+    moved = TotalsMoved()
+    moved.mentor(status_before, mentor.status)
+    paused_before, paused_after = status_before == "paused", mentor.status == "paused"
+    if pause is not None:
+        moved.pause(*pause)
+    elif paused_after and not paused_before:
+        moved.pause(None, "active")
+    elif paused_before and not paused_after:
+        moved.pause("active", "ended")
+    totals.add(moved)
+
+
+# Shared steps
+
+def _lock_mentor(mentor_id, precondition=None, missing=None):
+    """Within a transaction: the mentor with its active pause, locked until the transaction ends,
+    once it passes `precondition` (the request's If-Match, which fails on a missing mentor too)."""
+    mentor = queries.locked_mentor(mentor_id) if _MENTOR_ID.fullmatch(mentor_id) else None
+    if precondition:
+        precondition(mentor)
+    if mentor is None:
+        raise missing or no_mentor(mentor_id)
+    return mentor
+
+
+def _lock_pause_record(pause_record_id, precondition=None):
+    """Within a transaction: a pause record and its mentor, the mentor locked first as every write
+    does, once the record passes `precondition`."""
+    record = _find_pause_record(pause_record_id)
+    if record is not None:
+        mentor = _lock_mentor(record.mentor_id, missing=no_pause_record(pause_record_id))
+        # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
+        record = _find_pause_record(pause_record_id)
+    if precondition:
+        precondition(record)
+    if record is None:
+        raise no_pause_record(pause_record_id)
+    return mentor, record
+
+
+def _check_dates(record, sent=(), public_names=None):
+    """422 unless the pause is expected back and ends no earlier than it starts. The date named is
+    the later one, unless the request sent only the start."""
+    for later in ("expected_return_date", "end_date"):
+        value = getattr(record, later)
+        if value is None or value >= record.start_date:
+            continue
+        if "start_date" in sent and later not in sent:
+            blamed, problem = "start_date", f"Must not be after the pause's {(public_names or {}).get(later, later)}."
+        else:
+            blamed, problem = later, "Must not be before the start of the pause."
+        raise Invalid(**{(public_names or {}).get(blamed, blamed): problem})
+
+
+def _save_pause(record):
+    if record is None:
+        return
+    try:
+        record.save()
+    except IntegrityError:
+        # Only the one-active-pause index can refuse a valid record: a concurrent pause won.
+        raise _already_paused(record.mentor_id) from None
+
+
+def _already_paused(mentor_id):
+    return Conflict(f"Mentor {mentor_id!r} already has an active pause record.")

@@ -1,0 +1,177 @@
+"""The list totals: how many mentors of each status and pause records of each state there are,
+exact at every moment, so that a list page never counts a table.
+
+No row is shared by the writes that keep them: each write INSERTs its own row of deltas into
+`list_totals_delta`, in its transaction, and a read adds the deltas to the one `list_totals` row in
+the same statement, so it sees each write's change whole or not at all. Every `FOLD_EVERY`-th
+delta, its write also folds the deltas into `list_totals` and deletes them, unless another fold
+holds that row (then the next one folds): folding is the only thing that locks `list_totals`, and
+it never waits for it.
+"""
+from collections import Counter
+
+from peewee import OperationalError
+
+from ..db import PreparedQuery, database, is_postgresql, sqlstate
+from .models import ListTotals, ListTotalsDelta
+
+NAMES = ListTotals.NAMES
+FOLD_EVERY = 256
+# A paused mentor is counted once, as its active pause record.
+TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
+_UNPAUSED_MENTORS_SQL = ("SELECT COUNT(*) FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS "
+                         "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
+COUNTS_SQL = (_UNPAUSED_MENTORS_SQL.format("active"), _UNPAUSED_MENTORS_SQL.format("inactive"),
+              "SELECT COUNT(*) FROM pause_record WHERE end_date IS NULL",
+              "SELECT COUNT(*) FROM pause_record WHERE end_date IS NOT NULL")
+# The totals now: the folded row plus every delta not folded yet, as one row of NAMES.
+CURRENT_TOTALS_SQL = ("SELECT " + ", ".join(f"t.{name} + COALESCE(d.{name}, 0) AS {name}" for name in NAMES) +
+                      " FROM list_totals t CROSS JOIN (SELECT " + ", ".join(f"SUM({name}) AS {name}" for name in NAMES)
+                      + f" FROM list_totals_delta) d WHERE t.id = {ListTotals.ROW_ID}")
+
+
+class MissingListTotals(RuntimeError):
+    def __init__(self):
+        super().__init__("list_totals has no row: run `flask --app wsgi db upgrade`")
+
+
+class TotalsMoved(Counter):
+    """What one write moves between the list totals; `add(moved)` records it."""
+
+    def mentor(self, before, after):
+        """A mentor's status went from `before` to `after` (None: absent)."""
+        for status, step in ((before, -1), (after, 1)):
+            if status in ("active", "inactive"):
+                self[f"mentors_{status}"] += step
+
+    def pause(self, before, after, count=1):
+        """`count` pause records went from state `before` to `after` ("active", "ended" or None: absent)."""
+        for state, step in ((before, -count), (after, count)):
+            if state:
+                self[f"pauses_{state}"] += step
+
+
+_INSERT_DELTA = PreparedQuery(lambda db, *deltas: ListTotalsDelta.insert(
+    {getattr(ListTotalsDelta, name): delta for name, delta in zip(NAMES, deltas)}).returning(ListTotalsDelta.id),
+    keys=len(NAMES))
+
+
+def add(moved):
+    """Record `moved` ({name: delta}) within the write's transaction; nothing if nothing moved."""
+    if not any(moved.values()):
+        return
+    delta_id = _INSERT_DELTA.execute(*(moved.get(name, 0) for name in NAMES)).fetchone()[0]
+    if delta_id % FOLD_EVERY == 0:
+        _fold(database.obj)
+
+
+def fold(db=database):
+    """Add the deltas to `list_totals` and delete them, in a transaction of its own."""
+    db = getattr(db, "obj", db)
+    with db.atomic():
+        _fold(db)
+
+
+_FOLD_POSTGRESQL = (f"WITH folded AS (DELETE FROM list_totals_delta RETURNING {', '.join(NAMES)}) "
+                    f"UPDATE list_totals SET ({', '.join(NAMES)}) = (SELECT "
+                    + ", ".join(f"list_totals.{name} + COALESCE(SUM({name}), 0)" for name in NAMES)
+                    + f" FROM folded) WHERE id = {ListTotals.ROW_ID}")
+
+
+def _fold(db):
+    """Within a transaction: fold the deltas in, unless another fold holds the row (a write never waits here)."""
+    if is_postgresql(db):
+        held = db.execute_sql(f"SELECT id FROM list_totals WHERE id = {ListTotals.ROW_ID} "
+                              "FOR UPDATE SKIP LOCKED").fetchone()
+        if held is not None:
+            db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
+        return
+    # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
+    sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in NAMES)
+    row = db.execute_sql(f"SELECT MAX(id), {sums} FROM list_totals_delta").fetchone()
+    if row[0] is not None:
+        db.execute_sql("UPDATE list_totals SET " + ", ".join(f"{name} = {name} + ?" for name in NAMES) +
+                       f" WHERE id = {ListTotals.ROW_ID}", row[1:])
+        db.execute_sql("DELETE FROM list_totals_delta WHERE id <= ?", (row[0],))
+
+
+def read():
+    """The totals now, {name: count}."""
+    row = database.obj.execute_sql(CURRENT_TOTALS_SQL).fetchone()
+    if row is None:
+        raise MissingListTotals()
+    return dict(zip(NAMES, row))
+
+
+def sum_of(*names):
+    totals = read()
+    return sum(totals[name] for name in names)
+
+
+def _due_before_sql(param):
+    def side(condition):
+        return (f"(SELECT COUNT(*) FROM (SELECT 1 FROM pause_record WHERE end_date IS NULL AND {condition} "
+                f"LIMIT {param}) AS side)")
+
+    return (f"SELECT {side(f'expected_return_date < {param}')}, {side(f'expected_return_date >= {param}')}, "
+            f"{side('expected_return_date IS NULL')}, pauses_active, mentors_active, mentors_inactive "
+            f"FROM ({CURRENT_TOTALS_SQL}) AS totals")
+
+
+# How many entries of each side `due_before` reads, round after round, at most.
+DUE_BOUNDS = (256, 16_384, 2**62)
+
+
+def due_before(moment):
+    """How many active pauses are expected back before `moment`, and the totals (a dict) read in
+    the same statement. Counted along the index of active pauses by expected return date from both
+    sides at once, the pauses due and the others (whose count gives the due ones as `pauses_active`
+    minus it), each side read to at most a bound that grows round after round: the cost follows the
+    smaller side, not the number of pauses."""
+    db = database.obj
+    for bound in DUE_BOUNDS:
+        cursor = db.execute_sql(_due_before_sql(db.param), (moment, bound, moment, bound, bound))
+        due, later, open_ended, *totals = cursor.fetchone() or (None,) * 6
+        if due is None:
+            raise MissingListTotals()
+        totals = dict(zip(("pauses_active", "mentors_active", "mentors_inactive"), totals))
+        if due < bound:
+            return due, totals
+        if later < bound and open_ended < bound:
+            return totals["pauses_active"] - later - open_ended, totals
+    raise AssertionError("the last bound is larger than any table")
+
+
+def recount(db=database):
+    """Count every total again from the tables (after a restore or a bulk load by SQL), exactly,
+    while writes go on; returns the totals.
+
+    The counts and the deltas deleted are read in one snapshot (PostgreSQL's REPEATABLE READ;
+    SQLite's IMMEDIATE transaction holds the whole database), in which each write is seen whole,
+    its rows and its delta, or not at all: a write the counts missed keeps its delta, which then
+    adds to them. Holding `list_totals` keeps folds out meanwhile.
+    """
+    db = getattr(db, "obj", db)
+    counts = ", ".join(f"{name} = ({sql})" for name, sql in zip(NAMES, COUNTS_SQL))
+    row_id = ListTotals.ROW_ID
+    for attempt in range(5):
+        try:
+            with db.atomic():
+                if is_postgresql(db):
+                    # A fold that commits after this snapshot makes the row's lock fail (40001): try again.
+                    # Counting a large table may outlast the timeout meant for the requests' statements.
+                    db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 0")
+                exists = db.execute_sql(f"SELECT id FROM list_totals WHERE id = {row_id} "
+                                        f"{'FOR UPDATE' if db.for_update else ''}").fetchone()
+                if exists:
+                    db.execute_sql(f"UPDATE list_totals SET {counts} WHERE id = {row_id}")
+                else:
+                    selects = ", ".join(f"({sql})" for sql in COUNTS_SQL)
+                    db.execute_sql(f"INSERT INTO list_totals (id, {', '.join(NAMES)}) SELECT {row_id}, {selects}")
+                db.execute_sql("DELETE FROM list_totals_delta")
+                row = db.execute_sql(f"SELECT {', '.join(NAMES)} FROM list_totals WHERE id = {row_id}").fetchone()
+            return dict(zip(NAMES, row))
+        except OperationalError as error:
+            if attempt == 4 or sqlstate(error) != "40001":
+                raise
+    raise AssertionError("unreachable")

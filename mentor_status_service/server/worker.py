@@ -1,0 +1,226 @@
+"""gunicorn's gthread worker, with a deadline on request heads and JSON for the errors it answers itself.
+
+Stock gthread hands a connection to a pool thread, which reads the request line and headers on a
+blocking socket with no deadline: a client that trickles a header line every few seconds holds the
+thread for as long as it likes, and a few dozen such clients stop the instance. (A socket timeout
+would not help: it restarts with every byte.) Here a pool thread only takes the bytes that have
+already arrived, without blocking; while the head is incomplete the connection goes back to the
+worker's selector, holding no thread, until its deadline (`header_timeout_s` from the head's first
+byte) passes: then it gets a 408 and is shut down at once, without gthread's graceful close, which
+would wait for the client. A connection that sends nothing waits on the selector as in stock
+gthread and is closed by the keep-alive timeout.
+
+The errors gunicorn answers before the app runs (400 malformed request, 414 request line too long,
+431 headers too large or too many, ...) are written by `gunicorn.util.write_error`, which
+`Worker.handle_error` looks up at call time: the worker process replaces it with a JSON writer.
+
+Private gunicorn internals this relies on (gunicorn is pinned at 27.0.1 for it;
+tests/system/test_gunicorn_worker.py and tests/system/test_slow_headers.py fail if an upgrade changes them):
+
+- `ThreadWorker.handle(conn)` runs in a pool thread and returns `gthread._DEFER`, True (keep alive) or
+  False; `finish_request(conn, future)` runs on the main thread with the result; `enqueue_req`,
+  `poller`, `nr_conns`, `murder_pending()` (called on every turn of the main loop), `alive`;
+- `TConn`: `init()` (once it has run, gthread's `handle` no longer waits for a first byte),
+  `is_http2`, `parser`, `sock`, `client`;
+- `conn.parser.unreader` (`take_buffered()`, `unread()`) and `parser.req_count`, and that
+  `gunicorn.http.message.Request(cfg, unreader, peer_addr, req_number)` parses a head from an unreader;
+- `gunicorn.util.write_error(sock, status_int, reason, mesg)`, called from `Worker.handle_error`.
+"""
+import heapq
+import itertools
+import json
+import selectors
+import socket
+import time
+from functools import partial
+
+from gunicorn import util
+from gunicorn.http.errors import LimitRequestHeaders
+from gunicorn.http.message import Request
+from gunicorn.http.unreader import Unreader
+from gunicorn.workers import gthread
+
+# Results of `handle` besides gthread's own.
+_HEAD_PENDING = object()  # head incomplete: wait on the selector for more
+_CLOSED = object()  # the thread has closed the connection itself
+
+_RECV_SIZE = 65536
+
+
+class HeadDeadlineWorker(gthread.ThreadWorker):
+    header_timeout_s = 10  # gunicorn.conf.py sets it from REQUEST_HEADER_TIMEOUT_S
+
+    def init_process(self):
+        self._head_deadlines = []  # heap of (deadline, n, conn) of connections waiting for their head
+        self._order = itertools.count()
+        util.write_error = write_json_error  # this worker process only; see the module docstring
+        super().init_process()
+
+    # In a pool thread
+
+    def handle(self, conn):
+        try:
+            conn.init()  # the parser, whose unreader holds what has arrived of the head so far
+            if conn.is_http2:
+                return super().handle(conn)
+            state = self._gather_head(conn)
+        except Exception as error:  # noqa: BLE001  a head gunicorn's parser refuses: 400, 414, 431, ...
+            if not isinstance(error, OSError):
+                self.handle_error(None, conn.sock, conn.client, error)
+            close_now(conn.sock)
+            return _CLOSED
+        if state is not None:
+            return state
+        result = super().handle(conn)  # parses the buffered head: no read of the socket before the body
+        if result is False:
+            # Closing gracefully lingers up to 2 s for the client: here, not on the main loop.
+            conn.close(graceful=True)
+            return _CLOSED
+        return result
+
+    def _gather_head(self, conn):
+        """None once a whole head is buffered; else what `handle` should return."""
+        unreader = conn.parser.unreader
+        data = unreader.take_buffered()
+        ended = False
+        conn.sock.setblocking(False)
+        try:
+            while b"\r\n\r\n" not in data and len(data) <= self._max_head():
+                try:
+                    chunk = conn.sock.recv(_RECV_SIZE)
+                except (BlockingIOError, InterruptedError):
+                    break
+                if not chunk:
+                    ended = True
+                    break
+                data += chunk
+        finally:
+            conn.sock.setblocking(True)
+            unreader.unread(data)
+        if b"\r\n\r\n" in data:
+            conn.head_deadline = None  # the next request on this connection gets a deadline of its own
+            return None
+        if not data:
+            if ended:
+                close_now(conn.sock)
+                return _CLOSED
+            return gthread._DEFER  # nothing yet: gthread waits up to the keep-alive timeout
+        if ended:  # the client gave up mid-head
+            close_now(conn.sock)
+            return _CLOSED
+        if getattr(conn, "head_deadline", None) is None:
+            conn.head_deadline = time.monotonic() + self.header_timeout_s
+        check_partial_head(self.cfg, data, conn.client, conn.parser.req_count + 1, self._max_head())
+        if time.monotonic() >= conn.head_deadline:
+            self.refuse_slow_head(conn)
+            return _CLOSED
+        return _HEAD_PENDING
+
+    def _max_head(self):
+        """The most a head may hold: gunicorn's own bounds on the request line and the header block."""
+        cfg = self.cfg
+        return cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
+
+    def refuse_slow_head(self, conn):
+        self.log.warning("request head from ip=%s not complete after %ss: 408",
+                         conn.client[0] if isinstance(conn.client, tuple) else conn.client, self.header_timeout_s)
+        try:
+            conn.sock.setblocking(False)
+            write_json_error(conn.sock, 408, "Request Timeout", "")
+        except OSError:
+            pass
+        close_now(conn.sock)
+
+    # On the main thread
+
+    def finish_request(self, conn, fs):
+        result = fs.result() if not fs.cancelled() and fs.exception() is None else None
+        if result is _CLOSED:
+            self.nr_conns -= 1
+        elif result is _HEAD_PENDING and self.alive:
+            conn.sock.setblocking(False)
+            conn.head_waiting = True
+            heapq.heappush(self._head_deadlines, (conn.head_deadline, next(self._order), conn))
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_head_readable, conn))
+        elif result is _HEAD_PENDING or (result is gthread._DEFER and not self.alive):
+            self.nr_conns -= 1
+            close_now(conn.sock)
+        else:
+            super().finish_request(conn, fs)
+
+    def on_head_readable(self, conn, _sock):
+        self.poller.unregister(conn.sock)
+        conn.head_waiting = False
+        self.enqueue_req(conn)
+
+    def murder_pending(self):
+        super().murder_pending()
+        now = time.monotonic()
+        while self._head_deadlines and self._head_deadlines[0][0] <= now:
+            deadline, _, conn = heapq.heappop(self._head_deadlines)
+            if not conn.head_waiting or conn.head_deadline != deadline:
+                continue  # a pool thread has it (and checks the deadline), or it is an earlier head's
+            conn.head_waiting = False
+            try:
+                self.poller.unregister(conn.sock)
+            except (OSError, KeyError, ValueError):
+                pass
+            self.nr_conns -= 1
+            self.refuse_slow_head(conn)
+
+
+class _Arrived(Unreader):
+    """The bytes that have arrived, and then `_Incomplete` rather than a read of the socket."""
+
+    def __init__(self, data):
+        super().__init__()
+        self.buf.write(data)
+
+    def chunk(self, size_hint=None):
+        raise _Incomplete()
+
+
+class _Incomplete(Exception):
+    pass
+
+
+def check_partial_head(cfg, data, peer_addr, req_number, max_head):
+    """Raise gunicorn's own parse error for what has arrived of a head (a request line that is
+    malformed or already too long, a header refused), so that it is answered without waiting for
+    the rest; return when nothing is wrong so far."""
+    if len(data) > max_head:
+        raise LimitRequestHeaders("max buffer headers")
+    try:
+        Request(cfg, _Arrived(data), peer_addr, req_number)
+    except _Incomplete:
+        pass
+
+
+def close_now(sock):
+    """Shut down and close, without waiting for the client: a FIN now, whatever it still sends."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    util.close(sock)
+
+
+# What the client is told, by status: gunicorn's own message would repeat what the client sent.
+_MESSAGES = {
+    400: "The request line or a header is malformed.",
+    403: "The request is forbidden.",
+    408: "The request headers did not arrive in time.",
+    414: "The request line is too long.",
+    417: "The Expect header asks for what this server does not do.",
+    431: "The request headers are too large or too many.",
+    501: "The request's Transfer-Encoding is not supported.",
+}
+
+
+def write_json_error(sock, status_int, reason, mesg):
+    """gunicorn's error page as the service's JSON error shape (`mesg` is for the log only)."""
+    message = _MESSAGES.get(status_int, "The server could not handle the request.")
+    body = json.dumps({"code": status_int, "status": reason, "message": message}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n").encode("latin-1")
+    util.write_nonblock(sock, head + body)

@@ -1,0 +1,113 @@
+"""What the schemas of every blueprint share: the fields of dates, booleans, integers and ids as the
+API reads and writes them, pages, and the body of every error. Shape checks only, no queries."""
+import datetime as dt
+
+import marshmallow as ma
+from marshmallow import ValidationError, fields, pre_load, validate
+
+from ..errors import INVALID_MESSAGE
+
+MAX_PAGE = 2**31 - 1
+
+
+class FullMatch(validate.Regexp):
+    """`validate.Regexp` that must match the whole value (`$` alone lets a final newline through)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self.error.format(input=value, regex=self.regex.pattern))
+        return value
+
+
+class UtcDateTime(fields.DateTime):
+    """Reads ISO 8601 datetimes (any offset, none meaning UTC) and plain dates; holds naive UTC to
+    the second, the precision the API returns; writes `YYYY-MM-DDTHH:MM:SSZ`."""
+
+    default_error_messages = {"invalid": "Not a valid ISO 8601 datetime or date."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except (ValueError, OverflowError) as error:
+            raise self.make_error("invalid") from error
+        return parsed.replace(microsecond=0)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false` only: not 1, "yes" or "true"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
+
+
+class QueryInteger(fields.Integer):
+    """Digits only: not `1_0`, ` 5 ` or other digits that Python's int() would take."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryBoolean(fields.Boolean):
+    truthy = {"true", "1"}
+    falsy = {"false", "0"}
+
+
+def mentor_id_field(**kwargs):
+    return fields.String(validate=FullMatch(MENTOR_ID_PATTERN, error="Must be 1 to 64 letters, digits or -_.:@, "
+                                                                      "starting with a letter or digit."), **kwargs)
+
+
+class RejectReadOnly:
+    """Names read-only fields sent in a request as such (marshmallow would call them unknown),
+    beside any field that is unknown."""
+
+    read_only_fields = ()
+
+    @pre_load
+    def reject_read_only(self, data, **kwargs):
+        if isinstance(data, dict):
+            read_only = [name for name in self.read_only_fields if name in data]
+            if read_only:
+                errors = {name: ["Read-only field: it cannot be changed."] for name in read_only}
+                errors.update({name: ["Unknown field."] for name in data
+                               if name not in self.fields and name not in read_only})
+                raise ValidationError(errors)
+        return data
+
+
+class PageArgsSchema(ma.Schema):
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PaginationSchema(ma.Schema):
+    page = fields.Integer(required=True, metadata={"example": 1})
+    limit = fields.Integer(required=True, metadata={"example": 20})
+    total = fields.Integer(required=True, metadata={"example": 87})
+
+
+class ErrorSchema(ma.Schema):
+    """The body of every error response."""
+
+    code = fields.Integer(required=True, metadata={"example": 422})
+    status = fields.String(required=True, metadata={"example": "Unprocessable Entity"})
+    message = fields.String(required=True, metadata={"example": INVALID_MESSAGE})
+    errors = fields.Dict(
+        keys=fields.String(metadata={"description": "Where: json (the body) or query"}),
+        values=fields.Dict(keys=fields.String(), values=fields.List(fields.String())),
+        metadata={"description": "Present when fields or parameters are at fault: each one named, with its "
+                                 "problems", "example": {"json": {"mentor_id": ["Missing data for required field."]}}})
+
+
+MENTOR_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"

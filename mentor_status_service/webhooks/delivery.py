@@ -1,0 +1,286 @@
+"""The delivery loop: the process that delivers the change log to every enabled webhook, and keeps
+doing so until SIGTERM (started by `webhooks deliver`, commands.py).
+
+How it keeps the promises of docs/webhooks.md:
+
+- **In order, one at a time, nothing lost.** Each webhook's position (`delivered_through`) moves
+  only after its receiver answered an entry with a 2xx, and the next entry is read from the feed
+  after that position (`change_log.feed`, as any feed reader). A process killed at any moment has
+  acknowledged nothing it did not deliver: whoever goes on sends the unacknowledged entry again.
+- **One process per webhook at a time.** A process works on a webhook only under its lease: a
+  column with an owner and an expiry, taken by one conditional UPDATE (so it holds on SQLite, on
+  PostgreSQL and through a transaction-pooling PgBouncer, where session advisory locks do not),
+  renewed before any request that could outlast it (so a request always ends well before the lease
+  does), and released when done. A
+  killed process's lease expires after `lease_s` and another process takes over. Acknowledgements
+  and failures are written only while the lease is held, and a replay moves `position_version`, so
+  a request still in flight from an old position cannot move the new one.
+- **One failing webhook never delays another.** Each leased webhook has its own thread (up to
+  WEBHOOK_DELIVERY_THREADS), a webhook waiting for its next retry holds no thread at all, and a busy
+  webhook gives its thread up every TURN_S for the dispatcher to choose again, at random among those due.
+- **Erasure.** A batch of entries read from the feed is read again once it is a second old, and
+  after every failure, so an erased mentor's undelivered entries, gone from the feed, are not sent.
+- **SSRF.** Every request resolves the URL's host once, checks the addresses (urls.py) and
+  connects to the checked address, with the URL's name as Host and TLS server name; redirects are
+  never followed (a 3xx is a failure, as any non-2xx).
+"""
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+from ..changes import log as change_log
+from ..db import DATABASE_ERRORS, database, discard_connection, ensure_schema, first_line, is_postgresql, utc_now
+from ..errors import Gone
+from .client import Client
+from .messages import message, signing_secrets
+from .models import Webhook, WebhookDelivery
+from .retries import next_delay_s
+from .secrets import signature_header
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+BATCH_MAX_AGE_S = 1.0  # a batch older than this is read again: erased entries must not go out
+DELIVERY_LOG_KEPT = 1000  # attempts kept per webhook
+TRIM_LOG_CHANCE = 0.01  # one attempt in a hundred trims its webhook's log
+LEASE_MARGIN_S = 5
+TURN_S = 30  # a busy webhook's thread lets the lease go after this long, so other webhooks get a turn
+STOP_WITHIN_S = 14  # SIGTERM: in-flight requests may finish this long, to exit within 15 s
+
+
+class Settings(NamedTuple):
+    timeout_s: int
+    retry_schedule_s: tuple
+    allow_http: bool
+    allow_private: bool
+    threads: int
+    poll_interval_s: float
+
+    @classmethod
+    def of(cls, config):
+        return cls(config["WEBHOOK_TIMEOUT_S"], config["WEBHOOK_RETRY_SCHEDULE_S"], config["WEBHOOK_ALLOW_HTTP"],
+                   config["WEBHOOK_ALLOW_PRIVATE"], config["WEBHOOK_DELIVERY_THREADS"],
+                   config["WEBHOOK_POLL_INTERVAL_MS"] / 1000)
+
+    @property
+    def lease_s(self):
+        """Longer than a request may take, with the database writes around it."""
+        return 2 * self.timeout_s + 5
+
+
+@contextmanager
+def connected():
+    """This thread's database connection for what is inside, returned to the pool after (never
+    held while a receiver is waited for)."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield
+    finally:
+        if opened and not database.is_closed() and not database.in_transaction():
+            database.close()
+
+
+class Deliverer:
+    """One delivery process: a dispatcher that leases webhooks with entries to send, and a thread
+    per leased webhook that sends them."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.client = Client(settings)
+        self.stopping = threading.Event()
+        self._busy = {}  # webhook_id -> its thread
+        self._busy_lock = threading.Lock()
+
+    def stop(self, *_signal):
+        self.stopping.set()
+
+    def run(self):
+        """Deliver until `stop` (SIGTERM, SIGINT); then let requests in flight finish and return."""
+        logger.info("webhook delivery %s started: %d threads, timeout %ss, retries after %s s", self.owner,
+                    self.settings.threads, self.settings.timeout_s,
+                    ",".join(f"{delay:g}" for delay in self.settings.retry_schedule_s))
+        self._wait_for_schema()
+        while not self.stopping.is_set():
+            try:
+                self.dispatch()
+            except DATABASE_ERRORS as error:
+                logger.warning("webhook delivery: database unavailable, trying again: %s", first_line(error))
+                discard_connection(all_idle=True)
+                self.stopping.wait(1)
+            self.stopping.wait(self.settings.poll_interval_s)
+        deadline = time.monotonic() + STOP_WITHIN_S
+        with self._busy_lock:
+            working = list(self._busy.items())
+        for _webhook_id, thread in working:
+            thread.join(max(0, deadline - time.monotonic()))
+        left = [webhook_id for webhook_id, thread in working if thread.is_alive()]
+        if left:  # their requests are not acknowledged: another process sends them again
+            logger.warning("webhook delivery %s stopping with requests still in flight to %s", self.owner, left)
+        logger.info("webhook delivery %s stopped", self.owner)
+
+    def _wait_for_schema(self):
+        while not self.stopping.is_set():
+            try:
+                with connected():
+                    ensure_schema()
+                return
+            except DATABASE_ERRORS as error:
+                logger.warning("webhook delivery: database unavailable at start, waiting: %s", first_line(error))
+                discard_connection(all_idle=True)
+                self.stopping.wait(2)
+
+    def dispatch(self):
+        """Lease every due webhook with entries to send, while threads are free, and start its thread."""
+        with connected():
+            head = change_log.head()
+            now = time.time()
+            with self._busy_lock:
+                busy = set(self._busy)
+            due = Webhook.due(now, excluded=busy)
+            random.shuffle(due)  # with more webhooks due than threads, each gets its turn
+            for webhook in due:
+                if len(busy) >= self.settings.threads or self.stopping.is_set():
+                    return
+                if webhook.delivered_through >= head or not self._has_entries(webhook):
+                    continue
+                if Webhook.take_lease(webhook.webhook_id, self.owner, now, now + self.settings.lease_s):
+                    busy.add(webhook.webhook_id)
+                    thread = threading.Thread(target=self.deliver, args=(webhook.webhook_id,),
+                                              name=f"deliver-{webhook.webhook_id}", daemon=True)
+                    with self._busy_lock:
+                        self._busy[webhook.webhook_id] = thread
+                    thread.start()
+
+    @staticmethod
+    def _has_entries(webhook):
+        try:
+            return bool(change_log.feed(webhook.delivered_through, 1, resource=webhook.resource)[0])
+        except Gone:
+            return True  # its thread disables it, saying why
+
+    def deliver(self, webhook_id):
+        """Send the leased webhook's entries in feed order until it is caught up, an entry fails,
+        the lease is lost or the process stops; then release the lease."""
+        try:
+            self._deliver(webhook_id)
+        except DATABASE_ERRORS as error:
+            logger.warning("webhook %s: database unavailable, leaving it to the next round: %s", webhook_id,
+                           first_line(error))
+            discard_connection()
+        except Exception:
+            logger.exception("webhook %s: unexpected error", webhook_id)
+        finally:
+            try:
+                with connected():
+                    Webhook.release_lease(webhook_id, self.owner)
+            except DATABASE_ERRORS:  # it expires on its own
+                discard_connection()
+            with self._busy_lock:
+                self._busy.pop(webhook_id, None)
+
+    def _deliver(self, webhook_id):
+        lease_until = 0
+        turn_ends = time.monotonic() + TURN_S
+        while not self.stopping.is_set() and time.monotonic() < turn_ends:
+            with connected():
+                webhook = Webhook.get_or_none(Webhook.webhook_id == webhook_id)
+                if webhook is None or webhook.status != "enabled" or webhook.lease_owner != self.owner:
+                    return
+                if webhook.next_attempt_at is not None and webhook.next_attempt_at > time.time():
+                    return
+                webhook.lease_until = lease_until
+                try:
+                    rows, _ = change_log.feed(webhook.delivered_through, BATCH_SIZE, resource=webhook.resource)
+                except Gone as gone:
+                    self._disable(webhook, f"Entries after change {webhook.delivered_through}, which it has yet "
+                                           f"to receive, were pruned ({gone.message}) Replay from a later change.")
+                    return
+            if not rows:
+                return
+            read_at = time.monotonic()
+            for row in rows:
+                if self.stopping.is_set():
+                    return
+                if not self._send(webhook, row):
+                    return
+                webhook.delivered_through, webhook.failed_attempts = row[0], 0
+                if time.monotonic() - read_at > BATCH_MAX_AGE_S:
+                    break
+            lease_until = webhook.lease_until
+
+    def _send(self, webhook, row):
+        """One attempt at entry `row`; whether it was acknowledged and recorded."""
+        change_id = row[0]
+        attempt = webhook.failed_attempts + 1
+        if not self._hold_lease(webhook):
+            return False
+        message_id, body = message(webhook, row)
+        sent_at = datetime.now(timezone.utc)
+        headers = {"Content-Type": "application/json", "webhook-id": message_id,
+                   "webhook-timestamp": str(int(sent_at.timestamp())),
+                   "webhook-signature": signature_header(signing_secrets(webhook, utc_now()), message_id,
+                                                         sent_at, body)}
+        started = time.perf_counter()
+        answer = self.client.post(webhook.url, body, headers)
+        duration_ms = round((time.perf_counter() - started) * 1000)
+        error = answer.error
+        if error is None and not answer.acknowledged:
+            error = f"answered {answer.status_code}"
+        with connected(), database.atomic():
+            if is_postgresql():
+                # An acknowledgement lost in a crash of the database server means that entry is
+                # sent again, never that one is skipped: it need not wait for the disk.
+                database.execute_sql("SET LOCAL synchronous_commit = off")
+            if answer.acknowledged:
+                recorded = Webhook.acknowledge(webhook.webhook_id, self.owner, webhook.position_version, change_id)
+            else:
+                recorded = self._record_failure(webhook, change_id, attempt, answer, error)
+            if recorded:
+                WebhookDelivery.record(webhook.webhook_id, change_id, attempt, utc_now(), answer.status_code,
+                                       None if answer.acknowledged else error, duration_ms)
+                if random.random() < TRIM_LOG_CHANCE:
+                    WebhookDelivery.keep_newest(webhook.webhook_id, DELIVERY_LOG_KEPT)
+        return answer.acknowledged and recorded
+
+    def _hold_lease(self, webhook):
+        """Whether this process holds the webhook's lease for longer than a request can take,
+        renewing it when less is left (which also finds a lease lost)."""
+        now = time.time()
+        if getattr(webhook, "lease_until", 0) - now > self.settings.timeout_s + LEASE_MARGIN_S:
+            return True
+        with connected():
+            if not Webhook.renew_lease(webhook.webhook_id, self.owner, now + self.settings.lease_s):
+                return False
+        webhook.lease_until = now + self.settings.lease_s
+        return True
+
+    def _record_failure(self, webhook, change_id, attempt, answer, error):
+        delay = next_delay_s(self.settings.retry_schedule_s, attempt, answer)
+        reason = None
+        if answer.status_code == 410:
+            reason = f"The receiver answered 410 Gone to change {change_id}."
+        elif delay is None:
+            reason = f"No 2xx after {attempt} attempts at change {change_id}; the last one: {error}."
+        if reason:
+            logger.warning("webhook %s disabled: %s", webhook.webhook_id, reason)
+        else:
+            logger.info("webhook %s: change %s attempt %d failed (%s); next in %gs", webhook.webhook_id, change_id,
+                        attempt, error, delay)
+        return Webhook.record_failure(webhook.webhook_id, self.owner, webhook.position_version, attempt,
+                                      None if delay is None else time.time() + delay, reason)
+
+    def _disable(self, webhook, reason):
+        logger.warning("webhook %s disabled: %s", webhook.webhook_id, reason)
+        Webhook.disable(webhook.webhook_id, self.owner, webhook.position_version, reason)
+
+

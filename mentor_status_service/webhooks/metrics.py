@@ -1,0 +1,38 @@
+"""The webhook series of /metrics, read from the webhook table when scraped (the delivery
+processes write their counts there, so every instance's scrape sees all of them): deliveries by
+outcome and, per webhook, how many entries it is behind and whether it is enabled. The labels are
+webhook ids, which only an admin creates."""
+from peewee import DatabaseError
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily
+
+from ..changes import log as change_log
+from ..db import DATABASE_ERRORS, discard_connection
+from .models import Webhook
+
+
+class WebhookCollector:
+    def collect(self):
+        try:
+            webhooks = list(Webhook.select(Webhook.webhook_id, Webhook.status, Webhook.resource,
+                                           Webhook.delivered_through, Webhook.delivered_count,
+                                           Webhook.failed_count).order_by(Webhook.webhook_id))
+            behind = {webhook.webhook_id: change_log.count_after(webhook.delivered_through, webhook.resource)
+                      for webhook in webhooks}
+        except (DatabaseError, *DATABASE_ERRORS):  # the rest of /metrics still answers
+            discard_connection()
+            return
+        deliveries = CounterMetricFamily("mentor_status_webhook_deliveries", "Webhook delivery attempts by outcome: "
+                                         "delivered (a 2xx) or failed (anything else; tried again).",
+                                         labels=("outcome", "webhook"))
+        entries_behind = GaugeMetricFamily("mentor_status_webhook_entries_behind", "Entries of the feed a webhook has "
+                                           "yet to receive (counted up to 100000).", labels=("webhook",))
+        enabled = GaugeMetricFamily("mentor_status_webhook_enabled", "1 while a webhook is enabled, 0 once disabled.",
+                                    labels=("webhook",))
+        for webhook in webhooks:
+            deliveries.add_metric(("delivered", webhook.webhook_id), webhook.delivered_count)
+            deliveries.add_metric(("failed", webhook.webhook_id), webhook.failed_count)
+            entries_behind.add_metric((webhook.webhook_id,), behind[webhook.webhook_id])
+            enabled.add_metric((webhook.webhook_id,), 1 if webhook.status == "enabled" else 0)
+        yield deliveries
+        yield entries_behind
+        yield enabled
