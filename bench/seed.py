@@ -19,8 +19,7 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 
-from mentor_status_service.db.handle import open_database
-from mentor_status_service.db.migrate import migrate
+from mentor_status_service.db import migrate, open_database
 from mentor_status_service.pausing import totals
 
 CHUNK = 50_000

@@ -22,8 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import orjson
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import database, open_database
-from mentor_status_service.db.migrate import migrate
+from mentor_status_service.db import database, migrate, open_database
 
 from .servers import REPO_ROOT
 

@@ -5,8 +5,7 @@ from pgbouncer import pgbouncer_or_skip
 from servers import reset_postgresql
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import database
-from mentor_status_service.db.migrate import migrate
+from mentor_status_service.db import database, migrate
 
 SKIPPED = []  # (node id, reason) of every test or module skipped in this session
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from mentor_status_service.db.handle import open_database
+from mentor_status_service.db import open_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from . import log as change_log
+from .prune import prune
 
 changes_cli = AppGroup("changes", help="The change log.")
 
@@ -12,4 +12,4 @@ changes_cli = AppGroup("changes", help="The change log.")
               help="Delete the entries older than this many days.")
 def prune_command(days):
     """Delete old change entries; feed readers still behind them get a 410 and start afresh."""
-    click.echo(f"pruned {change_log.prune(days)} change entries older than {days} days")
+    click.echo(f"pruned {prune(days)} change entries older than {days} days")

@@ -18,7 +18,6 @@ How the feed stays exactly-once without a row that every write shares:
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
 
 from flask import g, has_request_context
 from peewee import SQL, fn
@@ -29,10 +28,8 @@ from ..web import auth
 from ..web.rendering import body
 from .models import ChangeEntry, ChangeLogHead
 
-# The wings whose resources the log records tell it how (register_resource), and the subscribers that
-# still need entries tell prune (keep_entries_for): the log imports neither.
+# The wings whose resources the log records tell it how (register_resource): the log imports none.
 _REPRESENTATIONS = {}  # model -> (resource name, id attribute, render)
-_SUBSCRIBERS = {}  # name -> a function giving the lowest change_id it has yet to receive past, or None
 _job_author = ContextVar("job_author", default=None)
 # A feed page stops before its body would pass this: 1,000 entries of large metadata would be ~33 MB.
 FEED_PAGE_MAX_BYTES = 1024 * 1024
@@ -45,11 +42,6 @@ def register_resource(model, name, id_attribute, render):
     """Record changes of `model` instances as resource `name`, identified by `id_attribute`, shown as
     `render(instance)` gives the document (the API's representation)."""
     _REPRESENTATIONS[model] = (name, id_attribute, render)
-
-
-def keep_entries_for(name, lowest_position):
-    """Have `prune` keep every entry after `lowest_position()` (None: nothing needed), for subscriber `name`."""
-    _SUBSCRIBERS[name] = lowest_position
 
 
 def representation(resource):
@@ -76,7 +68,7 @@ class WriteRecord:
         if is_postgresql():
             # A reader numbering entries holds the head, then locks entries; an erasure that took
             # entries first and then met that reader's locks could deadlock with it. Erasures are rare.
-            database.execute_sql(_LOCK_HEAD)
+            database.execute_sql(LOCK_HEAD)
         ChangeEntry.delete().where(ChangeEntry.mentor_id == mentor_id).execute()
         self._erased = [_row("pause_record", resource_id, mentor_id, "deleted", None, None)
                         for resource_id in sorted(erased, key=_sequence_order)]
@@ -202,32 +194,6 @@ def head():
     return _HEAD.first(ChangeLogHead.ROW_ID).last_change_id
 
 
-def prune(older_than_days):
-    """Delete every entry up to the newest one older than `older_than_days`, but none that an
-    enabled webhook has yet to receive; returns how many. Feed readers still behind that point get
-    a 410 from then on."""
-    cutoff = utc_now() - timedelta(days=older_than_days)
-    number_committed_entries()
-    with database.atomic():
-        if is_postgresql():
-            # Held until the prune commits: a replay or re-enable checking the pruned point
-            # (hold_pruned_point) waits for it, and one that came first is seen below.
-            database.execute_sql(_LOCK_HEAD)
-        through = ChangeEntry.select(ChangeEntry.change_id).where(
-            (ChangeEntry.at < cutoff) & ChangeEntry.change_id.is_null(False)).order_by(
-            ChangeEntry.change_id.desc()).limit(1).scalar()
-        for lowest_position in _SUBSCRIBERS.values():
-            needed_after = lowest_position()
-            if needed_after is not None and through is not None:
-                through = min(through, needed_after)
-        if through is None or through <= 0:
-            return 0
-        deleted = ChangeEntry.delete().where(ChangeEntry.change_id <= through).execute()
-        ChangeLogHead.update(pruned_through=through).where(
-            (ChangeLogHead.id == ChangeLogHead.ROW_ID) & (ChangeLogHead.pruned_through < through)).execute()
-    return deleted
-
-
 @contextmanager
 def acting_as(actor):
     """Outside a request (a CLI job): the actor of the changes made within, with one id for all."""
@@ -295,7 +261,7 @@ def _append(entries):
 
 # At most this many entries are numbered at once; the rest by the next reader.
 NUMBERING_BATCH = 5000
-_LOCK_HEAD = f"SELECT last_change_id FROM change_log_head WHERE id = {ChangeLogHead.ROW_ID} FOR UPDATE"
+LOCK_HEAD = f"SELECT last_change_id FROM change_log_head WHERE id = {ChangeLogHead.ROW_ID} FOR UPDATE"
 _NUMBER_ENTRIES = f"""WITH unnumbered AS (
     SELECT position, row_number() OVER (ORDER BY position) AS n FROM change_entry
     WHERE change_id IS NULL ORDER BY position LIMIT {NUMBERING_BATCH}),
@@ -316,5 +282,5 @@ def number_committed_entries():
     if not is_postgresql(db) or not db.execute_sql(_ANY_UNNUMBERED).fetchone()[0]:
         return
     with db.atomic():
-        last_change_id = db.execute_sql(_LOCK_HEAD).fetchone()[0]
+        last_change_id = db.execute_sql(LOCK_HEAD).fetchone()[0]
         db.execute_sql(_NUMBER_ENTRIES, (last_change_id, last_change_id))

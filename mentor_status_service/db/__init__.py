@@ -4,21 +4,16 @@ views (views.py), the tables' base model and clock (models.py), the migrations a
 once (sql_cache.py) and SQLite's fair write turns (turns.py).
 
 Other wings use the names imported here."""
+from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, connection_lost, first_line, is_unavailable, sqlstate
 from .handle import (
-    DATABASE_ERRORS,
-    CommitOutcomeUnknown,
     ServicePostgresqlDatabase,
     checkpoint_after_erasure,
-    connection_lost,
     database,
     discard_connection,
-    first_line,
     init_app,
     is_postgresql,
-    is_unavailable,
     open_database,
     release_connection,
-    sqlstate,
 )
 from .migrate import ensure_schema, migrate, migration_status
 from .models import BaseModel, utc_now

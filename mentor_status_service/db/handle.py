@@ -1,14 +1,15 @@
-"""The database handle: how it is opened from a URL, its pool and timeouts, and what its errors
-mean (a lost connection, a bounded wait that ran out, a full pool)."""
+"""The database handle: how it is opened from a URL, its pool and its timeouts (what its errors mean
+is faults.py's)."""
 import logging
 import threading
 import time
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, PoolExhausted, connection_lost
 from .turns import FairTurns, ProcessTurns
 
 logger = logging.getLogger(__name__)
@@ -25,21 +26,10 @@ SQLITE_PRAGMAS = {
     "cache_size": -32_000,
     "secure_delete": 1,  # deleted content is zeroed, not left in free pages: an erased mentor is gone
 }
-DATABASE_ERRORS = (OperationalError, InterfaceError)
-# SQLSTATEs of a wait the service bounded itself: a lock timeout, a statement timeout.
-TIMEOUT_SQLSTATES = ("55P03", "57014")
 
 
 class UnsupportedDatabaseURL(ValueError):
     pass
-
-
-class PoolExhausted(OperationalError):
-    """Every connection of this process stayed in use for the whole wait."""
-
-
-class CommitOutcomeUnknown(OperationalError):
-    """The connection was lost while COMMIT was under way: the write may or may not have happened."""
 
 
 def _check_url(url):
@@ -82,42 +72,6 @@ def open_service_database(url, pool_size, pool_wait_ms, statement_timeout_ms=Non
     db = ServicePostgresqlDatabase(**params, **pool)
     db.bound_waits(statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms)
     return db
-
-
-def sqlstate(error):
-    """The SQLSTATE psycopg2 gave with a Peewee error ('' when it gave none, None if not from PostgreSQL)."""
-    while error is not None and not hasattr(error, "pgcode"):
-        error = error.__context__  # Peewee re-raises the driver's exception as its own
-    return None if error is None else (error.pgcode or "")
-
-
-def connection_lost(error):
-    """Whether a database error says the connection is gone (or could not be made): the server has
-    then rolled back whatever that connection had not committed."""
-    if isinstance(error, (InterfaceError, CommitOutcomeUnknown)):
-        return True
-    code = sqlstate(error)
-    # No code: a failed connect or a dropped socket. 08: connection exceptions. 57P: the server
-    # shutting down or terminating this backend. 25P03: idle in a transaction for too long.
-    return code is not None and (code == "" or code.startswith(("08", "57P")) or code == "25P03")
-
-
-def is_unavailable(error):
-    """Whether a Peewee database error says the database is unreachable or busy: a lost
-    connection, a bounded wait that ran out, a full connection pool, a deadlock."""
-    if isinstance(error, (InterfaceError, PoolExhausted)) or connection_lost(error):
-        return True
-    code = sqlstate(error)
-    if code is not None:
-        # 40: a deadlock or serialization failure, worth a retry.
-        return code in TIMEOUT_SQLSTATES or code.startswith("40")
-    return any(busy in str(error) for busy in ("database is locked", "unable to open database", "disk I/O error"))
-
-
-def first_line(error):
-    """The first line of a database error's message, or its type when it has none: for a log line."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _close_quietly(close):

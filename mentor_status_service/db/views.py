@@ -4,16 +4,8 @@ is built."""
 import functools
 import logging
 
-from .handle import (
-    DATABASE_ERRORS,
-    CommitOutcomeUnknown,
-    ServicePostgresqlDatabase,
-    connection_lost,
-    database,
-    discard_connection,
-    first_line,
-    release_connection,
-)
+from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, connection_lost, first_line
+from .handle import ServicePostgresqlDatabase, database, discard_connection, release_connection
 from .migrate import ensure_schema
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ commands.py (`webhooks deliver`).
 Other wings use `views.blp`, `commands.webhooks_cli` and `metrics.WebhookCollector`; the change log
 is told here which entries webhooks still need, so that a prune keeps them.
 """
-from ..changes import log as change_log
+from ..changes.prune import keep_entries_for
 from .models import Webhook
 
-change_log.keep_entries_for("webhooks", Webhook.lowest_position_of_enabled)
+keep_entries_for("webhooks", Webhook.lowest_position_of_enabled)

@@ -10,8 +10,7 @@ from servers import REPO_ROOT
 
 from mentor_status_service import create_app
 from mentor_status_service.config import ConfigurationError, parse_public_reads, parse_tokens
-from mentor_status_service.db.handle import database
-from mentor_status_service.db.migrate import migrate
+from mentor_status_service.db import database, migrate
 from mentor_status_service.pausing.models import MentorStatus
 
 READ_SECRET = "read-secret-0123456789"

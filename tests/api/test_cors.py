@@ -5,7 +5,7 @@ from factories import create_mentor
 
 from mentor_status_service import create_app
 from mentor_status_service.config import Config
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 DASHBOARD = "https://dashboard.example"
 PREFLIGHT = {"Access-Control-Request-Method": "PUT",

@@ -12,7 +12,7 @@ from factories import create_mentor, create_pause
 from servers import Gunicorn
 
 from bench.seed import drop_postgresql, prepare_postgresql, prepare_sqlite
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 from mentor_status_service.pausing import exports
 
 MENTORS = "/api/v1/mentor-statuses"

@@ -1,7 +1,7 @@
 import pytest
 from factories import create_mentor
 
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 
 @pytest.mark.parametrize("sent, returned", [

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from factories import create_mentor, create_pause
 
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 ERASED = "erase-me-7f3a9c51d2"
 

@@ -6,7 +6,7 @@ import pytest
 from factories import create_mentor, create_pause
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 MADE_UP_METHODS = ["FOO", "PROPFIND", "BREW", "X" * 40]
 # What each URL variable becomes: ids that exist, so a request reaches its view.

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from servers import Gunicorn
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 MENTORS = "/api/v1/mentor-statuses"
 MENTOR = "/api/v1/mentor-statuses/<mentor_id>"

@@ -4,7 +4,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import UnsupportedDatabaseURL, database, open_database
+from mentor_status_service.db import database, open_database
+from mentor_status_service.db.handle import UnsupportedDatabaseURL
 
 
 def closed_port():

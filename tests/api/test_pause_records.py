@@ -1,7 +1,7 @@
 import pytest
 from factories import create_mentor, create_pause, get_mentor, list_pauses
 
-from mentor_status_service.db.handle import database, is_postgresql
+from mentor_status_service.db import database, is_postgresql
 from mentor_status_service.pausing.models import PauseRecord
 
 # Also through PgBouncer in transaction pooling mode, as behind Heroku's connection pooler.

@@ -8,7 +8,7 @@ import pytest
 from factories import create_mentor, create_pause
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 CACHE_CONTROL = "private, no-cache"
 ALIAS = "/api/v1/mentor-statuses"

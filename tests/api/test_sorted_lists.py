@@ -9,7 +9,7 @@ import pytest
 from factories import create_mentor, create_pause
 from servers import wait_until
 
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 from mentor_status_service.pausing.models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS
 
 MENTORS = "/api/v1/mentor-statuses"

@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from servers import api_invariant_violations, table_violations
 
 from mentor_status_service.changes.models import ChangeEntry
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 from mentor_status_service.pausing.models import MentorStatus, PauseRecord
 
 MENTOR_IDS = ["mentor-a", "mentor-b", "mentor-c"]

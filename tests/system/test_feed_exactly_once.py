@@ -12,7 +12,7 @@ import requests
 from feed_replay import listed_state, replayed_state
 from servers import Gunicorn, fetch_rows, postgresql_url_or_skip, reset_postgresql
 
-from mentor_status_service.db.handle import open_database
+from mentor_status_service.db import open_database
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from servers import (
 )
 
 from mentor_status_service import create_app
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 pytestmark = pytest.mark.slow
 

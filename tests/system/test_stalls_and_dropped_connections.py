@@ -19,7 +19,8 @@ from servers import (
     reset_postgresql,
 )
 
-from mentor_status_service.db.handle import DATABASE_ERRORS, open_service_database
+from mentor_status_service.db import DATABASE_ERRORS
+from mentor_status_service.db.handle import open_service_database
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from servers import free_port
 
 from mentor_status_service import create_app
 from mentor_status_service.changes import log as change_log
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 
 MENTORS = "/api/v1/mentor-statuses"
 HELD = "held-mentor"

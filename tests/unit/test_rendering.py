@@ -14,7 +14,7 @@ from mentor_status_service.changes import log as change_log
 from mentor_status_service.changes.models import ChangeEntry
 from mentor_status_service.changes.rendering import change_entry_row
 from mentor_status_service.changes.schemas import ChangeEntrySchema
-from mentor_status_service.db.handle import database
+from mentor_status_service.db import database
 from mentor_status_service.pausing import exports, queries, rendering, totals
 from mentor_status_service.pausing.models import MentorStatus, PauseRecord
 from mentor_status_service.pausing.schemas import MentorStatusSchema, PauseRecordSchema
