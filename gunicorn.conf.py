@@ -17,6 +17,7 @@ from prometheus_client import multiprocess
 from mentor_status_service.config import Config, describe_database
 from mentor_status_service.server.worker import HeadDeadlineWorker
 from mentor_status_service.web.logs import logging_config
+from mentor_status_service.web.tracing import start_tracing, stop_tracing
 
 CONFIG = Config()  # refuses to start, with its message, on a setting it cannot run with
 
@@ -83,6 +84,17 @@ def empty_metrics_directory():
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     for name in os.listdir(directory):
         os.remove(os.path.join(directory, name))
+
+
+def post_fork(server, worker):
+    """Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set) are exported by each worker's own provider:
+    the SDK's export thread does not survive a fork, so it is made here, in the worker."""
+    start_tracing(CONFIG.TRACING)
+
+
+def worker_exit(server, worker):
+    """Send the worker's last spans before it exits."""
+    stop_tracing()
 
 
 def child_exit(server, worker):

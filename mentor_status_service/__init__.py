@@ -14,7 +14,7 @@ from .pausing import commands as pausing_commands
 from .pausing import mentor_statuses, pause_records
 from .pausing.metrics import ListTotalsCollector
 from .server.request_bodies import BodyDeadline
-from .web import auth, health, metrics, rendering
+from .web import auth, health, metrics, rate_limits, rendering, tracing
 from .web.api import ServiceApi
 from .web.cors import register_cors
 from .web.errors import register_error_handlers
@@ -38,6 +38,7 @@ def create_app(overrides=None):
     app.config.update(overrides)
     app.json = rendering.JSONProvider(app)
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
+    tracing.init_app(app)  # first: a request's span encloses every hook
     configure_logging(app)
     auth.warn_when_open(app)
     api = register_extensions(app)
@@ -56,6 +57,7 @@ def create_app(overrides=None):
 def register_extensions(app):
     db.init_app(app)
     metrics.init_app(app, collectors=(ListTotalsCollector, WebhookCollector))
+    rate_limits.init_app(app)  # after the request id and timer are set, before every blueprint's hooks
     api = ServiceApi(app)
     api.spec.components.security_scheme(auth.BEARER_AUTH, auth.SECURITY_SCHEME)
     return api

@@ -1,5 +1,6 @@
 """Every setting the service reads from its environment, read and checked once, with its default."""
 import hashlib
+import ipaddress
 import os
 import re
 from typing import NamedTuple
@@ -133,6 +134,65 @@ def parse_retry_schedule(raw, name="WEBHOOK_RETRY_SCHEDULE_S"):
     return tuple(delays)
 
 
+def parse_rate_limit(raw):
+    """`RATE_LIMIT`: one limit in the notation of the `limits` package (`600/minute`, `10 per second`),
+    or None when unset (no limit)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    from limits import parse_many  # only when a limit is set: an unlimited service imports nothing of it
+
+    try:
+        parsed = parse_many(raw)
+    except ValueError:
+        parsed = []
+    if len(parsed) != 1 or parsed[0].amount < 1:
+        raise ConfigurationError(f"RATE_LIMIT must be one limit such as 600/minute or 10 per second, not {raw!r}")
+    return raw
+
+
+def parse_rate_limit_storage_url(raw):
+    """`RATE_LIMIT_STORAGE_URL`: memory:// (each process counts alone) or a redis:// or rediss:// URL."""
+    raw = (raw or "").strip() or "memory://"
+    scheme = urlparse(raw).scheme
+    if raw != "memory://" and scheme not in ("redis", "rediss"):
+        # Only the scheme is shown: the URL may carry a password.
+        raise ConfigurationError(f"RATE_LIMIT_STORAGE_URL must be memory:// or a redis:// or rediss:// URL, "
+                                 f"not a {scheme or 'schemeless'} URL")
+    return raw
+
+
+def parse_forwarded_allow_ips(raw):
+    """`FORWARDED_ALLOW_IPS`, read as gunicorn reads it (same default): the peers whose
+    X-Forwarded-For is believed; `*` for any, else addresses or networks."""
+    trusted = []
+    for position, entry in _entries(raw if raw is not None else "127.0.0.1,::1"):
+        if entry == "*":
+            return "*"
+        try:
+            trusted.append(ipaddress.ip_network(entry))
+        except ValueError:
+            raise ConfigurationError(f"FORWARDED_ALLOW_IPS entry {position} must be *, an IP address or a network "
+                                     f"such as 10.0.0.0/8, not {entry!r}") from None
+    return tuple(trusted)
+
+
+def parse_tracing(environ):
+    """Whether to export traces: when the OpenTelemetry SDK's endpoint variable is set (and
+    OTEL_SDK_DISABLED is not true). The SDK reads the rest of its variables itself."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    names = [name for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+             if environ.get(name, "").strip()]
+    for name in names:
+        if urlparse(environ[name].strip()).scheme not in ("http", "https"):
+            raise ConfigurationError(f"{name} must be an http:// or https:// URL (OTLP over HTTP)")
+    for name in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        if names and environ.get(name, "http/protobuf").strip() != "http/protobuf":
+            raise ConfigurationError(f"{name} must be http/protobuf, the one protocol this service exports with")
+    return bool(names)
+
+
 def describe_database(url):
     """`url` without its user or password: scheme, host, port and database name, for the logs."""
     parsed = urlparse(url)
@@ -179,6 +239,12 @@ class Config:
         self.WEBHOOK_DELIVERY_THREADS = _positive_int(environ, "WEBHOOK_DELIVERY_THREADS", 4)
         # How often an idle delivery process looks for new entries.
         self.WEBHOOK_POLL_INTERVAL_MS = _positive_int(environ, "WEBHOOK_POLL_INTERVAL_MS", 100)
+        # Fair use: requests per actor in a window, where the counts are kept, and which proxies to believe.
+        self.RATE_LIMIT = parse_rate_limit(environ.get("RATE_LIMIT"))
+        self.RATE_LIMIT_STORAGE_URL = parse_rate_limit_storage_url(environ.get("RATE_LIMIT_STORAGE_URL"))
+        self.FORWARDED_ALLOW_IPS = parse_forwarded_allow_ips(environ.get("FORWARDED_ALLOW_IPS"))
+        # Traces over OTLP/HTTP when the OpenTelemetry SDK's endpoint is set (tracing.py).
+        self.TRACING = parse_tracing(environ)
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])

@@ -3,11 +3,14 @@ import datetime as dt
 import random
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
 from ..changes.log import acting_as
 from ..db import migrate
 from ..db.commands import db_cli
 from ..errors import Conflict
+from ..web import tracing
 from . import rules, totals
 from .models import MentorStatus
 
@@ -68,10 +71,15 @@ def _create_demo_mentor(rng, mentor_id, today):
 
 @click.command("resume-due")
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
+@with_appcontext
 def resume_due_command(dry_run):
     """End the pauses whose expected return date has passed; their mentors become active."""
-    with acting_as("job:resume-due"):
-        ended = rules.resume_due_pauses(dry_run=dry_run)
+    tracing.start_tracing(current_app.config["TRACING"])
+    try:
+        with acting_as("job:resume-due"):
+            ended = rules.resume_due_pauses(dry_run=dry_run, around_each=tracing.scheduled_moment_span)
+    finally:
+        tracing.stop_tracing()  # the spans leave before the command exits
     verb = "would resume" if dry_run else "resumed"
     for record in ended:
         click.echo(f"{verb} {record.mentor_id}: {record.pause_record_id} ended at "

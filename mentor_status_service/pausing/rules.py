@@ -10,6 +10,7 @@ index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each
 updating the list totals and appending its change entries.
 """
 import re
+from contextlib import nullcontext
 
 from peewee import IntegrityError
 
@@ -293,16 +294,17 @@ def delete_pause_record(pause_record_id, precondition=None):
         write.append(mentor, deleted=[record])
 
 
-def resume_due_pauses(dry_run=False):
+def resume_due_pauses(dry_run=False, around_each=None):
     """End every active pause whose expected return date has passed: the record closes at that
-    date and the mentor becomes active. Returns the records ended (with dry_run, that would be)."""
+    date and the mentor becomes active. Returns the records ended (with dry_run, that would be).
+    `around_each(record)`, a context manager, encloses each one's transaction (a trace's span)."""
     now = utc_now()
     due = list(queries.pauses_due_to_end(now))
     if dry_run:
         return due
     ended = []
     for candidate in due:
-        with database.atomic():
+        with around_each(candidate) if around_each else nullcontext(), database.atomic():
             try:
                 mentor, record = _lock_pause_record(candidate.pause_record_id)
             except NotFound:  # deleted since the list was read

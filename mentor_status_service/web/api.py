@@ -122,7 +122,7 @@ class ApiBlueprint(Blueprint):
         the If-None-Match header with its 304."""
 
         def decorate(view):
-            view = self._document(view, (*codes, 304, 401, 503), IF_NONE_MATCH)
+            view = self._document(view, (*codes, 304, 401, 429, 503), IF_NONE_MATCH)
             return self.doc(operationId=operation_id, security=[{}, {auth.BEARER_AUTH: []}])(view)
 
         return decorate
@@ -132,7 +132,7 @@ class ApiBlueprint(Blueprint):
         token, and for a `conditional` write the optional If-Match and its 412."""
 
         def decorate(view):
-            errors = (*((400,) if body else ()), 401, 403, 413, 415, *codes, *((412,) if conditional else ()), 503)
+            errors = (*((400,) if body else ()), 401, 403, 413, 415, *codes, *((412,) if conditional else ()), 429, 503)
             view = self._document(view, errors, IF_MATCH if conditional else None)
             return self.doc(operationId=operation_id, security=[{}, {auth.BEARER_AUTH: []}])(view)
 

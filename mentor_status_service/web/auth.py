@@ -38,7 +38,7 @@ def authorize():
     tokens = current_app.config["TOKENS"]
     if not tokens or request.method == "OPTIONS":  # a CORS preflight never carries credentials
         return
-    token = _token_sent(request.headers.get("Authorization"), tokens)
+    token = sent_token()
     writing = request.method not in READ_METHODS
     if token is None and (writing or "Authorization" in request.headers or not current_app.config["PUBLIC_READS"]):
         needed = "a write token" if writing else "a read or write token"
@@ -82,6 +82,15 @@ def require_admin_to_erase():
 
 def admin_configured():
     return any(token.scope == "admin" for token in current_app.config["TOKENS"])
+
+
+def sent_token():
+    """The configured token this request's Authorization header carries, else None; looked up once
+    per request (the rate limit, which runs first, asks too)."""
+    if "sent_token" not in g:
+        tokens = current_app.config["TOKENS"]
+        g.sent_token = _token_sent(request.headers.get("Authorization"), tokens) if tokens else None
+    return g.sent_token
 
 
 def _token_sent(authorization, tokens):

@@ -40,9 +40,19 @@ def _utc_second(second, last=[None, None]):  # noqa: B006 (the one-entry cache: 
     return last[1]
 
 
+_trace_id_source = None  # told by tracing.py when traces are exported: the current trace id, or None
+
+
+def add_trace_ids(source):
+    """From now on, every line written while a span is current carries `source()`'s trace id."""
+    global _trace_id_source
+    _trace_id_source = source
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record):
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.trace_id = _trace_id_source() if _trace_id_source is not None else None
         return True
 
 
@@ -71,7 +81,8 @@ class TextFormatter(logging.Formatter):
 
     def formatMessage(self, record):
         record.message = escape_controls(record.message)
-        return super().formatMessage(record)
+        line = super().formatMessage(record)
+        return f"{line} trace_id={record.trace_id}" if getattr(record, "trace_id", None) else line
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,6 +91,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {"time": iso_utc_time(record), "level": record.levelname, "logger": record.name,
                  "message": record.getMessage(), "pid": record.process, "request_id": record.request_id}
+        if getattr(record, "trace_id", None):
+            entry["trace_id"] = record.trace_id
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)

@@ -31,7 +31,10 @@ LATENCY = Histogram("mentor_status_http_request_duration_seconds", "Time to answ
 # The service answers 503 only when the database cannot be reached or is busy.
 DATABASE_UNAVAILABLE = Counter("mentor_status_database_unavailable", "Requests answered 503 because the "
                                "database could not be reached or was busy.", registry=None)
-PROCESS_METRICS = (REQUESTS, LATENCY, DATABASE_UNAVAILABLE)
+# Fair use fails open: a request let through because the rate limit's storage did not answer.
+RATE_LIMIT_UNCHECKED = Counter("mentor_status_rate_limit_unchecked", "Requests let through without a rate limit "
+                               "check because its storage (Redis) did not answer.", registry=None)
+PROCESS_METRICS = (REQUESTS, LATENCY, DATABASE_UNAVAILABLE, RATE_LIMIT_UNCHECKED)
 
 blp = Blueprint("metrics", __name__)
 blp.before_request(auth.authorize)  # a read of the API's data: it needs a token when reads are protected

@@ -38,6 +38,7 @@ from typing import NamedTuple
 from ..changes import log as change_log
 from ..db import DATABASE_ERRORS, database, discard_connection, ensure_schema, first_line, is_postgresql, utc_now
 from ..errors import Gone
+from ..web import tracing
 from .client import Client
 from .messages import message, signing_secrets
 from .models import Webhook, WebhookDelivery
@@ -219,7 +220,12 @@ class Deliverer:
             lease_until = webhook.lease_until
 
     def _send(self, webhook, row):
-        """One attempt at entry `row`; whether it was acknowledged and recorded."""
+        """One attempt at entry `row`, in its own span when traces are on; whether it was
+        acknowledged and recorded."""
+        with tracing.delivery_span(webhook.webhook_id, row[0], webhook.failed_attempts + 1) as trace:
+            return self._attempt(webhook, row, trace)
+
+    def _attempt(self, webhook, row, trace):
         change_id = row[0]
         attempt = webhook.failed_attempts + 1
         if not self._hold_lease(webhook):
@@ -229,13 +235,14 @@ class Deliverer:
         headers = {"Content-Type": "application/json", "webhook-id": message_id,
                    "webhook-timestamp": str(int(sent_at.timestamp())),
                    "webhook-signature": signature_header(signing_secrets(webhook, utc_now()), message_id,
-                                                         sent_at, body)}
+                                                         sent_at, body), **trace.headers}
         started = time.perf_counter()
         answer = self.client.post(webhook.url, body, headers)
         duration_ms = round((time.perf_counter() - started) * 1000)
         error = answer.error
         if error is None and not answer.acknowledged:
             error = f"answered {answer.status_code}"
+        trace.answered(answer.status_code, error)
         with connected(), database.atomic():
             if is_postgresql():
                 # An acknowledgement lost in a crash of the database server means that entry is
@@ -282,5 +289,3 @@ class Deliverer:
     def _disable(self, webhook, reason):
         logger.warning("webhook %s disabled: %s", webhook.webhook_id, reason)
         Webhook.disable(webhook.webhook_id, self.owner, webhook.position_version, reason)
-
-
