@@ -13,8 +13,9 @@ from otlp_receiver import OtlpReceiver
 from servers import REPO_ROOT, Gunicorn, reset_postgresql
 from webhook_receivers import DeliveryProcess, Receiver
 
-from mentor_status_service import create_app, logs
+from mentor_status_service import create_app
 from mentor_status_service.config import Config, ConfigurationError
+from mentor_status_service.web import logs
 
 WRITE_SECRET = "write-secret-0123456789"
 ADMIN_SECRET = "admin-secret-0123456789"
@@ -104,7 +105,7 @@ def test_without_the_endpoint_nothing_of_opentelemetry_is_loaded_nor_any_trace_i
     script = (
         "import sys\n"
         "from mentor_status_service import create_app\n"
-        "from mentor_status_service.schema import migrate\n"
+        "from mentor_status_service.db import migrate\n"
         f"app = create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/t.db'}})\n"
         "migrate()\n"
         "client = app.test_client()\n"
