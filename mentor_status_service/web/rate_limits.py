@@ -149,25 +149,27 @@ def _trusted(peer, trusted):
 
 
 def too_many_requests(error):
-    """429 in the service's one error shape, with Retry-After."""
-    retry_after = _seconds_to_reset(error_limit()) or 1
+    """429 in the service's one error shape, with Retry-After: the seconds until the window starts
+    again (the whole window, should the storage fail just now)."""
+    limiter = current_app.extensions["rate_limiter"]
+    try:
+        retry_after = _seconds_to_reset(limiter.current_limit) or 1
+    except limiter.storage.base_exceptions:
+        retry_after = error.limit.limit.get_expiry()
     message = f"Over the rate limit of {error.limit.limit}: try again in {retry_after} s."
     return error_body(429, message), 429, {"Retry-After": str(retry_after)}
 
 
-def error_limit():
-    return current_app.extensions["rate_limiter"].current_limit
-
-
 def add_rate_limit_headers(response):
     """The IETF RateLimit-Policy and RateLimit headers (structured fields) on every counted response."""
-    current = current_app.extensions["rate_limiter"].current_limit
+    limiter = current_app.extensions["rate_limiter"]
+    current = limiter.current_limit
     if current is None:
         return response
     try:
         remaining = max(0, current.remaining)
         reset_in = _seconds_to_reset(current)
-    except current_app.extensions["rate_limiter"].storage.base_exceptions:
+    except limiter.storage.base_exceptions:
         return response  # the storage failed after counting this request: no figures to give
     response.headers["RateLimit-Policy"] = f'"{POLICY_NAME}";q={current.limit.amount};w={current.limit.get_expiry()}'
     response.headers["RateLimit"] = f'"{POLICY_NAME}";r={remaining};t={reset_in}'
