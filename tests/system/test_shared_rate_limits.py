@@ -26,7 +26,7 @@ def served_database(database_url):
 
 @pytest.mark.slow
 def test_with_redis_the_limit_holds_exactly_across_processes_and_instances(served_database):
-    limited = {"RATE_LIMIT": "10/hour", "WEB_CONCURRENCY": "1"}
+    limited = {"RATE_LIMIT": "10/hour"}
     with RedisServer() as redis, \
             Gunicorn(served_database, workers=1, env={**limited, "RATE_LIMIT_STORAGE_URL": redis.url}) as first, \
             Gunicorn(served_database, workers=1, env={**limited, "RATE_LIMIT_STORAGE_URL": redis.url}) as second:
