@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import cases, loadgen, peer, report, scaling, seed
+from . import cases, imports, loadgen, peer, report, scaling, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
@@ -45,6 +45,8 @@ def parse_args(argv):
                         "64 connections on one instance and on two through PgBouncer, sampling lock waits")
     parser.add_argument("--csv", action="store_true", help="export each list whole as CSV (default 1,000,000 rows): "
                         "rows/s, time to first bytes, worker RSS growth")
+    parser.add_argument("--imports", action="store_true", help="bulk loads of 10,000 mentors (short: 500) through "
+                        "the import endpoint into the seeded database: seconds each, and single writes meanwhile")
     parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500; "
                         "--csv: 1000000)")
     parser.add_argument("--duration", type=int, help="seconds per case and per ceiling (default 10; short: 2)")
@@ -74,7 +76,7 @@ def parse_args(argv):
     args.cases = [case for case in cases.ALL_CASES if case.name in selected]
     args.label = args.label or ("short" if args.short else "scale" if args.scale else "csv" if args.csv
                                 else "memory" if args.memory else "writes" if args.writes
-                                else "instances" if args.instances
+                                else "instances" if args.instances else "imports" if args.imports
                                 else "default" if args.rows == 10_000 else f"rows-{args.rows}")
     if args.no_docs or args.writes or args.instances:  # those tables go into docs/scaling.md by hand
         args.docs = None
@@ -115,6 +117,10 @@ def main(argv=None):
         elif args.memory:
             run["memory_run"] = {backend: run_memory(backend, args, wrk, Path(workdir)) for backend in args.backends}
             text = report.memory_run_table(run["memory_run"])
+        elif args.imports:
+            run["imports"] = [result for backend in args.backends
+                              for result in run_imports(backend, args, Path(workdir))]
+            text = imports.imports_table(run["imports"])
         elif args.csv:
             run["csv"] = [result for backend in args.backends for result in run_csv(backend, args, Path(workdir))]
             text = report.csv_table(run["csv"])
@@ -303,6 +309,17 @@ def measure_csv_export(service, path):
                   for i, before in enumerate(rss_before)), default=0)
     return {"path": path, "rows": rows - 1, "seconds": seconds, "rows_per_s": (rows - 1) / seconds,
             "first_bytes_s": first_bytes, "rss_growth_mib": growth / 1024}
+
+
+def run_imports(backend, args, workdir):
+    """Each bulk load of bench/imports.py into a database of `args.rows` mentors and pause records."""
+    database_url, service, _ = servers_for(backend, args, workdir)
+    try:
+        with service:
+            return imports.run_imports(backend, service, 500 if args.short else imports.LOAD_ROWS, log)
+    finally:
+        if backend == "postgresql":
+            seed.drop_postgresql(database_url)
 
 
 def run_csv(backend, args, workdir):

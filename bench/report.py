@@ -8,6 +8,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from .imports import imports_table
+
 PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "webargs", "peewee", "gunicorn",
             "psycopg2-binary", "orjson")
 
@@ -138,9 +140,9 @@ def markdown_block(label, run):
     load = (f"Server: `gunicorn -c gunicorn.conf.py` with {settings['workers']} × {settings['worker_class']} "
             f"worker(s), {settings['threads']} thread(s) each. Load: wrk -t{settings['wrk_threads']} "
             f"-c{settings['connections']}, {settings['duration']} s per case.")
-    if "scale" in run or "memory_run" in run or "csv" in run:
+    if "scale" in run or "memory_run" in run or "csv" in run or "imports" in run:
         body = scale_table(run["scale"]) if "scale" in run else csv_table(run["csv"]) if "csv" in run else \
-            memory_run_table(run["memory_run"])
+            imports_table(run["imports"]) if "imports" in run else memory_run_table(run["memory_run"])
         return "\n".join([f"### Run: {label}", "", f"{run['finished']}. Command: `{run['command']}`", "", load, "",
                           f"Machine: {machine}.", "", body])
     return "\n".join([

@@ -15,10 +15,11 @@ from .pausing import mentor_statuses, pause_records
 from .pausing.metrics import ListTotalsCollector
 from .server.request_bodies import BodyDeadline
 from .web import auth, health, metrics, rate_limits, rendering, tracing
-from .web.api import ServiceApi
+from .web.api import ServiceApi, bulk_body_limits
 from .web.cors import register_cors
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
+from .web.idempotency import register_idempotency
 from .web.logs import configure_logging
 from .webhooks import views as webhooks
 from .webhooks.commands import webhooks_cli
@@ -45,12 +46,14 @@ def create_app(overrides=None):
     register_blueprints(app, api)
     register_contract_aliases(app, API_BLUEPRINTS)
     register_docs_assets(app)
+    register_idempotency(app, API_BLUEPRINTS)
     run_api_views_with_database(app, API_BLUEPRINTS)
     register_error_handlers(app)
     register_commands(app)
     register_cors(app)
     register_security_headers(app)
-    app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], app.config["REQUEST_BODY_TIMEOUT_S"])
+    app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], app.config["REQUEST_BODY_TIMEOUT_S"],
+                                bulk_body_limits(app))
     return app
 
 

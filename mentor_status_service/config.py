@@ -245,6 +245,11 @@ class Config:
         self.FORWARDED_ALLOW_IPS = parse_forwarded_allow_ips(environ.get("FORWARDED_ALLOW_IPS"))
         # Traces over OTLP/HTTP when the OpenTelemetry SDK's endpoint is set (tracing.py).
         self.TRACING = parse_tracing(environ)
+        # How long a write's response is kept with its Idempotency-Key (at most a year).
+        self.IDEMPOTENCY_TTL_H = _positive_int(environ, "IDEMPOTENCY_TTL_H", 24)
+        if self.IDEMPOTENCY_TTL_H > 8760:
+            raise ConfigurationError(f"IDEMPOTENCY_TTL_H must be a whole number of hours from 1 to 8760, "
+                                     f"not {self.IDEMPOTENCY_TTL_H}")
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])

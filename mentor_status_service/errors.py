@@ -53,6 +53,16 @@ class Invalid(DomainError):
         super().__init__(INVALID_MESSAGE, {"json": {name: [problem] for name, problem in fields.items()}})
 
 
+class InvalidRows(DomainError):
+    """A bulk load with invalid rows: `rows` maps each one's number (from 1) to its field errors."""
+
+    code = 422
+
+    def __init__(self, rows):
+        super().__init__(f"{len(rows)} row(s) are invalid, and nothing was written: see errors.rows.",
+                         {"rows": {str(number): rows[number] for number in sorted(rows)}})
+
+
 def error_body(code, message=None, errors=None):
     body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Unknown Error")}
     if message:

@@ -94,9 +94,13 @@ class WriteRecord:
             before, after = self._before.get(_key(resource)), representation(resource)
             if before != after:
                 entries.append(_entry(resource, "created" if before is None else "updated", before, after))
-        _append(entries)
+        for start in range(0, len(entries), APPEND_BATCH):
+            _append(entries[start:start + APPEND_BATCH])
 
 
+# At most this many entries go in one INSERT (a bulk load writes thousands): within SQLite's limit
+# of 32,766 parameters, and few statement shapes to prepare.
+APPEND_BATCH = 1000
 ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_COLUMNS)
 
 

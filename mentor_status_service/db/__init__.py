@@ -8,6 +8,7 @@ from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, connection_lost, firs
 from .handle import (
     ServicePostgresqlDatabase,
     checkpoint_after_erasure,
+    checkpoint_pending_erasure,
     database,
     discard_connection,
     init_app,
@@ -20,6 +21,6 @@ from .models import BaseModel, utc_now
 from .sql_cache import PreparedByShape, PreparedQuery
 
 __all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedByShape", "PreparedQuery",
-           "ServicePostgresqlDatabase", "checkpoint_after_erasure", "connection_lost", "database",
-           "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql", "is_unavailable",
+           "ServicePostgresqlDatabase", "checkpoint_after_erasure", "checkpoint_pending_erasure", "connection_lost",
+           "database", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql", "is_unavailable",
            "migrate", "migration_status", "open_database", "release_connection", "sqlstate", "utc_now"]

@@ -4,15 +4,17 @@ from flask.views import MethodView
 
 from ..changes.rendering import change_entry_row
 from ..changes.schemas import HistorySchema
-from ..web.api import LINK_HEADER, ApiBlueprint
+from ..web.api import CSV_BODY_MIMETYPE, LINK_HEADER, ApiBlueprint
 from ..web.etags import ETAG_HEADER, if_match
 from ..web.links import list_links, page_links
 from ..web.rendering import list_page, list_response, respond
 from ..web.schemas import PageArgsSchema
-from . import exports, rendering, rules
+from . import exports, imports, rendering, rules
 from .schemas import (
     MentorStatusCreateSchema,
     MentorStatusDeletedSchema,
+    MentorStatusImportArgsSchema,
+    MentorStatusImportResultSchema,
     MentorStatusListArgsSchema,
     MentorStatusListSchema,
     MentorStatusSchema,
@@ -57,6 +59,38 @@ class MentorStatuses(MethodView):
         mentor = rules.create_mentor_status(fields)
         location = url_for(".MentorStatus", mentor_id=mentor.mentor_id)
         return respond(rendering.mentor_status(mentor)), 201, {"Location": location}
+
+
+IMPORT_ROWS = {"type": "array", "maxItems": imports.MAX_ROWS,
+               "description": "Each a mentor status as POST takes it",
+               "items": {"$ref": "#/components/schemas/MentorStatusCreate"}}
+IMPORT_CSV = {"type": "string", "description": "RFC 4180 CSV whose header row names fields as the CSV export does "
+                                               "(created_at and last_updated ignored); an empty cell is an absent "
+                                               "field"}
+IMPORT_BODY = {"required": True, "content": {
+    "application/json": {
+        "schema": {"type": "object", "required": ["mentors"], "properties": {"mentors": IMPORT_ROWS}},
+        "example": {"mentors": [{"mentor_id": "mentor-100", "status": "active"},
+                                {"mentor_id": "mentor-101", "status": "paused", "pause_reason": "personal_leave"}]}},
+    CSV_BODY_MIMETYPE: {"schema": IMPORT_CSV, "example": "mentor_id,status,pause_reason\r\nmentor-100,active,\r\n"}}}
+
+
+@blp.bulk_body(imports.MAX_BYTES)
+@blp.route("/import")
+class MentorStatusImport(MethodView):
+    @blp.arguments(MentorStatusImportArgsSchema(), location="query")
+    @blp.response(200, MentorStatusImportResultSchema)
+    @blp.doc(requestBody=IMPORT_BODY)
+    @blp.write("importMentorStatuses", 409)
+    def post(self, args):
+        """Load many mentor statuses at once
+
+        A JSON body `{"mentors": [...]}` or a CSV body (as the list's CSV export writes it), of at
+        most 10,000 rows and 8 MiB. All or nothing: if any row is invalid, a 422 lists every
+        invalid row by its number (from 1) in `errors.rows`, and nothing is written. Each mentor
+        created or changed gets the change entries a single write would.
+        """
+        return imports.import_mentor_statuses(args["mode"], args["dry_run"])
 
 
 @blp.route("/<mentor_id>")

@@ -17,9 +17,9 @@ from peewee import IntegrityError
 from ..changes import log as change_log
 from ..changes.log import WriteRecord
 from ..db import checkpoint_after_erasure, database, utc_now
-from ..errors import Conflict, Invalid, NotFound, no_mentor, no_pause_record
+from ..errors import Conflict, Invalid, InvalidRows, NotFound, no_mentor, no_pause_record
 from ..web.schemas import MENTOR_ID_PATTERN
-from . import cursors, queries, totals
+from . import bulk_writes, cursors, queries, totals
 from .models import MentorStatus, PauseRecord
 from .totals import TotalsMoved
 
@@ -167,6 +167,65 @@ def delete_mentor_status(mentor_id, precondition=None):
         totals.add(moved)
         record.append()
     checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
+
+
+def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
+    """Load many mentors in one transaction, each row as a single write would make it: with mode
+    "create" every row creates its mentor (an existing mentor_id is that row's error), with
+    "upsert" an existing mentor is updated with the fields sent, as a PUT. Becoming paused opens a
+    pause record and leaving `paused` closes it, as `create_mentor_status` and
+    `update_mentor_status` decide it; each mentor and pause created or changed gets its change
+    entries. All or nothing: every row that breaks a rule is listed (InvalidRows, beside the
+    `errors` {row number: field errors} found before) and nothing is written; with `dry_run`,
+    nothing is written either. `rows`: (row number, fields as MentorStatusCreateSchema loads them),
+    their mentor_ids distinct. Returns {"rows", "created", "updated", "unchanged"}."""
+    now, errors = utc_now(), dict(errors or {})
+    counts = {"rows": len(rows) + len(errors), "created": 0, "updated": 0, "unchanged": 0}
+    created, updated, written, moved = [], [], [], TotalsMoved()
+    with database.atomic():
+        existing = queries.locked_mentors(fields["mentor_id"] for _, fields in rows)
+        record = WriteRecord()
+        for number, fields in rows:
+            mentor = existing.get(fields["mentor_id"])
+            try:
+                if mentor is None:
+                    mentor, before = MentorStatus(mentor_id=fields["mentor_id"], base_status="active",
+                                                  created_at=now), None
+                    pause = _apply_to_mentor(mentor, fields, now, current_status=None)
+                elif mode == "create":
+                    raise Invalid(mentor_id=f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.")
+                else:
+                    record.note(mentor, mentor.active_pause)
+                    before = mentor.status
+                    pause = _apply_to_mentor(mentor, {name: value for name, value in fields.items()
+                                                      if name != "mentor_id"}, now, current_status=before)
+            except Invalid as error:
+                errors[number] = error.errors["json"]
+                continue
+            if before is not None and not record.changed(mentor):
+                counts["unchanged"] += 1
+                continue
+            mentor.last_updated = now
+            (created if before is None else updated).append(mentor)
+            written.append((mentor, pause))
+            moved.update(_moves(before, mentor))
+        if errors:
+            raise InvalidRows(errors)
+        counts.update(created=len(created), updated=len(updated))
+        if dry_run:
+            return counts
+        try:
+            bulk_writes.insert_mentors(created)
+        except IntegrityError:
+            raise Conflict("A mentor of this load was created by another request meanwhile: nothing was written; "
+                           "load again.") from None
+        bulk_writes.update_mentors(updated)
+        pauses = [pause for _, pause in written if pause is not None]
+        bulk_writes.insert_pauses([pause for pause in pauses if pause.id is None])
+        bulk_writes.update_pauses([pause for pause in pauses if pause.id is not None])
+        totals.add(moved)
+        record.append(*(resource for pair in written for resource in pair))
+    return counts
 
 
 def _target_status(current, sent):
@@ -336,6 +395,11 @@ def _after_active_pause_changed(mentor, record, now):
 def _record_moves(status_before, mentor, pause=None):
     """Keep the list totals exact: the mentor went from `status_before` to its status now, and a pause
     record from one state to another (given, or else implied by the mentor pausing or resuming)."""
+    totals.add(_moves(status_before, mentor, pause))
+
+
+def _moves(status_before, mentor, pause=None):
+    """What `_record_moves` records, without recording it."""
     moved = TotalsMoved()
     moved.mentor(status_before, mentor.status)
     paused_before, paused_after = status_before == "paused", mentor.status == "paused"
@@ -345,7 +409,7 @@ def _record_moves(status_before, mentor, pause=None):
         moved.pause(None, "active")
     elif paused_before and not paused_after:
         moved.pause("active", "ended")
-    totals.add(moved)
+    return moved
 
 
 # Shared steps

@@ -85,6 +85,27 @@ class MentorStatusUpdateSchema(RejectReadOnly, MentorStatusChangesSchema):
     read_only_fields = ("mentor_id", "created_at", "last_updated")
 
 
+class MentorStatusImportArgsSchema(ma.Schema):
+    mode = fields.String(load_default="create", validate=validate.OneOf(("create", "upsert")), metadata={
+        "description": "create: every mentor_id must be new; upsert: an existing mentor is updated with the "
+                       "fields sent, as a PUT, and a new one created"})
+    dry_run = QueryBoolean(load_default=False, metadata={
+        "description": "true: check everything and answer as the load would, writing nothing"})
+
+
+class MentorStatusImportBodySchema(ma.Schema):
+    """A JSON load: its rows, each checked on its own as a POST's body (MentorStatusCreateSchema)."""
+
+    mentors = fields.List(fields.Raw(), required=True)
+
+
+class MentorStatusImportResultSchema(ma.Schema):
+    rows = fields.Integer(required=True, metadata={"example": 2000})
+    created = fields.Integer(required=True, metadata={"example": 120})
+    updated = fields.Integer(required=True, metadata={"example": 35})
+    unchanged = fields.Integer(required=True, metadata={"example": 1845})
+
+
 class MentorStatusDeletedSchema(ma.Schema):
     deleted = fields.Boolean(required=True, metadata={"example": True})
     mentor_id = fields.String(required=True, metadata={"example": "mentor-099"})

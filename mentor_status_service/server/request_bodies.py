@@ -21,20 +21,23 @@ logger = logging.getLogger(__name__)
 
 class BodyDeadline:
     """WSGI middleware: the body, complete within `timeout_s` of the request reaching the app, or a
-    408. It reads at most `limit + 1` bytes, so that the app still answers a larger body with 413."""
+    408. It reads at most `limit + 1` bytes (on a path of `limits_by_path`, that path's limit + 1),
+    so that the app still answers a larger body with 413."""
 
-    def __init__(self, app, limit, timeout_s):
+    def __init__(self, app, limit, timeout_s, limits_by_path=None):
         self.app = app
         self.limit = limit
+        self.limits_by_path = limits_by_path or {}
         self.timeout_s = timeout_s
         self.watchdog = Watchdog()
 
     def __call__(self, environ, start_response):
         length = environ.get("CONTENT_LENGTH", "")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if not chunked and (not length.isdigit() or int(length) == 0 or int(length) > self.limit):
+        limit = self.limits_by_path.get(environ.get("PATH_INFO"), self.limit)
+        if not chunked and (not length.isdigit() or int(length) == 0 or int(length) > limit):
             return self.app(environ, start_response)  # no body, or one the app refuses unread
-        wanted = self.limit + 1 if chunked else int(length)
+        wanted = limit + 1 if chunked else int(length)
         body, expired = self._read(environ, wanted)
         if expired:
             logger.warning("request body not complete after %ss: 408", self.timeout_s)

@@ -20,11 +20,22 @@ def tag_representation(response):
     A streamed body (a CSV export) is never read whole to tag it."""
     if response.is_streamed:
         return response
-    if response.status_code in (200, 201) and request.method != "DELETE":
-        response.add_etag()
+    if tags_representation(request.method, response.status_code):
+        response.add_etag()  # unless set already: a replayed write keeps the tag it was answered with
         if request.method in ("GET", "HEAD"):
             response.make_conditional(request)
     return response
+
+
+def tags_representation(method, status):
+    """Whether a response of `status` to a request of `method` returns a representation, which gets
+    an ETag (a DELETE's confirmation is not one)."""
+    return status in (200, 201) and method != "DELETE"
+
+
+def representation_tag(method, status, body):
+    """The ETag (unquoted) that `tag_representation` gives a response with `body`, or None."""
+    return generate_etag(body) if tags_representation(method, status) else None
 
 
 def if_match(render):
