@@ -13,6 +13,7 @@ def register_cors(app):
         return
     CORS(app, resources={path: {} for path in CORS_PATHS}, origins=origins,
          methods=["GET", "POST", "PUT", "DELETE"],
-         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+         # Idempotency-Key too, or a browser could not retry a write safely.
+         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key"],
          expose_headers=["ETag", "Location", "Link"],
          send_wildcard=True)  # with `*`, answer `*` rather than echo each origin

@@ -38,6 +38,14 @@ def test_a_preflight_from_an_allowed_origin_allows_the_methods_and_headers(cors_
         "authorization", "content-type", "if-match", "if-none-match"}
 
 
+def test_a_preflight_allows_an_idempotency_key(cors_client):
+    response = cors_client.options("/api/v1/mentor-statuses", headers={
+        "Origin": DASHBOARD, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Content-Type, Idempotency-Key"})
+
+    assert listed(response.headers["Access-Control-Allow-Headers"]) == {"content-type", "idempotency-key"}
+
+
 def test_a_request_from_an_allowed_origin_may_read_etag_location_and_link(cors_client):
     response = cors_client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-001"},
                                 headers={"Origin": DASHBOARD})
