@@ -21,10 +21,11 @@ def _chunks(rows):
         yield rows[start:start + ROWS_PER_STATEMENT]
 
 
-def _values(model, instance, names):
-    fields = [model._meta.fields[name] for name in names]
-    return [field.db_value(getattr(instance, field.object_id_name if name == "mentor" else name))
-            for field, name in zip(fields, names)]
+def _values(instance, names):
+    """The values of fields `names` as the statements take them: as they are (the drivers adapt
+    text, numbers and naive datetimes, as the service's prepared statements pass them), a foreign
+    key as its id."""
+    return [getattr(instance, "mentor_id" if name == "mentor" else name) for name in names]
 
 
 def _insert_sql(model, names, count, returning=""):
@@ -39,7 +40,7 @@ def insert_mentors(mentors):
     """INSERT new mentors; IntegrityError if one of their ids exists."""
     for chunk in _chunks(mentors):
         database.execute_sql(_insert_sql(MentorStatus, _MENTOR_INSERTED, len(chunk)),
-                             [value for mentor in chunk for value in _values(MentorStatus, mentor, _MENTOR_INSERTED)])
+                             [value for mentor in chunk for value in _values(mentor, _MENTOR_INSERTED)])
 
 
 def insert_pauses(pauses):
@@ -47,7 +48,7 @@ def insert_pauses(pauses):
     for chunk in _chunks(pauses):
         cursor = database.execute_sql(_insert_sql(PauseRecord, _PAUSE_INSERTED, len(chunk), " RETURNING id"),
                                       [value for pause in chunk
-                                       for value in _values(PauseRecord, pause, _PAUSE_INSERTED)])
+                                       for value in _values(pause, _PAUSE_INSERTED)])
         # Both databases return the rows of a multi-row INSERT ... RETURNING in the order of its VALUES.
         for pause, (number,) in zip(chunk, cursor.fetchall(), strict=True):
             pause.id = number
@@ -80,5 +81,5 @@ def _update_from_values(model, key, instances, names):
         sql = (f"WITH v ({key_column}, {', '.join(columns)}) AS (VALUES {', '.join([placeholders] * len(chunk))}) "
                f"UPDATE {table} SET {settings} FROM v WHERE {table}.{key_column} = v.{key_column}")
         params = [value for instance in chunk
-                  for value in (getattr(instance, key), *_values(model, instance, names))]
+                  for value in (getattr(instance, key), *_values(instance, names))]
         database.execute_sql(sql, params)
