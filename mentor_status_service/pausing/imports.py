@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from ..web.api import CSV_BODY_MIMETYPE, RequestParser, strict_json
 from . import rules
-from .exports import MENTOR_STATUS_FIELDS, safe
+from .exports import MENTOR_STATUS_FIELDS
 from .schemas import MentorStatusCreateSchema, MentorStatusImportBodySchema
 
 MAX_ROWS = 10_000
@@ -20,6 +20,7 @@ MAX_BYTES = 8 * 1024 * 1024
 # Written by the server: an export's columns that a load accepts and ignores.
 IGNORED_COLUMNS = ("created_at", "last_updated")
 _BOOLEAN_CELLS = {"true": True, "false": False}
+EXTRA_CELLS = "(cells beyond the header row)"
 _ROW_SCHEMA = MentorStatusCreateSchema()
 _BODY_SCHEMA = MentorStatusImportBodySchema()
 _PARSER = RequestParser()
@@ -93,14 +94,12 @@ def _check_header(header):
 
 
 def _row_of_cells(header, cells):
-    if len(cells) > len(header):
-        return {"": cells[len(header):]}  # the schema names it: "Unknown field."
     row = {}
+    if len(cells) > len(header):
+        row[EXTRA_CELLS] = cells[len(header):]  # the schema names it as an unknown field
     for column, cell in zip(header, cells):
         if cell == "" or column in IGNORED_COLUMNS:
             continue
-        if cell.startswith("'") and safe(cell[1:]) == cell:
-            cell = cell[1:]  # the export's guard against spreadsheet formulas
         if column == "is_paused":
             cell = _BOOLEAN_CELLS.get(cell, cell)
         elif column == "metadata":

@@ -85,7 +85,8 @@ def test_a_csv_load_reads_cells_as_the_export_writes_them(client):
     text = (f"{HEADER}\r\n"
             'mentor-001,paused,true,2026-03-01T00:00:00Z,,travel,"{""notes"": ""a, b""}",2020-01-01T00:00:00Z,x\r\n'
             "mentor-002,,false,,,,,,\r\n"
-            "mentor-003,inactive,,,,,{},,\r\n")
+            "mentor-003,inactive,,,,,{},,\r\n"
+            "\r\n\r\n")  # blank lines, as spreadsheets leave at the end
 
     response = load(client, csv_text=text)
 
@@ -199,11 +200,11 @@ def test_every_invalid_row_is_listed_by_number_and_nothing_is_written(client):
 
 def test_csv_rows_are_numbered_from_1_after_the_header(client):
     response = load(client, csv_text="mentor_id,is_paused,metadata\r\nmentor-001,true,\r\nmentor-002,perhaps,\r\n"
-                                     "mentor-003,,not json\r\nmentor-004,false,[1]\r\n")
+                                     "mentor-003,,not json\r\nmentor-004,false,[1]\r\nmentor-005,false,{},extra\r\n")
 
     assert response.status_code == 422
     assert {number: list(fields) for number, fields in response.json["errors"]["rows"].items()} == {
-        "2": ["is_paused"], "3": ["metadata"], "4": ["metadata"]}
+        "2": ["is_paused"], "3": ["metadata"], "4": ["metadata"], "5": ["(cells beyond the header row)"]}
     assert nothing_written()
 
 
