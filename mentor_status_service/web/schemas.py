@@ -104,8 +104,11 @@ class ErrorSchema(ma.Schema):
     status = fields.String(required=True, metadata={"example": "Unprocessable Entity"})
     message = fields.String(required=True, metadata={"example": INVALID_MESSAGE})
     errors = fields.Dict(
-        keys=fields.String(metadata={"description": "Where: json (the body) or query"}),
-        values=fields.Dict(keys=fields.String(), values=fields.List(fields.String())),
+        keys=fields.String(metadata={"description": "Where: json (the body), query, headers, csv (a CSV body's "
+                                                    "header row) or rows (of a bulk load)"}),
+        # Problems are a list of strings; a bulk load's `rows` hold {field: [problems]} for each row number.
+        values=fields.Dict(keys=fields.String(), values=fields.Raw(metadata={
+            "description": "The problems, a list of strings; under rows, {field: [problems]} for each row number"})),
         metadata={"description": "Present when fields or parameters are at fault: each one named, with its "
                                  "problems", "example": {"json": {"mentor_id": ["Missing data for required field."]}}})
 
