@@ -22,5 +22,6 @@ from .sql_cache import PreparedByShape, PreparedQuery
 
 __all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedByShape", "PreparedQuery",
            "ServicePostgresqlDatabase", "checkpoint_after_erasure", "checkpoint_pending_erasure", "connection_lost",
-           "database", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql", "is_unavailable",
-           "migrate", "migration_status", "open_database", "release_connection", "sqlstate", "utc_now"]
+           "database", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql",
+           "is_unavailable", "migrate", "migration_status", "open_database", "release_connection", "sqlstate",
+           "utc_now"]
