@@ -193,6 +193,17 @@ def test_a_request_refused_before_it_runs_keeps_nothing(make_client):
     assert [key.method for key in IdempotencyKey.select()] == ["POST"]
 
 
+def test_a_request_over_the_rate_limit_keeps_nothing(make_client):
+    client = make_client(RATE_LIMIT="1/hour")
+    first = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-002"}, headers=keyed("first"))
+
+    limited = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-003"}, headers=keyed())
+
+    assert (first.status_code, limited.status_code) == (201, 429)
+    assert [key.idempotency_key for key in IdempotencyKey.select()] == ["first"]
+    assert MentorStatus.select().count() == 1
+
+
 def test_a_server_error_is_not_kept_and_a_retry_runs_anew(client, monkeypatch):
     create_mentor(client)
     real = rules.update_mentor_status
