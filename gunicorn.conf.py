@@ -32,6 +32,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # JSON for the errors gunicorn answers itself.
 worker_class = "mentor_status_service.server.worker.HeadDeadlineWorker"
 HeadDeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S  # the class gunicorn loads by that name
+HeadDeadlineWorker.send_timeout_s = CONFIG.SEND_TIMEOUT_S
 threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 # Longer than the platform router keeps idle connections to the app open (Heroku's: 90 s), so the
 # router never sends a request on a connection gunicorn is closing.
@@ -63,14 +64,18 @@ def on_starting(server):
     from peewee import InterfaceError, OperationalError
 
     from mentor_status_service.db import first_line, migrate, open_database
+    from mentor_status_service.webhooks.secrets_at_rest import configure, seal_stored_secrets
 
     empty_metrics_directory()
     server.log.info("database: %s", describe_database(CONFIG.DATABASE_URL))
     database = open_database(CONFIG.DATABASE_URL)
     if "connect_timeout" in database.connect_params:
         database.connect_params["connect_timeout"] = MIGRATE_AT_START_CONNECT_TIMEOUT_S
+    configure(CONFIG.SECRETS_CIPHER)  # warns at start without SECRETS_KEY
     try:
         applied = migrate(database)
+        with database.connection_context():
+            seal_stored_secrets(database)
     except (OperationalError, InterfaceError) as error:
         server.log.warning("database not reachable at start (%s); serving 503 until it answers, "
                            "then the workers bring its schema up to date", first_line(error))

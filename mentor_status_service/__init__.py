@@ -7,20 +7,22 @@ from flask import Blueprint, Flask
 from . import db
 from .changes import feed
 from .changes.commands import changes_cli
-from .config import Config, split_access_overrides
+from .config import Config, parse_secrets_key, split_access_overrides
 from .db import views as db_views
 from .db.commands import db_cli
 from .pausing import commands as pausing_commands
 from .pausing import mentor_statuses, pause_records
 from .pausing.metrics import ListTotalsCollector
 from .server.request_bodies import BodyDeadline
-from .web import auth, health, metrics, rate_limits, rendering, tracing
+from .web import auth, export_streams, health, metrics, rate_limits, rendering, tracing
 from .web.api import ServiceApi, bulk_body_limits
 from .web.cors import register_cors
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
 from .web.idempotency import register_idempotency
 from .web.logs import configure_logging
+from .webhooks import secrets_at_rest as webhook_secrets_at_rest
+from .webhooks import urls as webhook_urls
 from .webhooks import views as webhooks
 from .webhooks.commands import webhooks_cli
 from .webhooks.metrics import WebhookCollector
@@ -34,14 +36,21 @@ API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, feed.blp, webhooks.blp
 def create_app(overrides=None):
     """The app, configured from the environment and `overrides`; ConfigurationError if unusable."""
     app = Flask(__name__)
+    # Werkzeug would answer a path with repeated slashes with a redirect built from the Host header
+    # (an open redirect, and HTML): without merging, such a path matches no rule and is a JSON 404.
+    app.url_map.merge_slashes = False
     access_overrides, overrides = split_access_overrides(overrides)
     app.config.update(Config(access_overrides=access_overrides).as_dict())
+    if "SECRETS_KEY" in overrides:  # as the environment's, parsed: only the cipher is kept
+        overrides["SECRETS_CIPHER"] = parse_secrets_key(overrides.pop("SECRETS_KEY"))
     app.config.update(overrides)
     app.json = rendering.JSONProvider(app)
     app.json.sort_keys = False  # fields in the order the schemas declare them, as in the contract
     tracing.init_app(app)  # first: a request's span encloses every hook
     configure_logging(app)
     auth.warn_when_open(app)
+    webhook_urls.warn_when_relaxed(app.config)
+    webhook_secrets_at_rest.configure(app.config["SECRETS_CIPHER"])
     api = register_extensions(app)
     register_blueprints(app, api)
     register_contract_aliases(app, API_BLUEPRINTS)
@@ -61,6 +70,7 @@ def register_extensions(app):
     db.init_app(app)
     metrics.init_app(app, collectors=(ListTotalsCollector, WebhookCollector))
     rate_limits.init_app(app)  # after the request id and timer are set, before every blueprint's hooks
+    export_streams.init_app(app)
     api = ServiceApi(app)
     api.spec.components.security_scheme(auth.BEARER_AUTH, auth.SECURITY_SCHEME)
     return api

@@ -6,6 +6,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlparse
 
+from cryptography.fernet import Fernet, MultiFernet
+
 DEFAULT_DATABASE_URL = "sqlite:///mentor_status.db"
 # Each scope includes the ones before it: write may read, admin may write (and alone manages webhooks).
 SCOPES = ("read", "write", "admin")
@@ -14,6 +16,8 @@ _TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
 # Read by `Config` alone, and never kept as they are: they hold the secrets.
 ACCESS_SETTINGS = ("API_TOKENS", "API_WRITE_TOKENS", "API_PUBLIC_READS")
+# Settings that relax the webhook URL rules (server-side request forgery): development only.
+RELAXED_URL_SETTINGS = ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE")
 
 
 class ConfigurationError(SystemExit):
@@ -191,6 +195,17 @@ def parse_tracing(environ):
         if names and environ.get(name, "http/protobuf").strip() != "http/protobuf":
             raise ConfigurationError(f"{name} must be http/protobuf, the one protocol this service exports with")
     return bool(names)
+def parse_secrets_key(raw):
+    """`SECRETS_KEY`: Fernet keys, comma-separated, the first encrypting (a MultiFernet), or None
+    when empty. A malformed key is named by its position, never shown."""
+    keys = []
+    for position, entry in _entries(raw):
+        try:
+            keys.append(Fernet(entry))
+        except (ValueError, TypeError):
+            raise ConfigurationError(f"SECRETS_KEY entry {position} is not a Fernet key (32 bytes in url-safe "
+                                     "base64, as Fernet.generate_key() makes)") from None
+    return MultiFernet(keys) if keys else None
 
 
 def describe_database(url):
@@ -229,9 +244,19 @@ class Config:
         self.REQUEST_BODY_TIMEOUT_S = _positive_int(environ, "REQUEST_BODY_TIMEOUT_S", 10)
         # A request line and headers not complete this long after their first byte are a 408 (gunicorn's worker).
         self.REQUEST_HEADER_TIMEOUT_S = _positive_int(environ, "REQUEST_HEADER_TIMEOUT_S", 10)
+        # A response none of whose bytes can be sent this long is abandoned (gunicorn's worker).
+        self.SEND_TIMEOUT_S = _positive_int(environ, "SEND_TIMEOUT_S", 30)
+        # Exports streaming at once in one worker process; beyond, a 503 with Retry-After.
+        self.EXPORTS_PER_WORKER = _positive_int(environ, "EXPORTS_PER_WORKER", 4)
         # Webhooks: what the delivery process may call, how long it waits, when it tries again.
         self.WEBHOOK_ALLOW_HTTP = _boolean(environ, "WEBHOOK_ALLOW_HTTP", "false")
         self.WEBHOOK_ALLOW_PRIVATE = _boolean(environ, "WEBHOOK_ALLOW_PRIVATE", "false")
+        for name in RELAXED_URL_SETTINGS:
+            if getattr(self, name) and environ.get("DYNO"):
+                # A platform's dynos share networks with other services and metadata endpoints.
+                raise ConfigurationError(f"{name}=true opens webhook URLs to plain http or internal addresses, "
+                                         "which is for local development only: refusing to start on a platform "
+                                         "(DYNO is set)")
         self.WEBHOOK_TIMEOUT_S = _positive_int(environ, "WEBHOOK_TIMEOUT_S", 10)
         self.WEBHOOK_RETRY_SCHEDULE_S = parse_retry_schedule(
             environ.get("WEBHOOK_RETRY_SCHEDULE_S") or "5,300,1800,7200,18000,36000,36000")
@@ -250,6 +275,8 @@ class Config:
         if self.IDEMPOTENCY_TTL_H > 8760:
             raise ConfigurationError(f"IDEMPOTENCY_TTL_H must be a whole number of hours from 1 to 8760, "
                                      f"not {self.IDEMPOTENCY_TTL_H}")
+        # Encrypts webhook secrets at rest; only the cipher is kept, which shows no key.
+        self.SECRETS_CIPHER = parse_secrets_key(environ.get("SECRETS_KEY", ""))
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])

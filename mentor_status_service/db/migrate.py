@@ -40,11 +40,19 @@ def migration_status(db=None):
 
 
 _schema_lock = threading.Lock()
+_at_first_use = []  # what other wings do once the schema is ready, once per process and database
+
+
+def on_first_use(task):
+    """Have `task(db)` run once the schema is up to date, the first time a process needs the
+    database (the webhooks wing encrypts the secrets stored before SECRETS_KEY was set)."""
+    _at_first_use.append(task)
 
 
 def ensure_schema():
     """Bring the schema up to date the first time this process needs the database (the master
-    migrates at start, but the database may not have answered then). Raises the database's error
+    migrates at start, but the database may not have answered then), then run the tasks other
+    wings asked for (`on_first_use`). Raises the database's error
     while it does not answer; checks once per process after that."""
     db = database.obj
     if getattr(db, "schema_ready", False):
@@ -55,4 +63,7 @@ def ensure_schema():
         if any(migration.applied is None for migration in migration_status(db)):
             applied = migrate(db)
             logger.info("migrations applied: %s", ", ".join(applied) or "none pending")
+        with db.connection_context():
+            for task in _at_first_use:
+                task(db)
         db.schema_ready = True

@@ -2,11 +2,11 @@
 filters and its sort.
 
 A cursor is base64url of `<payload>.<check>`: the payload is a compact JSON array (format, the
-list's binding, the position after the last row listed), the check a BLAKE2b digest of it. A
-cursor that was altered, cut short, or made for another list, other filters or another sort
-fails to decode and is a 422 naming `cursor`. The check is a tamper-evident seal, not a secret: a
-client that forged one would only name a position in a list it may read anyway, and every value
-is checked for its type before it reaches SQL.
+list's binding, the position after the last row listed), the check a keyed BLAKE2b digest of it
+(a MAC) with the database's own secret key, made once per database by a migration and read once
+per process. A cursor that was altered, cut short, made for another list, other filters or
+another sort, by another database, or by anyone without the key, fails to decode and is a 422
+naming `cursor`. Every value is still checked for its type before it reaches SQL.
 """
 import base64
 import binascii
@@ -17,11 +17,11 @@ import json
 import re
 from typing import NamedTuple
 
+from ..db import database
 from ..errors import INVALID_MESSAGE, DomainError
 from ..web.schemas import MENTOR_ID_PATTERN
 
 _FORMAT = 1
-_DIGEST_KEY = b"mentor-status-service list cursor"
 _SQL_TIME = "%Y-%m-%d %H:%M:%S"
 _SQL_TIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _LARGEST_ID = 2**63 - 1
@@ -93,4 +93,14 @@ def _bound_digest(bound):
 
 
 def _check(payload):
-    return base64.urlsafe_b64encode(hashlib.blake2b(payload, key=_DIGEST_KEY, digest_size=12).digest())
+    return base64.urlsafe_b64encode(hashlib.blake2b(payload, key=_key(), digest_size=12).digest())
+
+
+def _key():
+    """This database's cursor key (migration 0009), kept on the database object once read."""
+    db = database.obj
+    key = getattr(db, "cursor_key", None)
+    if key is None:
+        key = db.cursor_key = bytes.fromhex(
+            db.execute_sql("SELECT value FROM service_key WHERE name = 'cursor'").fetchone()[0])
+    return key

@@ -12,9 +12,10 @@ import datetime as dt
 import io
 import logging
 
-from flask import current_app, request, stream_with_context
+from flask import request
 
 from ..db import release_connection
+from ..web.export_streams import streamed_export
 from ..web.rendering import api_time
 from .models import PAUSE_RECORD_ID_PREFIX
 from .schemas import MentorStatusSchema, PauseRecordSchema
@@ -79,36 +80,38 @@ def pause_record_cells(row):
 
 def csv_response(batches, header, cells, filename):
     """A streamed CSV response of `batches` (an iterator of lists of rows, each turned into cells by
-    `cells`). The first batch is read here, in the view, so that a database fault is still the
-    view's error (a 503); each later one is read when the client has taken the one before, and
-    its connection goes back to the pool before its rows are sent. A client that goes away
-    closes the generator, which reads no more."""
-    first = next(batches, [])
+    `cells`), within the limits every export shares (export_streams). The first batch is read in
+    the view, so that a database fault is still the view's error (a 503); each later one is read
+    when the client has taken the one before, and its connection goes back to the pool before its
+    rows are sent. A client that goes away closes the generator, which reads no more."""
+    def open_body():
+        return _csv_chunks(next(batches, []), batches, header, cells, filename)
 
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        rows = first
-        try:
-            while True:
-                writer.writerows(map(cells, rows))
-                yield buffer.getvalue().encode()
-                buffer.seek(0)
-                buffer.truncate()
-                try:
-                    rows = next(batches)
-                except StopIteration:
-                    return
-                finally:
-                    release_connection()
-        except Exception:
-            # The status line is sent: the client can only learn of the fault from a body cut short.
-            logger.exception("CSV export of %s stopped", filename)
-            raise
-        finally:
-            batches.close()
+    return streamed_export(open_body, CSV_MIMETYPE, filename)
 
-    response = current_app.response_class(stream_with_context(generate()), mimetype=CSV_MIMETYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+
+def _csv_chunks(first, batches, header, cells, filename):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    rows, first = first, None
+    try:
+        while True:
+            writer.writerows(map(cells, rows))
+            chunk = buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            rows = None  # not held while the chunk is sent
+            yield chunk
+            try:
+                rows = next(batches)
+            except StopIteration:
+                return
+            finally:
+                release_connection()
+    except Exception:
+        # The status line is sent: the client can only learn of the fault from a body cut short.
+        logger.exception("CSV export of %s stopped", filename)
+        raise
+    finally:
+        batches.close()

@@ -51,7 +51,11 @@ def list_pause_records(limit, page=1, sort=None, cursor=None, **filters):
     return rows, total, None if last is None else cursors.encode(bound, last)
 
 
+# An export reads its rows in batches of about EXPORT_BATCH_BYTES (at most EXPORT_BATCH rows), so
+# that a worker holds about that much per export whatever the size of the rows (metadata may be 16 KiB).
 EXPORT_BATCH = 2000
+EXPORT_FIRST_BATCH = 50
+EXPORT_BATCH_BYTES = 1024 * 1024
 
 
 def export_mentor_statuses(sort=None, **filters):
@@ -59,25 +63,34 @@ def export_mentor_statuses(sort=None, **filters):
     a keyset walk, one statement per batch, so that no batch holds a connection or a snapshot
     while the rows before it are sent. `filters` are those of the list; overdue as of now."""
     sort, now = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key), utc_now()
-    return _batches(lambda after: queries.mentor_page(EXPORT_BATCH, now, sort, after=after, with_total=False,
-                                                      **filters))
+    return _batches(lambda size, after: queries.mentor_page(size, now, sort, after=after, with_total=False,
+                                                            **filters))
 
 
 def export_pause_records(sort=None, **filters):
     """Every pause record listed, as batches of rows, as `export_mentor_statuses`."""
     sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
-    return _batches(lambda after: queries.pause_record_page(EXPORT_BATCH, sort, after=after, with_total=False,
-                                                            **filters))
+    return _batches(lambda size, after: queries.pause_record_page(size, sort, after=after, with_total=False,
+                                                                  **filters))
 
 
 def _batches(read):
-    after = None
+    """Batches of `read(size, after)`, each sized from the bytes of the one before."""
+    after, size = None, EXPORT_FIRST_BATCH
     while True:
-        rows, _, after = read(after)
+        rows, _, after = read(size, after)
         if rows:
             yield rows
         if after is None:
             return
+        size = _next_batch_size(rows)
+        rows = None  # not held while the next batch is read
+
+
+def _next_batch_size(rows):
+    """How many rows like `rows` make about EXPORT_BATCH_BYTES (their text, and a little for the rest)."""
+    row_bytes = sum(len(value) for row in rows for value in row if isinstance(value, str)) / len(rows) + 64
+    return max(1, min(EXPORT_BATCH, int(EXPORT_BATCH_BYTES / row_bytes)))
 
 
 def mentor_history(mentor_id, page, limit):

@@ -18,13 +18,17 @@ Private gunicorn internals this relies on (gunicorn is pinned at 27.0.1 for it;
 tests/system/test_gunicorn_worker.py and tests/system/test_slow_headers.py fail if an upgrade changes them):
 
 - `ThreadWorker.handle(conn)` runs in a pool thread and returns `gthread._DEFER`, True (keep alive) or
-  False; `finish_request(conn, future)` runs on the main thread with the result; `enqueue_req`,
-  `poller`, `nr_conns`, `murder_pending()` (called on every turn of the main loop), `alive`;
+  False; it calls `handle_request(req, conn)`, which passes `conn.sock` to `wsgi.create` and lets an
+  OSError from a write through (StopIteration ends the connection quietly); `finish_request(conn,
+  future)` runs on the main thread with the result; `enqueue_req`, `poller`, `nr_conns`,
+  `murder_pending()` (called on every turn of the main loop), `alive`;
 - `TConn`: `init()` (once it has run, gthread's `handle` no longer waits for a first byte),
   `is_http2`, `parser`, `sock`, `client`;
 - `conn.parser.unreader` (`take_buffered()`, `unread()`) and `parser.req_count`, and that
   `gunicorn.http.message.Request(cfg, unreader, peer_addr, req_number)` parses a head from an unreader;
-- `gunicorn.util.write_error(sock, status_int, reason, mesg)`, called from `Worker.handle_error`.
+- `gunicorn.util.write_error(sock, status_int, reason, mesg)`, called from `Worker.handle_error`;
+- `gunicorn.http.wsgi.Response.default_headers()`, a list of header lines one of which is `Server: gunicorn`
+  (no setting turns it off): the worker process drops that line, so no response names the software.
 """
 import heapq
 import itertools
@@ -35,6 +39,7 @@ import time
 from functools import partial
 
 from gunicorn import util
+from gunicorn.http import wsgi
 from gunicorn.http.errors import LimitRequestHeaders
 from gunicorn.http.message import Request
 from gunicorn.http.unreader import Unreader
@@ -49,11 +54,13 @@ _RECV_SIZE = 65536
 
 class HeadDeadlineWorker(gthread.ThreadWorker):
     header_timeout_s = 10  # gunicorn.conf.py sets it from REQUEST_HEADER_TIMEOUT_S
+    send_timeout_s = 30  # gunicorn.conf.py sets it from SEND_TIMEOUT_S
 
     def init_process(self):
         self._head_deadlines = []  # heap of (deadline, n, conn) of connections waiting for their head
         self._order = itertools.count()
         util.write_error = write_json_error  # this worker process only; see the module docstring
+        wsgi.Response.default_headers = without_server_header(wsgi.Response.default_headers)
         super().init_process()
 
     # In a pool thread
@@ -72,11 +79,31 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
         if state is not None:
             return state
         result = super().handle(conn)  # parses the buffered head: no read of the socket before the body
+        if getattr(conn, "abandoned", False):
+            return _CLOSED
         if result is False:
             # Closing gracefully lingers up to 2 s for the client: here, not on the main loop.
             conn.close(graceful=True)
             return _CLOSED
         return result
+
+    def handle_request(self, req, conn):
+        """gthread's, with a send timeout: a response none of whose bytes can be sent for
+        `send_timeout_s` (a client that stopped reading) is abandoned, its connection closed at
+        once, and the thread freed. The app's response iterator is closed as for any response."""
+        sock = conn.sock
+        sock.settimeout(self.send_timeout_s)
+        conn.sock = SendTimeoutSocket(sock)
+        try:
+            return super().handle_request(req, conn)
+        except TimeoutError:
+            self.log.warning("response to ip=%s abandoned: nothing could be sent for %ss", _ip(conn.client),
+                             self.send_timeout_s)
+            conn.abandoned = True
+            close_now(sock)
+            raise StopIteration() from None  # gthread's way to end a connection quietly
+        finally:
+            conn.sock = sock
 
     def _gather_head(self, conn):
         """None once a whole head is buffered; else what `handle` should return."""
@@ -169,6 +196,27 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
             self.refuse_slow_head(conn)
 
 
+class SendTimeoutSocket:
+    """A socket whose `sendall` fails with TimeoutError only when no byte at all could be sent for
+    the socket's timeout (the standard `sendall` bounds the whole call, which a client reading a
+    large body steadily but slowly could take longer than)."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def sendall(self, data):
+        view = memoryview(data)
+        while view:
+            view = view[self._sock.send(view):]  # waits at most the timeout for room, then sends what fits
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def _ip(client):
+    return client[0] if isinstance(client, tuple) else client
+
+
 class _Arrived(Unreader):
     """The bytes that have arrived, and then `_Incomplete` rather than a read of the socket."""
 
@@ -215,6 +263,14 @@ _MESSAGES = {
     431: "The request headers are too large or too many.",
     501: "The request's Transfer-Encoding is not supported.",
 }
+
+
+def without_server_header(default_headers):
+    """gunicorn's status line and default headers, without `Server`: naming the software only helps
+    whoever looks for servers with a known flaw."""
+    def headers(response):
+        return [line for line in default_headers(response) if not line.lower().startswith("server:")]
+    return headers
 
 
 def write_json_error(sock, status_int, reason, mesg):

@@ -47,6 +47,13 @@ def metrics():
     return encode(scrape_registry()), 200, {"Content-Type": content_type}
 
 
+def scraped_by_admin():
+    """Whether this scrape was made with an admin token: series that name what only an admin may
+    know (webhook ids) are for it alone."""
+    token = g.get("token")
+    return token is not None and token.allows("admin")
+
+
 def scrape_registry():
     registry = CollectorRegistry()
     if MULTIPROCESS:

@@ -67,12 +67,14 @@ def delete_webhook(webhook_id):
         Webhook.delete().where(Webhook.webhook_id == webhook_id).execute()
 
 
-def rotate_secret(webhook_id):
-    """A new secret; the current one keeps signing beside it for 24 hours."""
+def rotate_secret(webhook_id, expire_previous=False):
+    """A new secret; the current one keeps signing beside it for 24 hours, or stops at once."""
     with database.atomic():
         webhook = _locked(webhook_id)
         webhook.previous_secret, webhook.secret = webhook.secret, new_secret()
         webhook.previous_secret_expires_at = utc_now() + ROTATION_OVERLAP
+        if expire_previous:
+            webhook.previous_secret, webhook.previous_secret_expires_at = None, utc_now()
         webhook.save()
     return webhook
 

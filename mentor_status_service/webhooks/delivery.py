@@ -52,6 +52,8 @@ BATCH_MAX_AGE_S = 1.0  # a batch older than this is read again: erased entries m
 DELIVERY_LOG_KEPT = 1000  # attempts kept per webhook
 TRIM_LOG_CHANCE = 0.01  # one attempt in a hundred trims its webhook's log
 LEASE_MARGIN_S = 5
+SLOW_AFTER_S = 0.5  # an attempt in flight longer than this moves its webhook to the slow lane
+FAST, SLOW = LANES = ("fast", "slow")
 TURN_S = 30  # a busy webhook's thread lets the lease go after this long, so other webhooks get a turn
 STOP_WITHIN_S = 14  # SIGTERM: in-flight requests may finish this long, to exit within 15 s
 
@@ -72,8 +74,10 @@ class Settings(NamedTuple):
 
     @property
     def lease_s(self):
-        """Longer than a request may take, with the database writes around it."""
-        return 2 * self.timeout_s + 5
+        """Longer than an attempt may take (its deadline is the timeout, and LEASE_MARGIN_S before
+        the lease ends), with the database writes around it and a slow machine's delays: renewed
+        before an attempt when less than timeout + margin is left."""
+        return 2 * self.timeout_s + 2 * LEASE_MARGIN_S
 
 
 @contextmanager
@@ -100,6 +104,9 @@ class Deliverer:
         self.client = Client(settings)
         self.stopping = threading.Event()
         self._busy = {}  # webhook_id -> its thread
+        self._lanes = {}  # webhook_id -> FAST or SLOW, while it has a thread
+        self._attempt_started = {}  # webhook_id -> when its attempt in flight began (monotonic)
+        self._slow = set()  # webhooks whose last attempt took longer than SLOW_AFTER_S
         self._busy_lock = threading.Lock()
 
     def stop(self, *_signal):
@@ -141,26 +148,52 @@ class Deliverer:
                 self.stopping.wait(2)
 
     def dispatch(self):
-        """Lease every due webhook with entries to send, while threads are free, and start its thread."""
+        """Lease every due webhook with entries to send, while its lane has a thread free, and start
+        its thread. Two lanes of WEBHOOK_DELIVERY_THREADS each: webhooks known to be slow take
+        turns in the slow lane, the others in the fast one, and a fast-lane attempt that has taken
+        longer than SLOW_AFTER_S moves to the slow lane, freeing its place: however many receivers
+        are slow, they never hold the threads an answering webhook needs."""
         with connected():
             head = change_log.head()
             now = time.time()
             with self._busy_lock:
+                self._move_slow_attempts()
                 busy = set(self._busy)
+                in_lane = {lane: sum(1 for held in self._lanes.values() if held == lane) for lane in LANES}
             due = Webhook.due(now, excluded=busy)
             random.shuffle(due)  # with more webhooks due than threads, each gets its turn
             for webhook in due:
-                if len(busy) >= self.settings.threads or self.stopping.is_set():
+                if self.stopping.is_set():
                     return
+                lane = SLOW if webhook.webhook_id in self._slow else FAST
+                if in_lane[lane] >= self.settings.threads:
+                    continue
                 if webhook.delivered_through >= head or not self._has_entries(webhook):
                     continue
                 if Webhook.take_lease(webhook.webhook_id, self.owner, now, now + self.settings.lease_s):
-                    busy.add(webhook.webhook_id)
+                    in_lane[lane] += 1
                     thread = threading.Thread(target=self.deliver, args=(webhook.webhook_id,),
                                               name=f"deliver-{webhook.webhook_id}", daemon=True)
                     with self._busy_lock:
                         self._busy[webhook.webhook_id] = thread
+                        self._lanes[webhook.webhook_id] = lane
                     thread.start()
+
+    def _move_slow_attempts(self):
+        """Move to the slow lane each fast-lane webhook whose attempt in flight is slow (under _busy_lock)."""
+        now = time.monotonic()
+        for webhook_id, started in self._attempt_started.items():
+            if now - started > SLOW_AFTER_S and self._lanes.get(webhook_id) == FAST:
+                self._lanes[webhook_id] = SLOW
+                self._slow.add(webhook_id)
+
+    def _attempt_ended(self, webhook_id, took_s):
+        with self._busy_lock:
+            self._attempt_started.pop(webhook_id, None)
+            if took_s > SLOW_AFTER_S:
+                self._slow.add(webhook_id)
+            else:
+                self._slow.discard(webhook_id)
 
     @staticmethod
     def _has_entries(webhook):
@@ -188,6 +221,8 @@ class Deliverer:
                 discard_connection()
             with self._busy_lock:
                 self._busy.pop(webhook_id, None)
+                self._lanes.pop(webhook_id, None)
+                self._attempt_started.pop(webhook_id, None)
 
     def _deliver(self, webhook_id):
         lease_until = 0
@@ -226,9 +261,14 @@ class Deliverer:
             return self._attempt(webhook, row, trace)
 
     def _attempt(self, webhook, row, trace):
+        """The attempt ends LEASE_MARGIN_S before the lease at the latest, and is recorded only while
+        the lease is unexpired; it is in the deliveries log whatever its end."""
         change_id = row[0]
         attempt = webhook.failed_attempts + 1
         if not self._hold_lease(webhook):
+            return False
+        within_s = min(self.settings.timeout_s, webhook.lease_until - LEASE_MARGIN_S - time.time())
+        if within_s <= 0:  # this machine was too slow since the lease was renewed: leave it to the next turn
             return False
         message_id, body = message(webhook, row)
         sent_at = datetime.now(timezone.utc)
@@ -237,8 +277,12 @@ class Deliverer:
                    "webhook-signature": signature_header(signing_secrets(webhook, utc_now()), message_id,
                                                          sent_at, body), **trace.headers}
         started = time.perf_counter()
-        answer = self.client.post(webhook.url, body, headers)
-        duration_ms = round((time.perf_counter() - started) * 1000)
+        with self._busy_lock:
+            self._attempt_started[webhook.webhook_id] = time.monotonic()
+        answer = self.client.post(webhook.url, body, headers, within_s)
+        took_s = time.perf_counter() - started
+        self._attempt_ended(webhook.webhook_id, took_s)
+        duration_ms = round(took_s * 1000)
         error = answer.error
         if error is None and not answer.acknowledged:
             error = f"answered {answer.status_code}"
@@ -249,14 +293,18 @@ class Deliverer:
                 # sent again, never that one is skipped: it need not wait for the disk.
                 database.execute_sql("SET LOCAL synchronous_commit = off")
             if answer.acknowledged:
-                recorded = Webhook.acknowledge(webhook.webhook_id, self.owner, webhook.position_version, change_id)
+                recorded = Webhook.acknowledge(webhook.webhook_id, self.owner, webhook.position_version, change_id,
+                                               time.time())
             else:
                 recorded = self._record_failure(webhook, change_id, attempt, answer, error)
-            if recorded:
-                WebhookDelivery.record(webhook.webhook_id, change_id, attempt, utc_now(), answer.status_code,
-                                       None if answer.acknowledged else error, duration_ms)
-                if random.random() < TRIM_LOG_CHANCE:
-                    WebhookDelivery.keep_newest(webhook.webhook_id, DELIVERY_LOG_KEPT)
+            if not recorded:
+                logger.warning("webhook %s: change %s attempt %d ended after its lease (%s); not recorded, it is "
+                               "sent again", webhook.webhook_id, change_id, attempt, error or answer.status_code)
+            # Every attempt is in the log, recorded or not (not: the lease ran out first, or a replay moved on).
+            WebhookDelivery.record(webhook.webhook_id, change_id, attempt, utc_now(), answer.status_code,
+                                   None if answer.acknowledged else error, duration_ms)
+            if random.random() < TRIM_LOG_CHANCE:
+                WebhookDelivery.keep_newest(webhook.webhook_id, DELIVERY_LOG_KEPT)
         return answer.acknowledged and recorded
 
     def _hold_lease(self, webhook):
@@ -266,7 +314,7 @@ class Deliverer:
         if getattr(webhook, "lease_until", 0) - now > self.settings.timeout_s + LEASE_MARGIN_S:
             return True
         with connected():
-            if not Webhook.renew_lease(webhook.webhook_id, self.owner, now + self.settings.lease_s):
+            if not Webhook.renew_lease(webhook.webhook_id, self.owner, now, now + self.settings.lease_s):
                 return False
         webhook.lease_until = now + self.settings.lease_s
         return True
@@ -283,9 +331,9 @@ class Deliverer:
         else:
             logger.info("webhook %s: change %s attempt %d failed (%s); next in %gs", webhook.webhook_id, change_id,
                         attempt, error, delay)
-        return Webhook.record_failure(webhook.webhook_id, self.owner, webhook.position_version, attempt,
+        return Webhook.record_failure(webhook.webhook_id, self.owner, webhook.position_version, time.time(), attempt,
                                       None if delay is None else time.time() + delay, reason)
 
     def _disable(self, webhook, reason):
         logger.warning("webhook %s disabled: %s", webhook.webhook_id, reason)
-        Webhook.disable(webhook.webhook_id, self.owner, webhook.position_version, reason)
+        Webhook.disable(webhook.webhook_id, self.owner, webhook.position_version, time.time(), reason)

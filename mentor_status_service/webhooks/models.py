@@ -21,6 +21,7 @@ from peewee import (
 
 from ..db import PreparedQuery
 from ..pausing.models import BaseModel
+from .secrets_at_rest import SealedTextField
 
 STATUSES = ("enabled", "disabled")
 PUBLIC_ID_PREFIX = "wh-"
@@ -45,8 +46,8 @@ class Webhook(BaseModel):
     status = CharField(max_length=8)
     disabled_reason = TextField(null=True)
     created_at = DateTimeField()
-    secret = TextField()
-    previous_secret = TextField(null=True)
+    secret = SealedTextField()  # encrypted with SECRETS_KEY (secrets_at_rest.py)
+    previous_secret = SealedTextField(null=True)
     previous_secret_expires_at = DateTimeField(null=True)
     delivered_through = BigIntegerField()
     position_version = IntegerField(default=0)
@@ -101,11 +102,13 @@ class Webhook(BaseModel):
 
     @classmethod
     @_one_transaction
-    def renew_lease(cls, webhook_id, owner, until):
-        """Extend `owner`'s lease; False when it was lost (expired and taken by another, or the
+    def renew_lease(cls, webhook_id, owner, now, until):
+        """Extend `owner`'s lease; False when it was lost (expired, whether or not another took it
+        since: the owner of an expired lease may not know what another did meanwhile; or the
         webhook deleted or disabled)."""
         return cls.update(lease_expires_at=until).where(
-            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner) & (cls.status == "enabled")).execute() == 1
+            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner) & (cls.lease_expires_at > now)
+            & (cls.status == "enabled")).execute() == 1
 
     @classmethod
     @_one_transaction
@@ -114,13 +117,13 @@ class Webhook(BaseModel):
             (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)).execute()
 
     @classmethod
-    def acknowledge(cls, webhook_id, owner, position_version, change_id):
+    def acknowledge(cls, webhook_id, owner, position_version, change_id, now):
         """Record that the receiver acknowledged entry `change_id`, if `owner` still holds the lease
-        and no replay moved the position meanwhile; whether it was recorded."""
-        return _ACKNOWLEDGE.execute(change_id, webhook_id, owner, position_version).rowcount == 1
+        (unexpired at `now`) and no replay moved the position meanwhile; whether it was recorded."""
+        return _ACKNOWLEDGE.execute(change_id, webhook_id, owner, position_version, now).rowcount == 1
 
     @classmethod
-    def record_failure(cls, webhook_id, owner, position_version, failed_attempts, next_attempt_at,
+    def record_failure(cls, webhook_id, owner, position_version, now, failed_attempts, next_attempt_at,
                        disabled_reason=None):
         """Record a failed attempt: the next one at `next_attempt_at`, or the webhook disabled with
         `disabled_reason`; whether it was recorded (as `acknowledge`)."""
@@ -129,14 +132,14 @@ class Webhook(BaseModel):
         if disabled_reason is not None:
             changes.update(status="disabled", disabled_reason=disabled_reason, next_attempt_at=None)
         return cls.update(changes).where(
-            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)
+            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner) & (cls.lease_expires_at > now)
             & (cls.position_version == position_version)).execute() == 1
 
     @classmethod
-    def disable(cls, webhook_id, owner, position_version, reason):
+    def disable(cls, webhook_id, owner, position_version, now, reason):
         """Disable the webhook with `reason`, under the lease (as `acknowledge`)."""
         cls.update(status="disabled", disabled_reason=reason, next_attempt_at=None).where(
-            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner)
+            (cls.webhook_id == webhook_id) & (cls.lease_owner == owner) & (cls.lease_expires_at > now)
             & (cls.position_version == position_version)).execute()
 
 
@@ -177,11 +180,11 @@ class WebhookDelivery(BaseModel):
 
 
 # What a delivery runs for every entry, its SQL built once (see db/sql_cache.py).
-_ACKNOWLEDGE = PreparedQuery(lambda db, change_id, webhook_id, owner, position_version: Webhook.update(
+_ACKNOWLEDGE = PreparedQuery(lambda db, change_id, webhook_id, owner, position_version, now: Webhook.update(
     delivered_through=change_id, failed_attempts=0, next_attempt_at=None,
     delivered_count=Webhook.delivered_count + 1).where(
-    (Webhook.webhook_id == webhook_id) & (Webhook.lease_owner == owner)
-    & (Webhook.position_version == position_version) & (Webhook.delivered_through < change_id)), keys=4)
+    (Webhook.webhook_id == webhook_id) & (Webhook.lease_owner == owner) & (Webhook.lease_expires_at > now)
+    & (Webhook.position_version == position_version) & (Webhook.delivered_through < change_id)), keys=5)
 _INSERT_DELIVERY = PreparedQuery(lambda db, *values: WebhookDelivery.insert(
     dict(zip((getattr(WebhookDelivery, name) for name in WebhookDelivery.COLUMNS), values))),
     keys=len(WebhookDelivery.COLUMNS))

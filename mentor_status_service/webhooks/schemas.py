@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from ..changes.models import ChangeEntry
 from ..changes.schemas import MAX_CHANGE_ID
-from ..web.schemas import PaginationSchema, RejectReadOnly, UtcDateTime
+from ..web.schemas import PaginationSchema, RejectReadOnly, StrictBoolean, UtcDateTime
 from .models import STATUSES
 from .urls import MAX_URL_LENGTH
 
@@ -74,6 +74,12 @@ class WebhookUpdateSchema(RejectReadOnly, ma.Schema):
 class WebhookReplaySchema(ma.Schema):
     after = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_CHANGE_ID), metadata={
         "description": "Deliver again every entry after this change_id (0: from the oldest kept)", "example": 1000})
+
+
+class WebhookRotateSchema(ma.Schema):
+    expire_previous = StrictBoolean(load_default=False, metadata={
+        "description": "true: the previous secret stops signing at once (a leaked secret); false, the default: it "
+                       "signs beside the new one for 24 hours"})
 
 
 class WebhookListSchema(ma.Schema):

@@ -8,11 +8,23 @@ the delivery connects to the address it checked (see delivery.py and client.py),
 a public address at the check and to a private one at the connection (DNS rebinding) gets nowhere.
 """
 import ipaddress
+import logging
 import socket
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
+RELAXED_BY = ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE")
+
+logger = logging.getLogger(__name__)
+
+
+def warn_when_relaxed(config):
+    """At start (web process and delivery process): say which setting relaxes these rules."""
+    for name in RELAXED_BY:
+        if config[name]:
+            logger.warning("%s=true: webhook URLs are not held to the %s rule; for local development only", name,
+                           "https-only" if name == "WEBHOOK_ALLOW_HTTP" else "public-address")
 
 
 class RefusedURL(ValueError):
@@ -56,6 +68,8 @@ def parse(url, allow_http):
         raise RefusedURL("The URL has no host.")
     if parts.fragment:
         raise RefusedURL("The URL must not contain a fragment (#...).")
+    if port == 0:
+        raise RefusedURL("The URL's port must not be 0.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
@@ -63,13 +77,16 @@ def parse(url, allow_http):
 # IPv6 prefixes whose addresses carry an IPv4 address in their low 32 bits (NAT64, RFC 6052 and 8215).
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# IPv4-translated addresses (RFC 2765, SIIT): a translator turns them into the IPv4 they carry, and
+# Python's `is_global` calls them all global. None is a webhook's business: every one is refused.
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 
 
 def is_public(address):
     """Whether `address` (an IP address as text) is a public unicast address, and so is any IPv4
     address it carries (mapped, NAT64, 6to4, Teredo, IPv4-compatible: each can reach that IPv4)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if not ip.is_global or ip.is_multicast:
+    if not ip.is_global or ip.is_multicast or ip in _IPV4_TRANSLATED:
         return False
     return all(is_public(str(carried)) for carried in _carried_ipv4(ip))
 
@@ -100,9 +117,8 @@ def check(url, allow_http, allow_private):
     """A Target for `url`, resolved once and checked: RefusedURL when it may not be called."""
     scheme, hostname, port, path = parse(url, allow_http)
     addresses = resolve(hostname, port)
-    if not allow_private:
-        refused = [address for address in addresses if not is_public(address)]
-        if refused:
-            raise RefusedURL(f"The host {hostname!r} is or resolves to {refused[0]}, which is not a public "
-                             "address (loopback, private, link-local, multicast or reserved).")
+    if not allow_private and not all(is_public(address) for address in addresses):
+        # The host only, never the address: the answer must not tell what an internal name resolves to.
+        raise RefusedURL(f"The host {hostname!r} is or resolves to an address that is not public (loopback, "
+                         "private, link-local, multicast or reserved).")
     return Target(scheme, hostname, port, addresses[0], path)

@@ -16,6 +16,7 @@ from .schemas import (
     WebhookListSchema,
     WebhookReplaySchema,
     WebhookRotatedSchema,
+    WebhookRotateSchema,
     WebhookSchema,
     WebhookUpdateSchema,
     WebhookWithSecretSchema,
@@ -94,15 +95,17 @@ class Webhook(MethodView):
 @blp.route("/<webhook_id>/rotate-secret")
 class WebhookSecret(MethodView):
     @admin_only
+    @blp.arguments(WebhookRotateSchema(), required=False, example={"expire_previous": True})
     @blp.response(201, WebhookRotatedSchema, headers=ETAG_HEADER)
-    @blp.write("rotateWebhookSecret", 404, body=False)
-    def post(self, webhook_id):
+    @blp.write("rotateWebhookSecret", 404)
+    def post(self, fields, webhook_id):
         """Give a webhook a new secret
 
         The new secret appears in this response only. For 24 hours the previous one signs too:
-        `webhook-signature` then carries both signatures, space-separated.
+        `webhook-signature` then carries both signatures, space-separated; with
+        `{"expire_previous": true}` it stops at once.
         """
-        return webhook_admin.rotate_secret(webhook_id)
+        return webhook_admin.rotate_secret(webhook_id, fields.get("expire_previous", False))
 
 
 @blp.route("/<webhook_id>/replay")

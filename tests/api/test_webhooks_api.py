@@ -130,7 +130,8 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(admin, monkeypatch
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     response = admin.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/x"}, headers=ADMIN)
 
-    assert response.status_code == 422 and "10.0.0.7" in response.json["errors"]["json"]["url"][0]
+    message = response.json["errors"]["json"]["url"][0]
+    assert response.status_code == 422 and "hooks.example.org" in message and "10.0.0.7" not in message
 
 
 def test_http_and_private_addresses_are_accepted_only_when_the_operator_allows_them(make_client):
