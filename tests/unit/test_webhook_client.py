@@ -44,7 +44,8 @@ def test_a_name_that_resolves_to_loopback_is_refused_at_the_connection(resolver)
         port = receiver.url.rsplit(":", 1)[1]
         answer = Client(settings()).post(f"http://{NAME}:{port}/hooks", b"{}", {})
 
-        assert answer.status_code is None and answer.error.startswith("refused:") and "127.0.0.1" in answer.error
+        assert answer.status_code is None and answer.error.startswith("refused:")
+        assert NAME in answer.error and "127.0.0.1" not in answer.error  # the host, never what it resolved to
         assert receiver.received == []
 
 
@@ -64,8 +65,9 @@ def test_a_name_public_when_saved_and_private_when_delivered_gets_nowhere(resolv
 def test_any_private_address_among_those_a_name_resolves_to_is_refused(resolver):
     resolver["answers"] = ["93.184.215.14", "10.0.0.1"]
 
-    with pytest.raises(RefusedURL, match="10.0.0.1"):
+    with pytest.raises(RefusedURL) as refused:
         check(f"https://{NAME}/hooks", allow_http=False, allow_private=False)
+    assert NAME in str(refused.value) and "10.0.0.1" not in str(refused.value)
 
 
 def test_the_connection_goes_to_the_resolved_address_with_the_urls_name_as_host(resolver):
