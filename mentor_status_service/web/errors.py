@@ -11,7 +11,7 @@ def handle_domain_error(error):
     body = error_body(error.code, error.message, error.errors)
     if isinstance(error, Gone):
         body["head"] = error.head
-    return body, error.code
+    return body, error.code, getattr(error, "headers", {})  # Retry-After of a 503, say
 
 
 def handle_database_error(error):

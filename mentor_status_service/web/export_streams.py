@@ -11,7 +11,7 @@ clients that request one and stop reading cannot stop the instance:
 """
 import threading
 
-from flask import current_app, request, stream_with_context
+from flask import current_app, g, request, stream_with_context
 
 from ..errors import DomainError
 
@@ -51,6 +51,7 @@ def _take_slot():
     """A free slot of this worker process, and the function that gives it back (once, whoever calls first)."""
     slots = current_app.extensions["export_slots"]
     if not slots.acquire(blocking=False):
+        g.export_slots_full = True  # a 503 that is no database outage (web/metrics.py)
         raise ExportsBusy(current_app.config["EXPORTS_PER_WORKER"])
     released = threading.Lock()
 

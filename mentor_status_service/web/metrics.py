@@ -28,7 +28,8 @@ REQUESTS = Counter("mentor_status_http_requests", "HTTP requests answered, by ro
 LATENCY = Histogram("mentor_status_http_request_duration_seconds", "Time to answer a request, by route template "
                     "and method.", ("route", "method"), registry=None,
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-# The service answers 503 only when the database cannot be reached or is busy.
+# The service answers 503 when the database cannot be reached or is busy, and when a worker's export
+# slots are all taken (web/export_streams.py marks those, which are not counted here).
 DATABASE_UNAVAILABLE = Counter("mentor_status_database_unavailable", "Requests answered 503 because the "
                                "database could not be reached or was busy.", registry=None)
 # Fair use fails open: a request let through because the rate limit's storage did not answer.
@@ -75,7 +76,7 @@ def count_request(response):
     method = request.method if request.method in METHODS else OTHER_METHOD
     REQUESTS.labels(route, method, response.status_code).inc()
     LATENCY.labels(route, method).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
-    if response.status_code == 503:
+    if response.status_code == 503 and not g.get("export_slots_full"):
         DATABASE_UNAVAILABLE.inc()
     return response
 

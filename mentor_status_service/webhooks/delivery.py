@@ -298,11 +298,14 @@ class Deliverer:
             else:
                 recorded = self._record_failure(webhook, change_id, attempt, answer, error)
             if not recorded:
-                logger.warning("webhook %s: change %s attempt %d ended after its lease (%s); not recorded, it is "
-                               "sent again", webhook.webhook_id, change_id, attempt, error or answer.status_code)
-            # Every attempt is in the log, recorded or not (not: the lease ran out first, or a replay moved on).
-            WebhookDelivery.record(webhook.webhook_id, change_id, attempt, utc_now(), answer.status_code,
-                                   None if answer.acknowledged else error, duration_ms)
+                logger.warning("webhook %s: change %s attempt %d (%s) not recorded: the lease ran out or a replay "
+                               "moved the position meanwhile", webhook.webhook_id, change_id, attempt,
+                               error or answer.status_code)
+            # Every attempt is in the log, recorded or not (not: the lease ran out first, or a replay moved
+            # on), unless the webhook was deleted meanwhile, with its log.
+            if recorded or Webhook.select().where(Webhook.webhook_id == webhook.webhook_id).exists():
+                WebhookDelivery.record(webhook.webhook_id, change_id, attempt, utc_now(), answer.status_code,
+                                       None if answer.acknowledged else error, duration_ms)
             if random.random() < TRIM_LOG_CHANCE:
                 WebhookDelivery.keep_newest(webhook.webhook_id, DELIVERY_LOG_KEPT)
         return answer.acknowledged and recorded

@@ -12,6 +12,7 @@ from factories import create_mentor, create_pause
 from servers import Gunicorn
 
 from bench.seed import drop_postgresql, prepare_postgresql, prepare_sqlite
+from mentor_status_service import create_app
 from mentor_status_service.db import database
 from mentor_status_service.pausing import exports
 
@@ -245,3 +246,21 @@ def test_csv_formula_injection_is_unreachable_through_the_api(client, monkeypatc
              for cell in row]
     assert len(cells) > 30
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_exports_beyond_exports_per_worker_are_a_503_with_retry_after_not_counted_as_a_database_outage(database_url,
+                                                                                                      app):
+    client = create_app({"DATABASE_URL": database_url, "TESTING": True, "EXPORTS_PER_WORKER": 1}).test_client()
+    create_mentor(client)
+
+    streaming = client.get(MENTORS, query_string={"format": "csv"}, buffered=False)  # not read: still streaming
+    busy = client.get(MENTORS, query_string={"format": "csv"})
+    head = client.head(MENTORS, query_string={"format": "csv"})  # sends no body: takes no slot
+    metrics = client.get("/metrics").get_data(as_text=True)
+    streaming.close()
+    again = client.get(MENTORS, query_string={"format": "csv"})
+
+    assert streaming.status_code == 200 and head.status_code == 200
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5" and busy.json["code"] == 503
+    assert "mentor_status_database_unavailable_total 0.0" in metrics
+    assert again.status_code == 200 and csv_rows(again)[1][0] == "mentor-001"
