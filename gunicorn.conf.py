@@ -64,7 +64,8 @@ def on_starting(server):
     from peewee import InterfaceError, OperationalError
 
     from mentor_status_service.db import first_line, migrate, open_database
-    from mentor_status_service.webhooks.secrets_at_rest import configure, seal_stored_secrets
+    from mentor_status_service.db.sealed import configure
+    from mentor_status_service.webhooks.secrets_at_rest import seal_stored_secrets
 
     empty_metrics_directory()
     server.log.info("database: %s", describe_database(CONFIG.DATABASE_URL))

@@ -8,6 +8,7 @@ from . import db
 from .changes import feed
 from .changes.commands import changes_cli
 from .config import Config, parse_secrets_key, split_access_overrides
+from .db import sealed
 from .db import views as db_views
 from .db.commands import db_cli
 from .pausing import commands as pausing_commands
@@ -21,7 +22,6 @@ from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
 from .web.idempotency import register_idempotency
 from .web.logs import configure_logging
-from .webhooks import secrets_at_rest as webhook_secrets_at_rest
 from .webhooks import urls as webhook_urls
 from .webhooks import views as webhooks
 from .webhooks.commands import webhooks_cli
@@ -50,7 +50,7 @@ def create_app(overrides=None):
     configure_logging(app)
     auth.warn_when_open(app)
     webhook_urls.warn_when_relaxed(app.config)
-    webhook_secrets_at_rest.configure(app.config["SECRETS_CIPHER"])
+    sealed.configure(app.config["SECRETS_CIPHER"])
     api = register_extensions(app)
     register_blueprints(app, api)
     register_contract_aliases(app, API_BLUEPRINTS)

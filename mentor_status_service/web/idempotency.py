@@ -31,6 +31,7 @@ from peewee import CompositeKey, DateTimeField, FloatField, IntegerField, TextFi
 from werkzeug.exceptions import HTTPException
 
 from ..db import DATABASE_ERRORS, BaseModel, checkpoint_pending_erasure, database, utc_now
+from ..db.sealed import SealedTextField
 from ..errors import DomainError, error_body
 from . import auth
 from .etags import representation_tag
@@ -63,7 +64,7 @@ class IdempotencyKey(BaseModel):
     claim = TextField(null=True)
     lease_until = FloatField(null=True)
     status = IntegerField(null=True)
-    body = TextField(null=True)
+    body = SealedTextField(null=True)  # a webhook's creation or rotation carries its secret: encrypted with SECRETS_KEY
     location = TextField(null=True)
     etag = TextField(null=True)
     expires_at = DateTimeField()

@@ -2,7 +2,7 @@
 
 models.py (webhooks, their leases and the delivery log), admin.py (the rules of managing one),
 views.py (the admin-only blueprint), schemas.py, urls.py (which URLs may be called: SSRF rules),
-secrets.py (secrets and signatures), secrets_at_rest.py (their encryption with SECRETS_KEY),
+secrets.py (secrets and signatures), secrets_at_rest.py (secrets stored before SECRETS_KEY, encrypted at start),
 deadlines.py (every attempt's deadline), delivery.py (the loop of the delivery process), client.py (its
 HTTP client), messages.py (what is sent), retries.py (when a failure is tried again), metrics.py,
 commands.py (`webhooks deliver`).

@@ -20,8 +20,8 @@ from peewee import (
 )
 
 from ..db import PreparedQuery
+from ..db.sealed import SealedTextField
 from ..pausing.models import BaseModel
-from .secrets_at_rest import SealedTextField
 
 STATUSES = ("enabled", "disabled")
 PUBLIC_ID_PREFIX = "wh-"
@@ -46,7 +46,7 @@ class Webhook(BaseModel):
     status = CharField(max_length=8)
     disabled_reason = TextField(null=True)
     created_at = DateTimeField()
-    secret = SealedTextField()  # encrypted with SECRETS_KEY (secrets_at_rest.py)
+    secret = SealedTextField()  # encrypted with SECRETS_KEY (db/sealed.py)
     previous_secret = SealedTextField(null=True)
     previous_secret_expires_at = DateTimeField(null=True)
     delivered_through = BigIntegerField()

@@ -148,6 +148,19 @@ def test_with_secrets_key_a_webhook_secret_is_stored_encrypted_and_still_signs(m
     assert (webhook.secret, webhook.previous_secret) == (rotated["secret"], created["secret"])
 
 
+def test_with_secrets_key_a_kept_response_carrying_a_secret_is_stored_encrypted_and_replays_it(make_client):
+    client = make_client(SECRETS_KEY=Fernet.generate_key().decode())
+    keyed = {**ADMIN, "Idempotency-Key": "create-hook-1"}
+    created = client.post("/api/v1/webhooks", json={"url": PUBLIC_URL}, headers=keyed)
+    assert created.status_code == 201
+
+    kept = database.execute_sql("SELECT body FROM idempotency_key").fetchall()
+    assert len(kept) == 1 and created.json["secret"].removeprefix("whsec_") not in kept[0][0]
+    replayed = client.post("/api/v1/webhooks", json={"url": PUBLIC_URL}, headers=keyed)
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.json == created.json
+
+
 def test_a_second_key_decrypts_what_the_first_encrypted_key_rotation(make_client):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     created = create_webhook(make_client(SECRETS_KEY=old))
