@@ -103,6 +103,15 @@ def worker_exit(server, worker):
     stop_tracing()
 
 
+def post_worker_init(worker):
+    """Each worker applies pauses' moments from a thread of its own as soon as it boots, not only
+    once a request arrives: `gunicorn wsgi:app` alone keeps schedules on time. Only the service's app
+    (wsgi.py installs it) has one; another app served with this configuration (the benchmark's) has none."""
+    start = getattr(worker.wsgi, "extensions", {}).get("pause_schedule")
+    if start is not None:
+        start()
+
+
 def child_exit(server, worker):
     """A worker's counters stay in the sums; its live gauges go."""
     multiprocess.mark_process_dead(worker.pid)

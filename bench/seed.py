@@ -70,10 +70,10 @@ def pause_record_rows(rows):
     for i in range(1, rows + 1):
         if is_paused(i):
             returns = (dt.datetime(2026, 5, 1) + dt.timedelta(days=i % 30)).strftime(SQL_TIME)
-            yield mentor_id(i), PAUSED_AT, returns, None, "personal_leave", PAUSED_AT
+            yield mentor_id(i), PAUSED_AT, returns, None, "personal_leave", PAUSED_AT, "active"
         else:
             yield (mentor_id(i), "2025-06-01 00:00:00", "2025-07-01 00:00:00", "2025-07-01 00:00:00",
-                   "certification_expiry", "2025-06-01 00:00:00")
+                   "certification_expiry", "2025-06-01 00:00:00", "ended")
 
 
 def _api_time(sql_time):
@@ -89,10 +89,10 @@ def _mentor_document(i, status, metadata, last_updated, pause=None):
 
 
 def _pause_document(i, pause):
-    _, start, returns, end, reason, created = pause
+    _, start, returns, end, reason, created, state = pause
     return {"pause_record_id": f"pause-rec-{i:04d}", "mentor_id": mentor_id(i), "start_date": _api_time(start),
-            "expected_return_date": _api_time(returns), "end_date": _api_time(end), "is_active": end is None,
-            "reason": reason, "created_at": _api_time(created)}
+            "expected_return_date": _api_time(returns), "end_date": _api_time(end), "is_active": state == "active",
+            "state": state, "reason": reason, "created_at": _api_time(created)}
 
 
 def mentor_documents(rows):
@@ -138,7 +138,7 @@ def change_entry_rows(rows):
 
 
 MENTOR_COLUMNS = ("mentor_id", "base_status", "metadata", "created_at", "last_updated")
-PAUSE_COLUMNS = ("mentor_id", "start_date", "expected_return_date", "end_date", "reason", "created_at")
+PAUSE_COLUMNS = ("mentor_id", "start_date", "expected_return_date", "end_date", "reason", "created_at", "state")
 CHANGE_COLUMNS = ("change_id", "at", "actor", "request_id", "resource", "resource_id", "mentor_id", "event",
                   "before_state", "after_state")
 HEAD_SQL = ("UPDATE change_log_head SET last_change_id = (SELECT COALESCE(MAX(change_id), 0) FROM change_entry), "

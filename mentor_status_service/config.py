@@ -114,6 +114,15 @@ def _positive_int(environ, name, default):
     return int(raw)
 
 
+def _whole_number(environ, name, default, lowest, highest):
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not lowest <= int(raw) <= highest:
+        raise ConfigurationError(f"{name} must be a whole number from {lowest} to {highest}, not {raw!r}")
+    return int(raw)
+
+
 def _boolean(environ, name, default):
     raw = environ.get(name, "").strip().lower() or default
     if raw not in ("true", "false"):
@@ -277,6 +286,12 @@ class Config:
                                      f"not {self.IDEMPOTENCY_TTL_H}")
         # Encrypts webhook secrets at rest; only the cipher is kept, which shows no key.
         self.SECRETS_CIPHER = parse_secrets_key(environ.get("SECRETS_KEY", ""))
+        # Pauses over time: how soon after its moment a scheduled start, an end or a notice is applied
+        # (the longest wait between two looks for what is due), whether a pause ends by itself at its
+        # expected return, and how many days before it the return_due notice goes out (0: never).
+        self.SCHEDULE_CHECK_S = _whole_number(environ, "SCHEDULE_CHECK_S", 30, 1, 3600)
+        self.PAUSE_AUTO_RETURN = _boolean(environ, "PAUSE_AUTO_RETURN", "false")
+        self.RETURN_NOTICE_DAYS = _whole_number(environ, "RETURN_NOTICE_DAYS", 7, 0, 365)
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])

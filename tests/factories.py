@@ -11,7 +11,7 @@ def mentors_with_active_pause():
     service's own queries."""
     return MentorStatus.select(MentorStatus, ActivePause).join(
         ActivePause, JOIN.LEFT_OUTER,
-        on=(ActivePause.mentor == MentorStatus.mentor_id) & ActivePause.end_date.is_null(), attr="active_pause")
+        on=(ActivePause.mentor == MentorStatus.mentor_id) & (ActivePause.state == "active"), attr="active_pause")
 
 
 def create_mentor(client, mentor_id="mentor-001", **fields):
@@ -63,3 +63,5 @@ def assert_list_totals_exact(client, mentors):
     assert total("/api/v1/pause-records") == len(records)
     assert total("/api/v1/pause-records", is_active="true") == sum(r["is_active"] for r in records)
     assert total("/api/v1/pause-records", is_active="false") == sum(not r["is_active"] for r in records)
+    for state in ("scheduled", "active", "ended"):
+        assert total("/api/v1/pause-records", state=state) == sum(r["state"] == state for r in records), state

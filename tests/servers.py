@@ -293,7 +293,7 @@ def table_violations(db):
     def rows(sql):
         return list(db.execute_sql(sql).fetchall())
 
-    for mentor_id, count in rows("SELECT mentor_id, COUNT(*) FROM pause_record WHERE end_date IS NULL "
+    for mentor_id, count in rows("SELECT mentor_id, COUNT(*) FROM pause_record WHERE state = 'active' "
                                  "GROUP BY mentor_id HAVING COUNT(*) > 1"):
         problems.append(f"mentor {mentor_id!r} has {count} active pause records")
     for (record_id,) in rows("SELECT p.id FROM pause_record p LEFT JOIN mentor_status m "
@@ -302,19 +302,21 @@ def table_violations(db):
     for (record_id,) in rows("SELECT id FROM pause_record WHERE end_date < start_date "
                              "OR expected_return_date < start_date"):
         problems.append(f"pause record {record_id} has dates out of order")
+    for (record_id,) in rows("SELECT id FROM pause_record WHERE state = 'ended' AND end_date IS NULL"):
+        problems.append(f"pause record {record_id} ended without an end_date")
     for mentor_id, status in rows("SELECT mentor_id, base_status FROM mentor_status "
                                   "WHERE base_status NOT IN ('active', 'inactive')"):
         problems.append(f"mentor {mentor_id!r} has stored status {status!r}")
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
-    names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended")
+    names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended", "pauses_scheduled")
     # The totals are the folded row plus the deltas of writes not folded in yet.
     [stored] = rows("SELECT " + ", ".join(f"t.{name} + (SELECT COALESCE(SUM({name}), 0) FROM list_totals_delta)"
                                           for name in names) + " FROM list_totals t")
     not_paused = ("FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS (SELECT 1 FROM pause_record p "
-                  "WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
-    counted = (not_paused.format("active"), not_paused.format("inactive"),
-               "FROM pause_record WHERE end_date IS NULL", "FROM pause_record WHERE end_date IS NOT NULL")
+                  "WHERE p.mentor_id = m.mentor_id AND p.state = 'active')")
+    counted = (not_paused.format("active"), not_paused.format("inactive"), "FROM pause_record WHERE state = 'active'",
+               "FROM pause_record WHERE state = 'ended'", "FROM pause_record WHERE state = 'scheduled'")
     for name, total, source in zip(names, stored, counted):
         [(count,)] = rows(f"SELECT COUNT(*) {source}")
         if total != count:

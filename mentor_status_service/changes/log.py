@@ -101,6 +101,16 @@ class WriteRecord:
 # At most this many entries go in one INSERT (a bulk load writes thousands): within SQLite's limit
 # of 32,766 parameters, and few statement shapes to prepare.
 APPEND_BATCH = 1000
+
+
+def append_notice(resource, event):
+    """Within the write's transaction: a notice (`event`, one of ChangeEntry.EVENTS beyond the three
+    changes) about `resource`, an entry that changes nothing: its before and after are both the
+    resource as it is."""
+    shown = representation(resource)
+    _append([_entry(resource, event, shown, shown)])
+
+
 ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_COLUMNS)
 
 

@@ -16,11 +16,13 @@ class ChangeEntry(BaseModel):
     resource = CharField(max_length=16)
     resource_id = TextField()
     mentor_id = TextField()
-    event = CharField(max_length=8)
+    event = CharField(max_length=16)
     before_json = TextField(column_name="before_state", null=True)
     after_json = TextField(column_name="after_state", null=True)
 
     RESOURCES = ("mentor_status", "pause_record")
+    # The two notices about a pause change nothing: their before and after are the pause as it is.
+    EVENTS = ("created", "updated", "deleted", "return_due", "overdue")
     # What a read of the log returns, in this order (rendering.change_entry_row reads them).
     READ_COLUMNS = ("change_id", "at", "actor", "request_id", "resource", "resource_id", "mentor_id", "event",
                     "before_json", "after_json")

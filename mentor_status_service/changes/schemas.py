@@ -20,8 +20,10 @@ class ChangeEntrySchema(ma.Schema):
     id = fields.String(required=True, metadata={"description": "The mentor_id or pause_record_id changed",
                                                 "example": "mentor-042"})
     mentor_id = fields.String(required=True, metadata={"example": "mentor-042"})
-    event = fields.String(required=True, validate=validate.OneOf(("created", "updated", "deleted")),
-                          metadata={"example": "updated"})
+    event = fields.String(required=True, validate=validate.OneOf(ChangeEntry.EVENTS), metadata={
+        "description": "created, updated or deleted; for a pause record also the notices return_due and overdue, "
+                       "which change nothing (before and after are the pause as it is)",
+        "example": "updated"})
     before = fields.Dict(required=True, allow_none=True, metadata={
         "description": "The resource as a GET showed it before the change; null when created, and in the "
                        "entries that erase a deleted mentor"})

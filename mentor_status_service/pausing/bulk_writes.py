@@ -8,12 +8,16 @@ from .models import MentorStatus, PauseRecord
 ROWS_PER_STATEMENT = 500
 _MENTOR_INSERTED = ("mentor_id", "base_status", "metadata_json", "created_at", "last_updated")
 _MENTOR_UPDATED = ("base_status", "metadata_json", "last_updated")
-_PAUSE_INSERTED = ("mentor", "start_date", "expected_return_date", "end_date", "reason", "created_at")
-_PAUSE_UPDATED = ("start_date", "expected_return_date", "end_date", "reason")
+# A pause's state and moments too (moments.py): a load that closes a pause ends it, one that opens
+# or moves it sets when its notices fall due.
+_PAUSE_MOMENTS = ("state", "next_moment_at", "return_due_notice_for", "overdue_notice_for")
+_PAUSE_INSERTED = ("mentor", "start_date", "expected_return_date", "end_date", "reason", "created_at", *_PAUSE_MOMENTS)
+_PAUSE_UPDATED = ("start_date", "expected_return_date", "end_date", "reason", *_PAUSE_MOMENTS)
 # What PostgreSQL must be told of a column in a list of VALUES whose cells may all be null.
 _POSTGRESQL_TYPES = {"base_status": "varchar", "metadata": "text", "last_updated": "timestamp",
                      "start_date": "timestamp", "expected_return_date": "timestamp", "end_date": "timestamp",
-                     "reason": "text"}
+                     "reason": "text", "state": "varchar", "next_moment_at": "timestamp",
+                     "return_due_notice_for": "timestamp", "overdue_notice_for": "timestamp"}
 
 
 def _chunks(rows):
@@ -60,7 +64,7 @@ def update_mentors(mentors):
 
 
 def update_pauses(pauses):
-    """UPDATE the dates and reason of existing pause records."""
+    """UPDATE the dates, reason, state and moments of existing pause records."""
     _update_from_values(PauseRecord, "id", pauses, _PAUSE_UPDATED)
 
 

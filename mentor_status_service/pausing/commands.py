@@ -1,10 +1,12 @@
-"""The CLI commands of pausing: `flask --app wsgi db recount`, `demo-data` and `resume-due`."""
+"""The CLI commands of pausing: `flask --app wsgi db recount`, `demo-data`, `resume-due` and
+`schedule run`."""
 import datetime as dt
 import random
+import signal
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from ..changes.log import acting_as
 from ..db import migrate
@@ -13,6 +15,7 @@ from ..errors import Conflict
 from ..web import tracing
 from . import rules, totals
 from .models import MentorStatus
+from .schedule import Scheduler
 
 
 @db_cli.command("recount")
@@ -87,4 +90,20 @@ def resume_due_command(dry_run):
     click.echo(f"{len(ended)} pause(s) {'due' if dry_run else 'ended'}")
 
 
-COMMANDS = (demo_data_command, resume_due_command)  # and `db recount`, added to the db group above
+schedule_cli = AppGroup("schedule", help="Pauses' moments: scheduled starts, ends and notices.")
+
+
+@schedule_cli.command("run")
+@click.option("--once", is_flag=True, help="Apply what is due now, then exit.")
+def schedule_run_command(once):
+    """Apply pauses' moments as they fall due, until SIGTERM (every web worker does this too)."""
+    scheduler = Scheduler.of(current_app._get_current_object())
+    if once:
+        click.echo(f"applied {scheduler.run_once()} moment(s)")
+        return
+    signal.signal(signal.SIGTERM, scheduler.stop)
+    signal.signal(signal.SIGINT, scheduler.stop)
+    scheduler.run()
+
+
+COMMANDS = (demo_data_command, resume_due_command, schedule_cli)  # and `db recount`, added to the db group above

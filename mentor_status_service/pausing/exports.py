@@ -73,9 +73,9 @@ def mentor_status_cells(row):
 
 def pause_record_cells(row):
     """A row of `queries.PAUSE_RECORD_COLUMNS` as the cells of PAUSE_RECORD_FIELDS."""
-    number, mentor_id, start, expected, end, reason, created_at = row
+    number, mentor_id, start, expected, end, reason, created_at, state = row
     return (f"{PAUSE_RECORD_ID_PREFIX}{number:04d}", safe(mentor_id), time_cell(start), time_cell(expected),
-            time_cell(end), "true" if end is None else "false", safe(reason or ""), time_cell(created_at))
+            time_cell(end), "true" if state == "active" else "false", state, safe(reason or ""), time_cell(created_at))
 
 
 def csv_response(batches, header, cells, filename):

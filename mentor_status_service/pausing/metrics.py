@@ -24,7 +24,8 @@ class ListTotalsCollector:
                               ("inactive", counts["mentors_inactive"])):
             mentors.add_metric((status,), count)
         pauses = GaugeMetricFamily("mentor_status_pause_records", "Pause records by state.", labels=("state",))
-        for state, count in (("active", counts["pauses_active"]), ("ended", counts["pauses_ended"])):
+        for state, count in (("scheduled", counts["pauses_scheduled"]), ("active", counts["pauses_active"]),
+                             ("ended", counts["pauses_ended"])):
             pauses.add_metric((state,), count)
         yield mentors
         yield pauses

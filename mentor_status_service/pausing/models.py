@@ -17,6 +17,7 @@ from ..db import BaseModel
 
 REASON_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 STATUSES = ("active", "paused", "inactive")
+PAUSE_STATES = ("scheduled", "active", "ended")
 # What each list can be sorted by, its default first (queries.py has their columns).
 MENTOR_SORT_KEYS = ("mentor_id", "last_updated", "created_at", "pause_start_date", "expected_return_date")
 PAUSE_RECORD_SORT_KEYS = ("pause_record_id", "start_date", "expected_return_date", "end_date", "created_at")
@@ -76,7 +77,10 @@ class MentorStatus(BaseModel):
 
 
 class PauseRecord(BaseModel):
-    """One pause of a mentor: active while `end_date` is null."""
+    """One pause of a mentor: `scheduled` until its start, `active` from then until it ends,
+    `ended` after, as of the last write or moment applied to it (pause_moments.py says when each
+    falls due). `next_moment_at` is when its next moment falls due, null when none will; the two
+    `*_notice_for` hold the expected_return_date each notice was published (or waived) for."""
 
     id = BigAutoField()
     mentor = ForeignKeyField(MentorStatus, field=MentorStatus.mentor_id, column_name="mentor_id",
@@ -86,6 +90,10 @@ class PauseRecord(BaseModel):
     end_date = DateTimeField(null=True)
     reason = TextField(null=True)
     created_at = DateTimeField()
+    state = CharField(max_length=9)
+    next_moment_at = DateTimeField(null=True)
+    return_due_notice_for = DateTimeField(null=True)
+    overdue_notice_for = DateTimeField(null=True)
 
     @property
     def pause_record_id(self):
@@ -93,11 +101,7 @@ class PauseRecord(BaseModel):
 
     @property
     def is_active(self):
-        return self.end_date is None
-
-    @property
-    def state(self):
-        return "active" if self.end_date is None else "ended"
+        return self.state == "active"
 
     @staticmethod
     def number_from_public_id(pause_record_id):
@@ -118,9 +122,10 @@ class ListTotals(BaseModel):
     mentors_inactive = BigIntegerField()
     pauses_active = BigIntegerField()
     pauses_ended = BigIntegerField()
+    pauses_scheduled = BigIntegerField()
 
     ROW_ID = 1
-    NAMES = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended")
+    NAMES = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended", "pauses_scheduled")
 
 
 class ListTotalsDelta(BaseModel):
@@ -131,3 +136,4 @@ class ListTotalsDelta(BaseModel):
     mentors_inactive = IntegerField()
     pauses_active = IntegerField()
     pauses_ended = IntegerField()
+    pauses_scheduled = IntegerField()

@@ -51,7 +51,9 @@ class PauseRecords(MethodView):
         """Create a pause record
 
         Without `end_date` it opens an active pause and the mentor becomes paused (409 if the
-        mentor already has one). With an `end_date` it records a past pause and changes nothing else.
+        mentor already has one). A `start_date` later than now schedules it: the mentor pauses
+        then. An `end_date` later than now ends it then; one not later than now records a past
+        pause that changes nothing else. Scheduled and active pauses of a mentor never overlap (409).
         """
         record = rules.create_pause_record(fields)
         location = url_for(".PauseRecord", pause_record_id=record.pause_record_id)
@@ -72,9 +74,11 @@ class PauseRecord(MethodView):
     def put(self, sent, pause_record_id):
         """Close, reopen or update a pause record
 
-        Closing the active pause (`is_active: false` and/or an `end_date`; `end_date` defaults to
-        now) makes the mentor active. Reopening (`is_active: true` or `end_date: null`) pauses the
-        mentor again, a 409 if it has another active pause.
+        The pause moves to the state its dates give. Closing the active pause (`is_active: false`,
+        or an `end_date` not later than now; `end_date` defaults to now) makes the mentor active.
+        Reopening (`is_active: true`, `end_date: null`, or an `end_date` later than now on an ended
+        pause) pauses the mentor again, a 409 if it has another active pause. A `start_date` later
+        than now schedules the pause again; on a scheduled pause `is_active` is a 409.
         """
         record = rules.update_pause_record(pause_record_id, sent, if_match(rendering.pause_record))
         return respond(rendering.pause_record(record))

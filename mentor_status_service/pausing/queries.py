@@ -7,7 +7,7 @@ from peewee import JOIN, SQL, Tuple, fn
 
 from ..db import PreparedByShape, PreparedQuery, database, is_postgresql
 from . import cursors, totals
-from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, MentorStatus, PauseRecord
+from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, MentorStatus, PauseRecord
 
 ActivePause = PauseRecord.alias("active_pause")
 _Mentor = MentorStatus.alias("m")
@@ -16,12 +16,18 @@ MENTOR_COLUMNS = (MentorStatus.mentor_id, MentorStatus.base_status, MentorStatus
                   MentorStatus.created_at, MentorStatus.last_updated, ActivePause.id, ActivePause.start_date,
                   ActivePause.expected_return_date, ActivePause.reason)
 PAUSE_RECORD_COLUMNS = (PauseRecord.id, PauseRecord.mentor, PauseRecord.start_date, PauseRecord.expected_return_date,
-                        PauseRecord.end_date, PauseRecord.reason, PauseRecord.created_at)
+                        PauseRecord.end_date, PauseRecord.reason, PauseRecord.created_at, PauseRecord.state)
+
+
+def in_state(table, state):
+    """`table.state` is `state`, written as a literal so that both planners match the partial
+    indexes on it (`WHERE state = 'active'`); a parameter would hide the value from SQLite's."""
+    return table.state == SQL(f"'{state}'")
 
 
 def _join_active_pause(query, mentor=MentorStatus):
     return query.join_from(mentor, ActivePause, JOIN.LEFT_OUTER,
-                           on=(ActivePause.mentor == mentor.mentor_id) & ActivePause.end_date.is_null())
+                           on=(ActivePause.mentor == mentor.mentor_id) & in_state(ActivePause, "active"))
 
 
 # Sorts
@@ -85,14 +91,18 @@ def mentor_row(mentor_id):
 
 _LOCKED_MENTOR = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
     MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
+# For the applier of pauses' moments: a mentor another transaction holds is left for later.
+_LOCKED_MENTOR_IF_FREE = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
+    MentorStatus.mentor_id == mentor_id).for_update(for_update="FOR UPDATE SKIP LOCKED" if db.for_update else False))
 _ACTIVE_PAUSE_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
-    (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null()))
+    (PauseRecord.mentor == mentor_id) & in_state(PauseRecord, "active")))
 
 
-def locked_mentor(mentor_id):
+def locked_mentor(mentor_id, skip_locked=False):
     """Within a transaction: the mentor, locked until it ends (on SQLite, the IMMEDIATE
-    transaction already holds the whole database), with its active pause; or None."""
-    mentor = _LOCKED_MENTOR.first(mentor_id)
+    transaction already holds the whole database), with its active pause; or None (with
+    `skip_locked`, also when another transaction holds it, rather than wait)."""
+    mentor = (_LOCKED_MENTOR_IF_FREE if skip_locked else _LOCKED_MENTOR).first(mentor_id)
     if mentor is not None:
         # A statement of its own, after the lock: a join locked in the same statement would
         # show the pause as it was before a concurrent write we waited for.
@@ -162,7 +172,7 @@ class MentorListShape(NamedTuple):
         the mentors' primary key, so that a page is an ordered index scan joined to nothing but
         its own rows."""
         if self.paused_only:
-            conditions = [_Pause.end_date.is_null()]
+            conditions = [in_state(_Pause, "active")]
             if self.before:
                 conditions.append(_Pause.expected_return_date < before)
             if self.overdue is True:
@@ -280,7 +290,7 @@ class MentorListShape(NamedTuple):
 
 
 def _active_pause_exists(condition=None, mentor=_Mentor):
-    condition = (_Pause.mentor == mentor.mentor_id) & _Pause.end_date.is_null() & (
+    condition = (_Pause.mentor == mentor.mentor_id) & in_state(_Pause, "active") & (
         SQL("1 = 1") if condition is None else condition)
     return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
 
@@ -333,13 +343,15 @@ def pause_record_row(number):
 
 # Lists of pause records
 
-def pause_records(mentor_id=None, is_active=None, reason=None, columns=()):
+def pause_records(mentor_id=None, is_active=None, reason=None, columns=(), state=None):
     """Pause records in sequence order, filtered by whatever is given."""
     query = PauseRecord.select(*columns).order_by(PauseRecord.id)
     if mentor_id is not None:
         query = query.where(PauseRecord.mentor == mentor_id)
     if is_active is not None:
-        query = query.where(PauseRecord.end_date.is_null(is_active))
+        query = query.where(in_state(PauseRecord, "active") if is_active else PauseRecord.state != SQL("'active'"))
+    if state is not None:
+        query = query.where(in_state(PauseRecord, state))
     if reason is not None:
         query = query.where(PauseRecord.reason == reason)
     return query
@@ -350,10 +362,33 @@ def pauses_due_to_end(now):
     return pause_records(is_active=True).where(PauseRecord.expected_return_date < now)
 
 
+def pending_pauses_of(mentor_id):
+    """The scheduled and active pauses of a mentor, as models (few: they never overlap)."""
+    return list(PauseRecord.select().where((PauseRecord.mentor == mentor_id) & (
+        PauseRecord.state != SQL("'ended'"))).order_by(PauseRecord.id))
+
+
+def pause_states_of(mentor_id):
+    """(state, how many) of a mentor's pause records."""
+    return PauseRecord.select(PauseRecord.state, fn.COUNT(SQL("*"))).where(
+        PauseRecord.mentor == mentor_id).group_by(PauseRecord.state).tuples()
+
+
+_DUE_MOMENTS = PreparedQuery(lambda db, now, limit: PauseRecord.select(PauseRecord.id).where(
+    PauseRecord.next_moment_at.is_null(False) & (PauseRecord.next_moment_at <= now)).order_by(
+    PauseRecord.next_moment_at, PauseRecord.id).limit(limit), keys=2)
+
+
+def due_moments(now, limit):
+    """The numbers of up to `limit` pause records whose next moment is due at `now`, earliest first,
+    along the index of next moments."""
+    return [number for (number,) in _DUE_MOMENTS.rows(now, limit)]
+
+
 def _pause_record_listing(shape, mentor_id, reason, columns):
-    has_mentor, is_active, has_reason = shape
+    has_mentor, is_active, has_reason, state = shape
     return pause_records(mentor_id if has_mentor else None, is_active, reason if has_reason else None,
-                         columns=columns)
+                         columns=columns, state=state)
 
 
 def _pause_record_rows(shape, plan, mentor_id, reason, value, tie):
@@ -370,15 +405,16 @@ _PAUSE_RECORD_TOTALS = PreparedByShape(lambda shape, mentor_id, reason: _pause_r
 
 
 def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True,
-                      mentor_id=None, is_active=None, reason=None):
+                      mentor_id=None, is_active=None, reason=None, state=None):
     """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`,
     the exact total and the position after the page's last row, as `mentor_page` gives them. The
-    total is read from the list totals when at most is_active filters the list, else counted."""
-    shape = (mentor_id is not None, is_active, reason is not None)
+    total is read from the list totals when at most is_active and state filter the list, else counted."""
+    shape = (mentor_id is not None, is_active, reason is not None, state)
     total = None
     if with_total and mentor_id is None and reason is None:
-        states = ("active", "ended") if is_active is None else ("active" if is_active else "ended",)
-        total = totals.sum_of(*(f"pauses_{state}" for state in states))
+        states = {each for each in PAUSE_STATES if (state is None or each == state) and (
+            is_active is None or (each == "active") == is_active)}
+        total = totals.sum_of(*(f"pauses_{each}" for each in states))
     elif with_total:
         total = _PAUSE_RECORD_TOTALS.get(shape).rows(mentor_id, reason)[0][0]
     if after is None and total is not None and (page - 1) * limit >= total:

@@ -43,7 +43,7 @@ def _mentor(mentor_id, status, is_paused, start, expected, reason, metadata_json
 def pause_record(record):
     """A `PauseRecord` model as PauseRecordSchema dumps it."""
     return _pause_record(record.id, record.mentor_id, record.start_date, record.expected_return_date,
-                         record.end_date, record.reason, record.created_at)
+                         record.end_date, record.reason, record.created_at, record.state)
 
 
 def pause_record_row(row):
@@ -51,10 +51,10 @@ def pause_record_row(row):
     return _pause_record(*row)
 
 
-def _pause_record(number, mentor_id, start, expected, end, reason, created_at):
+def _pause_record(number, mentor_id, start, expected, end, reason, created_at, state):
     return {"pause_record_id": f"{PAUSE_RECORD_ID_PREFIX}{number:04d}", "mentor_id": mentor_id,
             "start_date": api_time(start), "expected_return_date": api_time(expected), "end_date": api_time(end),
-            "is_active": end is None, "reason": reason, "created_at": api_time(created_at)}
+            "is_active": state == "active", "state": state, "reason": reason, "created_at": api_time(created_at)}
 
 
 # The change log

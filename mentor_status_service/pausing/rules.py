@@ -1,13 +1,16 @@
 """Every read and write of mentor statuses and pause records, with the rules that tie the two
 together; both blueprints and the CLI jobs call these.
 
-A mentor is paused exactly while it has an active pause record (end_date null), and its pause
+A mentor is paused exactly while it has an active pause record (state `active`), and its pause
 fields are that record's: `MentorStatus` derives them, so the two can never disagree. What the
 rules below decide is which record opens, changes or closes, and what the mentor becomes after.
 Every write is one transaction that first locks the mentor row (SELECT ... FOR UPDATE on
 PostgreSQL; SQLite's IMMEDIATE transactions hold the whole database), and the partial unique
 index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each write ends by
 updating the list totals and appending its change entries.
+
+Pauses over time: a write gives a pause the state its dates give now (moments.py), and
+`apply_due_moment` applies, as one transaction like a write, each moment that falls due later.
 """
 import re
 from contextlib import nullcontext
@@ -15,12 +18,12 @@ from contextlib import nullcontext
 from peewee import IntegrityError
 
 from ..changes import log as change_log
-from ..changes.log import WriteRecord
+from ..changes.log import WriteRecord, append_notice
 from ..db import checkpoint_after_erasure, database, utc_now
 from ..errors import Conflict, Invalid, InvalidRows, NotFound, no_mentor, no_pause_record
 from ..web.schemas import MENTOR_ID_PATTERN
-from . import bulk_writes, cursors, queries, totals
-from .models import MentorStatus, PauseRecord
+from . import bulk_writes, cursors, moments, queries, totals
+from .models import PAUSE_STATES, MentorStatus, PauseRecord
 from .totals import TotalsMoved
 
 # A mentor's pause fields, and the fields of its active record they mirror.
@@ -28,6 +31,7 @@ MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date":
                        "pause_reason": "reason"}
 _MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
 _MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAUSE_FIELDS.items()}
+PAUSE_DATE_FIELDS = ("start_date", "expected_return_date", "end_date")
 
 
 # Reads
@@ -169,14 +173,13 @@ def delete_mentor_status(mentor_id, precondition=None):
         record = WriteRecord()
         record.erase_mentor(mentor_id, [pause.pause_record_id for pause in PauseRecord.select(
             PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
-        ended = PauseRecord.delete().where(
-            (PauseRecord.mentor == mentor_id) & PauseRecord.end_date.is_null(False)).execute()
+        by_state = dict(queries.pause_states_of(mentor_id))
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
         MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()
         moved = TotalsMoved()
         moved.mentor(mentor.status, None)
-        moved.pause("active", None, count=int(mentor.is_paused))
-        moved.pause("ended", None, count=ended)
+        for state in PAUSE_STATES:
+            moved.pause(state, None, count=by_state.get(state, 0))
         totals.add(moved)
         record.append()
     checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
@@ -266,6 +269,7 @@ def _apply_to_mentor(mentor, sent, now, current_status):
         if pause:
             # A pause planned to begin later ends when it begins: never before its own start.
             pause.end_date = max(now, pause.start_date)
+            pause.state, pause.next_moment_at = "ended", None
             mentor.active_pause = None
         mentor.base_status = target
     if "metadata" in sent:
@@ -274,10 +278,13 @@ def _apply_to_mentor(mentor, sent, now, current_status):
 
 
 def _opened_or_changed_pause(mentor, sent, now):
+    if sent.get("pause_start_date") is not None and sent["pause_start_date"] > now:
+        raise Invalid(pause_start_date="A pause that begins later than now is scheduled as a pause record "
+                                       "(POST /api/v1/pause-records with that start_date), not on the mentor.")
     pause = mentor.active_pause
     beginning = pause is None
     if beginning:
-        pause = PauseRecord(mentor=mentor.mentor_id, start_date=now, created_at=now)
+        pause = PauseRecord(mentor=mentor.mentor_id, start_date=now, created_at=now, state="active")
     for mentor_field, record_field in MENTOR_PAUSE_FIELDS.items():
         if mentor_field not in sent:
             continue
@@ -289,14 +296,21 @@ def _opened_or_changed_pause(mentor, sent, now):
         setattr(pause, record_field, value)
     _check_dates(pause, sent={MENTOR_PAUSE_FIELDS[name] for name in sent if name in MENTOR_PAUSE_FIELDS},
                  public_names=_MENTOR_FIELD_OF_RECORD_FIELD)
+    dates_set = beginning or any(name in sent for name in ("pause_start_date", "expected_return_date"))
+    # The mentor's pause stays active, whatever its dates: only the applier or a pause-record write ends it.
+    moments.settle(pause, now, moments.settings(), dates_set, state="active")
+    if beginning or dates_set:
+        _check_overlaps(pause, now)
     return pause
 
 
 # Pause records
 
 def create_pause_record(fields):
-    """Open an active pause (the mentor becomes paused; 409 if it already is), or, with an
-    end_date or is_active false, record a past pause that changes nothing else."""
+    """Record a pause in the state its dates give: active (the mentor becomes paused; 409 if another
+    pause of it is active), scheduled (a start_date later than now: nothing else changes until
+    then) or ended (an end_date not later than now, or is_active false: a past pause). A scheduled
+    or active pause must not overlap another of the mentor's (409 naming it)."""
     now = utc_now()
     with database.atomic():
         mentor = _lock_mentor(fields["mentor_id"], missing=Invalid(
@@ -304,15 +318,21 @@ def create_pause_record(fields):
         record = PauseRecord(mentor=mentor.mentor_id, start_date=fields.get("start_date") or now,
                              expected_return_date=fields.get("expected_return_date"),
                              reason=fields.get("reason"), created_at=now)
+        _check_is_active(fields, now)
+        if "is_active" in fields and record.start_date > now:
+            raise Invalid(is_active="A pause whose start_date is later than now is scheduled: leave is_active out.")
         if fields.get("end_date") is not None or fields.get("is_active") is False:
             record.end_date = fields.get("end_date") or max(now, record.start_date)
         _check_dates(record, sent=fields)
+        moments.settle(record, now, moments.settings(), dates_set=True)
         write = WriteRecord()
         write.note(mentor)
         before = mentor.status
+        if record.is_active and mentor.active_pause:
+            raise _already_paused(mentor.mentor_id, mentor.active_pause)
+        if record.state != "ended":
+            _check_overlaps(record, now)
         if record.is_active:
-            if mentor.active_pause:
-                raise _already_paused(mentor.mentor_id)
             mentor.last_updated = now
             mentor.save()
             mentor.active_pause = record
@@ -323,26 +343,43 @@ def create_pause_record(fields):
 
 
 def update_pause_record(pause_record_id, sent, precondition=None):
-    """Change what was sent. Closing (is_active false or an end_date) resumes the mentor if the
-    record was its active pause; reopening pauses the mentor again (409 if it has another)."""
+    """Change what was sent, and move the pause to the state its dates then give, with the same
+    effect on its mentor as at a moment. Closing (is_active false, or an end_date not later than
+    now) resumes the mentor if the record was its active pause; reopening (is_active true, or an
+    end_date null or later than now on an ended pause) pauses the mentor again (409 if it has
+    another); a start_date later than now schedules it again. On a scheduled pause is_active is a
+    409: its start_date says when it begins."""
     now = utc_now()
     with database.atomic():
         mentor, record = _lock_pause_record(pause_record_id, precondition)
+        if record.state == "scheduled" and "is_active" in sent:
+            raise Conflict(f"Pause record {record.pause_record_id} is scheduled: it begins at its start_date. "
+                           "Change start_date to begin it earlier, or delete the pause instead.")
+        _check_is_active(sent, now)
         write = WriteRecord()
         write.note(record, mentor)
         before, state_before, was_active = mentor.status, record.state, record.is_active
         for name in ("start_date", "expected_return_date", "reason"):
             if name in sent:
                 setattr(record, name, sent[name])
-        if sent.get("is_active") is False or sent.get("end_date") is not None:
-            record.end_date = sent.get("end_date") or record.end_date or max(now, record.start_date)
+        if sent.get("is_active") is False:
+            # Closing a closed pause again keeps its end; an active one ends now, even if it would later.
+            ended_already = record.end_date is not None and record.end_date <= now
+            record.end_date = sent.get("end_date") or (
+                record.end_date if ended_already else max(now, record.start_date))
         elif sent.get("is_active") is True or ("end_date" in sent and sent["end_date"] is None):
-            record.end_date = None
+            record.end_date = sent.get("end_date")  # null, or later than now (_check_is_active)
+        elif "end_date" in sent:
+            record.end_date = sent["end_date"]
         _check_dates(record, sent=sent)
+        moments.settle(record, now, moments.settings(),
+                             dates_set=any(name in sent for name in PAUSE_DATE_FIELDS))
         if not write.changed(record):
             return record  # nothing changed: the mentor's last_updated stays
         if record.is_active and not was_active and mentor.active_pause:
-            raise _already_paused(mentor.mentor_id)
+            raise _already_paused(mentor.mentor_id, mentor.active_pause)
+        if record.state != "ended":
+            _check_overlaps(record, now)
         _save_pause(record)
         if was_active or record.is_active:
             _after_active_pause_changed(mentor, record, now)
@@ -386,12 +423,84 @@ def resume_due_pauses(dry_run=False, around_each=None):
                 write.note(record, mentor)
                 before = mentor.status
                 record.end_date = record.expected_return_date
+                record.state, record.next_moment_at = "ended", None
                 record.save()
                 _after_active_pause_changed(mentor, record, now)
                 _record_moves(before, mentor, pause=("active", "ended"))
                 write.append(record, mentor)
                 ended.append(record)
     return ended
+
+
+BUSY = "busy"
+
+
+def apply_due_moment(number, now):
+    """Apply the first moment of pause record `number` that is due at `now` (the database's clock),
+    as one transaction of its own, as a write would: the mentor locked first, the record read
+    again under that lock, so that of two appliers only the first applies it and the other finds
+    it no longer due. A mentor another transaction holds is not waited for: BUSY says to try again
+    later (so that appliers share the work rather than queue on each other). Returns the kind of
+    moment applied, BUSY, or None.
+
+    - begin: the scheduled pause becomes active and its mentor paused with its fields; another
+      pause of the mentor still active then (overdue) ends at this one's start_date;
+    - end: the active pause ends at its end_date (or, with PAUSE_AUTO_RETURN, at its expected
+      return) and its mentor becomes active;
+    - return_due, overdue: a change entry that changes nothing, once per expected_return_date.
+    """
+    config = moments.settings()
+    with database.atomic():
+        record = queries.pause_record(number)
+        if record is None:  # deleted meanwhile
+            return None
+        mentor = queries.locked_mentor(record.mentor_id, skip_locked=True)
+        if mentor is None:
+            return BUSY  # or deleted with its mentor: the next look no longer finds it
+        record = queries.pause_record(number)  # again, under the lock
+        if record is None or record.next_moment_at is None or record.next_moment_at > now:
+            return None  # applied by another applier, or moved by a write, while we waited
+        due = moments.next_due(record, now, config)
+        if due is None:
+            # Its stored moment is not due by the settings now in force: look again when it is.
+            later = moments.next_moment_at(record, config)
+            record.next_moment_at = later if later is not None and later > now else None
+            record.save()
+            return None
+        kind = due[1]
+        if kind in moments.NOTICES:
+            moments.mark_notice(record, kind)
+            record.next_moment_at = moments.next_moment_at(record, config)
+            record.save()
+            append_notice(record, kind)
+            return kind
+        write = WriteRecord()
+        write.note(record, mentor)
+        status_before, moved, superseded = mentor.status, TotalsMoved(), None
+        if kind == moments.BEGIN:
+            superseded = mentor.active_pause
+            if superseded is not None:
+                write.note(superseded)
+                # Expected back before this pause begins, and not back: it ends where this one begins.
+                superseded.end_date = max(superseded.start_date, min(superseded.end_date or record.start_date,
+                                                                     record.start_date))
+                superseded.state, superseded.next_moment_at = "ended", None
+                superseded.save()
+                moved.pause("active", "ended")
+            record.state = "active"
+            moved.pause("scheduled", "active")
+        else:
+            if record.end_date is None:
+                record.end_date = record.expected_return_date  # PAUSE_AUTO_RETURN
+            record.state = "ended"
+            moved.pause("active", "ended")
+        record.next_moment_at = moments.next_moment_at(record, config)
+        _save_pause(record)
+        _after_active_pause_changed(mentor, record if record.is_active else None, now)
+        moved.mentor(status_before, mentor.status)
+        totals.add(moved)
+        write.append(record, superseded, mentor)
+    return kind
 
 
 def _after_active_pause_changed(mentor, record, now):
@@ -453,6 +562,33 @@ def _lock_pause_record(pause_record_id, precondition=None):
     return mentor, record
 
 
+def _check_is_active(sent, now):
+    """422 when is_active contradicts the end_date sent with it: true with one not later than now
+    (or null with false), false with one later than now."""
+    if "is_active" not in sent or "end_date" not in sent:
+        return
+    end = sent["end_date"]
+    if sent["is_active"] and end is not None and end <= now:
+        problem = "An end_date not later than now ends the pause: it cannot be active."
+    elif not sent["is_active"] and (end is None or end > now):
+        problem = ("An end_date later than now keeps the pause active until then." if end is not None else
+                   "A null end_date reopens the pause: it is active.")
+    else:
+        return
+    raise Invalid(is_active=problem, end_date=problem)
+
+
+def _check_overlaps(record, now):
+    """409 naming the other pause if `record`'s span overlaps that of another scheduled or active
+    pause of its mentor (whose row the write holds locked)."""
+    for other in queries.pending_pauses_of(record.mentor_id):
+        if other.id != record.id and moments.overlap(record, other, now):
+            this = "This pause" if record.id is None else f"Pause record {record.pause_record_id}"
+            raise Conflict(f"{this} would overlap pause record {other.pause_record_id} ({other.state}) of mentor "
+                           f"{record.mentor_id!r}: the scheduled and active pauses of a mentor never overlap. "
+                           f"Give that one an end or an expected return first, or change these dates.")
+
+
 def _check_dates(record, sent=(), public_names=None):
     """422 unless the pause is expected back and ends no earlier than it starts. The date named is
     the later one, unless the request sent only the start."""
@@ -477,5 +613,6 @@ def _save_pause(record):
         raise _already_paused(record.mentor_id) from None
 
 
-def _already_paused(mentor_id):
-    return Conflict(f"Mentor {mentor_id!r} already has an active pause record.")
+def _already_paused(mentor_id, other=None):
+    named = "" if other is None else f" ({other.pause_record_id})"
+    return Conflict(f"Mentor {mentor_id!r} already has an active pause record{named}.")

@@ -13,7 +13,7 @@ from ..web.schemas import (
     UtcDateTime,
     mentor_id_field,
 )
-from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, REASON_CODE_PATTERN, STATUSES
+from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, REASON_CODE_PATTERN, STATUSES
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
@@ -119,7 +119,11 @@ class PauseRecordSchema(ma.Schema):
     start_date = UtcDateTime(required=True, metadata={"example": "2026-03-01T00:00:00Z"})
     expected_return_date = UtcDateTime(required=True, allow_none=True, metadata={"example": "2026-04-01T00:00:00Z"})
     end_date = UtcDateTime(required=True, allow_none=True, metadata={"example": None})
-    is_active = fields.Boolean(required=True, metadata={"example": True})
+    is_active = fields.Boolean(required=True, metadata={"description": "True exactly while state is active",
+                                                        "example": True})
+    state = fields.String(required=True, validate=validate.OneOf(PAUSE_STATES), metadata={
+        "description": "scheduled until start_date, active until end_date (or until closed), then ended",
+        "example": "active"})
     reason = fields.String(required=True, allow_none=True, metadata={"example": "certification_expiry"})
     created_at = UtcDateTime(required=True, metadata={"example": "2026-03-01T09:15:00Z"})
 
@@ -127,17 +131,13 @@ class PauseRecordSchema(ma.Schema):
 class PauseRecordChangesSchema(ma.Schema):
     """The writable fields of a pause record, shared by create and update."""
 
-    start_date = UtcDateTime(metadata={"description": "Defaults to now."})
+    start_date = UtcDateTime(metadata={"description": "Defaults to now; later than now schedules the pause."})
     expected_return_date = UtcDateTime(allow_none=True, metadata={"description": "Not before start_date."})
-    end_date = UtcDateTime(allow_none=True, metadata={"description": "Null while active; not before start_date."})
-    is_active = StrictBoolean(metadata={"description": "True exactly when end_date is null."})
+    end_date = UtcDateTime(allow_none=True, metadata={"description": "When the pause ends or ended: later than now, "
+                                                                     "it ends then; not before start_date."})
+    is_active = StrictBoolean(metadata={"description": "false closes the pause now, true reopens it; not on a "
+                                                       "scheduled pause."})
     reason = reason_code_field(allow_none=True)
-
-    @validates_schema
-    def is_active_agrees_with_end_date(self, data, **kwargs):
-        if "is_active" in data and "end_date" in data and data["is_active"] != (data["end_date"] is None):
-            problem = "is_active is true exactly when end_date is null."
-            raise ValidationError({"is_active": [problem], "end_date": [problem]})
 
 
 class PauseRecordCreateSchema(PauseRecordChangesSchema):
@@ -191,6 +191,7 @@ class MentorStatusListArgsSchema(ListArgsSchema):
 class PauseRecordListArgsSchema(ListArgsSchema):
     mentor_id = mentor_id_field()
     is_active = QueryBoolean()
+    state = fields.String(validate=validate.OneOf(PAUSE_STATES))
     reason = reason_code_field()
     sort = sort_field(PAUSE_RECORD_SORT_KEYS, "pause_record_id")
 

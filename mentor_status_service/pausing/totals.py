@@ -20,10 +20,11 @@ FOLD_EVERY = 256
 # A paused mentor is counted once, as its active pause record.
 TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
 _UNPAUSED_MENTORS_SQL = ("SELECT COUNT(*) FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS "
-                         "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.end_date IS NULL)")
+                         "(SELECT 1 FROM pause_record p WHERE p.mentor_id = m.mentor_id AND p.state = 'active')")
 COUNTS_SQL = (_UNPAUSED_MENTORS_SQL.format("active"), _UNPAUSED_MENTORS_SQL.format("inactive"),
-              "SELECT COUNT(*) FROM pause_record WHERE end_date IS NULL",
-              "SELECT COUNT(*) FROM pause_record WHERE end_date IS NOT NULL")
+              "SELECT COUNT(*) FROM pause_record WHERE state = 'active'",
+              "SELECT COUNT(*) FROM pause_record WHERE state = 'ended'",
+              "SELECT COUNT(*) FROM pause_record WHERE state = 'scheduled'")
 # The totals now: the folded row plus every delta not folded yet, as one row of NAMES.
 CURRENT_TOTALS_SQL = ("SELECT " + ", ".join(f"t.{name} + COALESCE(d.{name}, 0) AS {name}" for name in NAMES) +
                       " FROM list_totals t CROSS JOIN (SELECT " + ", ".join(f"SUM({name}) AS {name}" for name in NAMES)
@@ -45,7 +46,7 @@ class TotalsMoved(Counter):
                 self[f"mentors_{status}"] += step
 
     def pause(self, before, after, count=1):
-        """`count` pause records went from state `before` to `after` ("active", "ended" or None: absent)."""
+        """`count` pause records went from state `before` to `after` (a state of PAUSE_STATES, or None: absent)."""
         for state, step in ((before, -count), (after, count)):
             if state:
                 self[f"pauses_{state}"] += step
@@ -110,7 +111,7 @@ def sum_of(*names):
 
 def _due_before_sql(param):
     def side(condition):
-        return (f"(SELECT COUNT(*) FROM (SELECT 1 FROM pause_record WHERE end_date IS NULL AND {condition} "
+        return (f"(SELECT COUNT(*) FROM (SELECT 1 FROM pause_record WHERE state = 'active' AND {condition} "
                 f"LIMIT {param}) AS side)")
 
     return (f"SELECT {side(f'expected_return_date < {param}')}, {side(f'expected_return_date >= {param}')}, "

@@ -162,12 +162,18 @@ def test_is_paused_false_keeps_an_inactive_mentor_inactive(client):
     assert client.put(MENTOR, json={"is_paused": False}).json["status"] == "inactive"
 
 
-def test_closing_a_pause_that_starts_in_the_future_ends_it_at_its_start(client):
-    create_mentor(client, status="paused", pause_start_date="2999-01-01")
+@pytest.mark.parametrize("write", ["post", "put"])
+def test_a_mentor_pause_starting_later_is_refused_and_points_to_pause_records(client, write):
+    if write == "put":
+        create_mentor(client)
+        response = client.put(MENTOR, json={"status": "paused", "pause_start_date": "2999-01-01"})
+    else:
+        response = client.post("/api/v1/mentor-statuses", json={"mentor_id": "mentor-001", "status": "paused",
+                                                                "pause_start_date": "2999-01-01"})
 
-    client.put(MENTOR, json={"status": "active"})
-
-    assert list_pauses(client)[0]["end_date"] == "2999-01-01T00:00:00Z"
+    assert response.status_code == 422
+    assert "pause record" in response.json["errors"]["json"]["pause_start_date"][0]
+    assert list_pauses(client) == []
 
 
 @pytest.mark.parametrize("before", ["active", "inactive"])

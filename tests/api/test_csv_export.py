@@ -111,8 +111,9 @@ def test_a_cell_that_would_start_a_formula_gets_a_leading_quote(client, app):
             database.execute_sql(f"INSERT INTO mentor_status (mentor_id, base_status, metadata, created_at, "
                                  f"last_updated) VALUES ({database.param}, 'active', '{{}}', '2026-01-01 00:00:00', "
                                  f"'2026-01-01 00:00:00')", (mentor_id,))
-            database.execute_sql(f"INSERT INTO pause_record (mentor_id, start_date, end_date, reason, created_at) "
-                                 f"VALUES ({database.param}, '2025-01-01 00:00:00', '2025-02-01 00:00:00', "
+            database.execute_sql(f"INSERT INTO pause_record (mentor_id, start_date, end_date, state, reason, "
+                                 f"created_at) VALUES ({database.param}, '2025-01-01 00:00:00', "
+                                 f"'2025-02-01 00:00:00', 'ended', "
                                  f"{database.param}, '2025-01-01 00:00:00')", (mentor_id, reason))
         database.close()
 
@@ -122,7 +123,7 @@ def test_a_cell_that_would_start_a_formula_gets_a_leading_quote(client, app):
     cells = [cell for row in mentors[1:] + records[1:] for cell in row]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert {"'=HYPERLINK(\"http://x\")", "'-2+3", "'@x", "'\rcarriage"} <= {row[0] for row in mentors[1:]}
-    assert {"'+1", "'@SUM(A1)", "'\tx", "'=1"} <= {row[6] for row in records[1:]}
+    assert {"'+1", "'@SUM(A1)", "'\tx", "'=1"} <= {row[7] for row in records[1:]}
     assert exports.safe("mentor-1") == "mentor-1" and exports.safe("") == ""
 
 

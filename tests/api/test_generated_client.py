@@ -113,7 +113,7 @@ CRUD_SCRIPT = PRELUDE + textwrap.dedent('''
 
     reopened = call("create pause record", create_record, body=PauseRecordCreate(
         mentor_id="mentor-gen-001", reason="certification_expiry",
-        start_date=datetime.datetime(2030, 3, 1, 9, 15, tzinfo=datetime.UTC)))
+        start_date=datetime.datetime(2026, 3, 1, 9, 15, tzinfo=datetime.UTC)))
     assert reopened.headers["Location"] == f"/api/v1/pause-records/{reopened.parsed.pause_record_id}"
     assert reopened.parsed.pause_record_id != opened.pause_record_id and reopened.parsed.is_active is True
     changed = call("update pause record", update_record, reopened.parsed.pause_record_id,
@@ -122,7 +122,7 @@ CRUD_SCRIPT = PRELUDE + textwrap.dedent('''
     assert changed.parsed.reason == "personal_leave"
     mentor = call("read mentor while paused", get_mentor, "mentor-gen-001")
     assert mentor.parsed.status is MentorStatusStatus.PAUSED and mentor.parsed.pause_reason == "personal_leave"
-    assert mentor.parsed.pause_start_date == datetime.datetime(2030, 3, 1, 9, 15, tzinfo=datetime.UTC)
+    assert mentor.parsed.pause_start_date == datetime.datetime(2026, 3, 1, 9, 15, tzinfo=datetime.UTC)
     deleted = call("delete pause record", delete_record, reopened.parsed.pause_record_id)
     assert deleted.parsed.deleted is True and deleted.parsed.pause_record_id == reopened.parsed.pause_record_id
     call("read deleted pause record", get_record, reopened.parsed.pause_record_id)

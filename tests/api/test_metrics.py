@@ -59,7 +59,8 @@ def test_metrics_give_mentors_by_status_and_pause_records_by_state(client):
                                ("mentor_status_mentors", "status", "paused"): 1,
                                ("mentor_status_mentors", "status", "inactive"): 1,
                                ("mentor_status_pause_records", "state", "active"): 1,
-                               ("mentor_status_pause_records", "state", "ended"): 1}
+                               ("mentor_status_pause_records", "state", "ended"): 1,
+                               ("mentor_status_pause_records", "state", "scheduled"): 0}
 
 
 def gauges(samples):
@@ -125,7 +126,8 @@ def test_metrics_sum_every_gunicorn_worker(tmp_path):
                                ("mentor_status_mentors", "status", "paused"): 10,
                                ("mentor_status_mentors", "status", "inactive"): 5,
                                ("mentor_status_pause_records", "state", "active"): 10,
-                               ("mentor_status_pause_records", "state", "ended"): 0}
+                               ("mentor_status_pause_records", "state", "ended"): 0,
+                               ("mentor_status_pause_records", "state", "scheduled"): 0}
     assert samples[("mentor_status_database_unavailable_total", ())] == 0
 
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgresql", "p
 
 CANONICAL = "/api/v1/pause-records"
 CONTRACT_ALIAS = "/api/v1/mentor-statuses/api/v1/pause-records"
-RECORD_FIELDS = {"pause_record_id", "mentor_id", "start_date", "expected_return_date", "end_date", "is_active",
+RECORD_FIELDS = {"pause_record_id", "mentor_id", "start_date", "expected_return_date", "end_date", "is_active", "state",
                  "reason", "created_at"}
 
 

@@ -48,10 +48,13 @@ def mentors(draw, mentor_id=mentor_ids):
 def pause_records(draw, mentor_id, active=None):
     start = draw(seconds)
     later = st.none() | st.builds(lambda days: start + dt.timedelta(days=days), st.integers(0, 3000))
-    ended = False if active else draw(st.booleans()) if active is None else True
+    state = "active" if active else draw(st.sampled_from(["ended", "scheduled"] + ([] if active is False else
+                                                                                 ["active"])))
+    # Active and scheduled pauses may carry the end_date they will end at; an ended one has its own.
     return PauseRecord(id=draw(st.integers(1, 2**62)), mentor=mentor_id, start_date=start,
-                       expected_return_date=draw(later), end_date=draw(later.filter(bool)) if ended else None,
-                       reason=draw(reasons), created_at=draw(seconds))
+                       expected_return_date=draw(later),
+                       end_date=draw(later.filter(bool) if state == "ended" else later),
+                       reason=draw(reasons), created_at=draw(seconds), state=state)
 
 
 def sent(document):
