@@ -15,9 +15,12 @@ _TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 # Printable ASCII but space and comma, which separate entries.
 _TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
 # Read by `Config` alone, and never kept as they are: they hold the secrets.
-ACCESS_SETTINGS = ("API_TOKENS", "API_WRITE_TOKENS", "API_PUBLIC_READS")
+ACCESS_SETTINGS = ("API_TOKENS", "API_WRITE_TOKENS", "API_PUBLIC_READS", "CALENDAR_KEYS")
 # Settings that relax the webhook URL rules (server-side request forgery): development only.
 RELAXED_URL_SETTINGS = ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE")
+DEFAULT_CALENDAR_DOMAIN = "mentor-status.invalid"
+_DOMAIN = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                     r"[A-Za-z0-9])?)*")
 
 
 class ConfigurationError(SystemExit):
@@ -76,6 +79,49 @@ def parse_tokens(api_tokens="", api_write_tokens=""):
             raise ConfigurationError(f"{where}: its secret is already used by {digests[token.digest]}")
         names[token.name] = digests[token.digest] = where
     return tuple(token for _, token in tokens)
+
+
+class CalendarKey(NamedTuple):
+    """A configured calendar key: a read-only stand-in for a token on calendar requests (`?key=`)."""
+
+    name: str
+    digest: bytes
+
+    def __repr__(self):
+        return f"CalendarKey(name={self.name!r})"
+
+
+def parse_calendar_keys(raw, tokens=()):
+    """The keys of `CALENDAR_KEYS` (`name:secret,...`), by the rules of API_TOKENS: empty entries
+    ignored; a malformed entry, a duplicate name or a secret used twice (here or by a token) raises
+    ConfigurationError naming the entry by its position, never its secret."""
+    keys, names, digests = [], {}, {token.digest: "a token of API_TOKENS or API_WRITE_TOKENS" for token in tokens}
+    for position, entry in _entries(raw):
+        where = f"CALENDAR_KEYS entry {position}"
+        if ":" not in entry:
+            raise ConfigurationError(f"{where}: not of the form name:secret")
+        name, secret = entry.split(":", 1)
+        if not _TOKEN_NAME.fullmatch(name):
+            raise ConfigurationError(f"{where}: the name must be 1 to 64 lowercase letters, digits or _.-, "
+                                     "starting with a letter or digit")
+        _check_secret(secret, f"{where} ({name})")
+        digest = secret_digest(secret)
+        if name in names:
+            raise ConfigurationError(f"{where}: the name {name} is already used by {names[name]}")
+        if digest in digests:
+            raise ConfigurationError(f"{where}: its secret is already used by {digests[digest]}")
+        names[name] = digests[digest] = where
+        keys.append(CalendarKey(name, digest))
+    return tuple(keys)
+
+
+def parse_calendar_domain(raw):
+    """`CALENDAR_DOMAIN`: the host name that ends every event's UID."""
+    value = (raw or "").strip() or DEFAULT_CALENDAR_DOMAIN
+    if not _DOMAIN.fullmatch(value):
+        raise ConfigurationError(f"CALENDAR_DOMAIN must be a domain name such as {DEFAULT_CALENDAR_DOMAIN}, "
+                                 f"not {value[:100]!r}")
+    return value.lower()
 
 
 def _check_secret(secret, where):
@@ -292,10 +338,14 @@ class Config:
         self.SCHEDULE_CHECK_S = _whole_number(environ, "SCHEDULE_CHECK_S", 30, 1, 3600)
         self.PAUSE_AUTO_RETURN = _boolean(environ, "PAUSE_AUTO_RETURN", "false")
         self.RETURN_NOTICE_DAYS = _whole_number(environ, "RETURN_NOTICE_DAYS", 7, 0, 365)
+        # The calendar of pause records: the domain of its UIDs, and whether a pause's reason shows.
+        self.CALENDAR_DOMAIN = parse_calendar_domain(environ.get("CALENDAR_DOMAIN"))
+        self.CALENDAR_SHOW_REASON = _boolean(environ, "CALENDAR_SHOW_REASON", "false")
         access = {name: environ.get(name, "") for name in ACCESS_SETTINGS}
         access.update(access_overrides or {})
         self.TOKENS = parse_tokens(access["API_TOKENS"], access["API_WRITE_TOKENS"])
         self.PUBLIC_READS = parse_public_reads(access["API_PUBLIC_READS"], self.TOKENS)
+        self.CALENDAR_KEYS = parse_calendar_keys(access["CALENDAR_KEYS"], self.TOKENS)
 
     MAX_CONTENT_LENGTH = 64 * 1024
 

@@ -47,9 +47,17 @@ class Position(NamedTuple):
 
 def binding(list_name, sort, filters):
     """What a cursor is made for: the list, its sort and its filters, as one canonical text."""
-    canonical = {name: (value.strftime(_SQL_TIME) if isinstance(value, dt.datetime) else value)
-                 for name, value in sorted(filters.items()) if value is not None}
+    canonical = {name: _canonical(value) for name, value in sorted(filters.items()) if value is not None}
     return json.dumps([list_name, sort, canonical], separators=(",", ":"), sort_keys=True)
+
+
+def _canonical(value):
+    """A filter's value as JSON text: a datetime to the second, a window (a tuple of two) as a list."""
+    if isinstance(value, dt.datetime):
+        return value.strftime(_SQL_TIME)
+    if isinstance(value, tuple):
+        return [_canonical(each) for each in value]
+    return value
 
 
 def encode(bound, position):

@@ -2,11 +2,13 @@
 from flask import url_for
 from flask.views import MethodView
 
+from ..db import utc_now
+from ..web import auth
 from ..web.api import LINK_HEADER, ApiBlueprint
 from ..web.etags import ETAG_HEADER, if_match
 from ..web.links import list_links
 from ..web.rendering import list_response, respond
-from . import exports, rendering, rules
+from . import calendars, exports, rendering, rules
 from .schemas import (
     PauseRecordCreateSchema,
     PauseRecordDeletedSchema,
@@ -19,6 +21,7 @@ from .schemas import (
 blp = ApiBlueprint("pause_records", __name__, url_prefix="/api/v1/pause-records",
                    description="Every pause of every mentor: when it began, when the mentor is expected back, "
                                "when it ended and why.")
+auth.accept_calendar_key("pause_records.PauseRecords", calendars.is_calendar_request)
 LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "schema": {"type": "string"}}}
 
 
@@ -26,15 +29,22 @@ LOCATION_HEADER = {"Location": {"description": "URL of the new pause record", "s
 class PauseRecords(MethodView):
     @blp.arguments(PauseRecordListArgsSchema(), location="query")
     @blp.response(200, PauseRecordListSchema, headers={**ETAG_HEADER, **LINK_HEADER})
-    @blp.doc(responses={200: {"content": exports.csv_content(exports.PAUSE_RECORD_FIELDS)}})
+    @blp.doc(responses={200: {"content": {**exports.csv_content(exports.PAUSE_RECORD_FIELDS),
+                                          **calendars.CALENDAR_CONTENT}}})
     @blp.read("listPauseRecords")
     def get(self, args):
         """List pause records
 
         Ordered by sequence number, or by `sort`; `page` and `limit` choose the page, or `cursor`
         continues from `next_cursor`. Filters combine; an unknown parameter is a 422. As CSV
-        (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged.
+        (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged. As an iCalendar
+        (`Accept: text/calendar` or `format=ics`): one event per matching pause, unpaged; there
+        `key` (a calendar key) may stand in for a read token.
         """
+        args.pop("key", None)  # a calendar key: auth.authorize has taken it
+        if calendars.wants_calendar(args):
+            now = utc_now()
+            return calendars.calendar_response(rules.export_pause_records(now=now, calendar=True, **args), now)
         if exports.wants_csv(args):
             return exports.csv_response(rules.export_pause_records(**args), exports.PAUSE_RECORD_FIELDS,
                                         exports.pause_record_cells, "pause-records.csv")

@@ -3,20 +3,23 @@ Statements are built once per database (db/sql_cache.py); rows come back as the 
 `MENTOR_COLUMNS` or `PAUSE_RECORD_COLUMNS`, which rendering.py turns into documents."""
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, Tuple, fn
+from peewee import JOIN, SQL, Case, Select, Tuple, fn
 
 from ..db import PreparedByShape, PreparedQuery, database, is_postgresql
-from . import cursors, totals
+from . import cursors, totals, windows
 from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, MentorStatus, PauseRecord
 
 ActivePause = PauseRecord.alias("active_pause")
 _Mentor = MentorStatus.alias("m")
 _Pause = PauseRecord.alias("p")
+_WindowPause = PauseRecord.alias("w")  # a pause of the mentor whose span may overlap a window
 MENTOR_COLUMNS = (MentorStatus.mentor_id, MentorStatus.base_status, MentorStatus.metadata_json,
                   MentorStatus.created_at, MentorStatus.last_updated, ActivePause.id, ActivePause.start_date,
                   ActivePause.expected_return_date, ActivePause.reason)
 PAUSE_RECORD_COLUMNS = (PauseRecord.id, PauseRecord.mentor, PauseRecord.start_date, PauseRecord.expected_return_date,
                         PauseRecord.end_date, PauseRecord.reason, PauseRecord.created_at, PauseRecord.state)
+# What the calendar shows of a pause (calendars.py): its columns, then its version and modification time.
+CALENDAR_COLUMNS = (*PAUSE_RECORD_COLUMNS, PauseRecord.version, PauseRecord.modified_at)
 
 
 def in_state(table, state):
@@ -151,11 +154,15 @@ class MentorListShape(NamedTuple):
     is_paused: bool | None
     before: bool  # expected_return_before given
     overdue: bool | None
+    out: bool  # out_during given: a pause overlaps its window
+    available: bool  # available_during given: not inactive, and no pause overlaps its window
+    available_now: bool = False  # ... and its window holds now
 
     @classmethod
-    def of(cls, status=None, is_paused=None, expected_return_before=None, overdue=None):
+    def of(cls, status=None, is_paused=None, expected_return_before=None, overdue=None, out_during=None,
+           available_during=None):
         return cls(None if status is None else "paused" if status == "paused" else "unpaused", is_paused,
-                   expected_return_before is not None, overdue)
+                   expected_return_before is not None, overdue, out_during is not None, available_during is not None)
 
     @property
     def paused_only(self):
@@ -166,11 +173,12 @@ class MentorListShape(NamedTuple):
     def empty(self):
         return self.paused_only and (self.status == "unpaused" or self.is_paused is False)
 
-    def mentor_ids(self, status, before, now, descending=False, after=None):
+    def mentor_ids(self, keys, descending=False, after=None):
         """The ids listed, in order (descending: the other way; after: only those past that id):
         from the index of active pauses by mentor when every mentor listed is paused, else from
         the mentors' primary key, so that a page is an ordered index scan joined to nothing but
-        its own rows."""
+        its own rows. `keys`: those of `MENTOR_LIST_KEYS`."""
+        status, before, now, *windows_ = keys
         if self.paused_only:
             conditions = [in_state(_Pause, "active")]
             if self.before:
@@ -181,6 +189,7 @@ class MentorListShape(NamedTuple):
                 conditions.append(_Pause.expected_return_date.is_null() | (_Pause.expected_return_date >= now))
             if self.empty:
                 conditions.append(SQL("1 = 0"))
+            conditions += self.window_conditions(_Pause.mentor, None, windows_, now)  # paused: not inactive
             query = _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions)
             column = _Pause.mentor
         else:
@@ -191,6 +200,8 @@ class MentorListShape(NamedTuple):
                 conditions.append(~_active_pause_exists())
             if self.overdue is False:
                 conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
+            conditions += self.window_conditions(_Mentor.mentor_id, (_Mentor.base_status != "inactive") |
+                                                 _active_pause_exists(), windows_, now)
             query = _Mentor.select(_Mentor.mentor_id)
             query = query.where(*conditions) if conditions else query
             column = _Mentor.mentor_id
@@ -198,9 +209,24 @@ class MentorListShape(NamedTuple):
             query = query.where(column < after if descending else column > after)
         return query.order_by(column.desc() if descending else column)
 
-    def row_conditions(self, status, before, now):
+    def window_conditions(self, mentor_column, not_inactive, windows_, now):
+        """The conditions of `out_during` and `available_during` on the mentor `mentor_column`:
+        `windows_` holds the start and end of each window; `not_inactive` says that the mentor is
+        not inactive now (None where every mentor listed is paused)."""
+        out_start, out_end, free_start, free_end = windows_
+        conditions = []
+        if self.out:
+            conditions.append(_window_pause_exists(mentor_column, out_start, out_end, now))
+        if self.available:
+            conditions.append(~_window_pause_exists(mentor_column, free_start, free_end, now))
+        if self.available and not_inactive is not None:
+            conditions.append(not_inactive)
+        return conditions
+
+    def row_conditions(self, keys):
         """The filters as conditions on a mentor joined to its active pause, for the lists sorted
         by something other than mentor_id."""
+        status, before, now, *windows_ = keys
         conditions = []
         if self.paused_only:
             conditions.append(ActivePause.id.is_null(False))
@@ -219,9 +245,16 @@ class MentorListShape(NamedTuple):
             conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
         if self.empty:
             conditions.append(SQL("1 = 0"))
+        conditions += self.window_conditions(MentorStatus.mentor_id, (MentorStatus.base_status != "inactive") |
+                                             ActivePause.id.is_null(False), windows_, now)
+        if self.available_now:
+            # Implied by the window's condition (an active pause begun by now and not ended by now
+            # overlaps every window that holds now), but visible to the planner: sorted by a pause
+            # field, it then reads the few pauses that begin later instead of every paused mentor.
+            conditions.append(ActivePause.id.is_null() | (ActivePause.start_date > now) | (ActivePause.end_date <= now))
         return conditions
 
-    def sorted_rows(self, plan, status, before, now, value, tie):
+    def sorted_rows(self, plan, keys, value, tie):
         """The mentors of one branch of `plan` (a `SortPlan` on a key other than mentor_id), as
         rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position."""
         key = _MENTOR_SORT_COLUMNS[plan.sort.key]
@@ -232,7 +265,7 @@ class MentorListShape(NamedTuple):
         from_pause = pause_field and (not plan.nulls or self.paused_only)
         tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
         query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
-        conditions = self.row_conditions(status, before, now)
+        conditions = self.row_conditions(keys)
         null_condition = None
         if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
             conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
@@ -243,29 +276,32 @@ class MentorListShape(NamedTuple):
         query = query.where(*conditions) if conditions else query
         return _keyset(query, plan, key, tie_column, value, tie, null_condition)
 
-    def page(self, plan, status, before, now, value, tie, limit, offset):
+    def page(self, plan, keys, value, tie, limit, offset):
         if plan.sort.key != "mentor_id":
-            return self.sorted_rows(plan, status, before, now, value, tie).limit(limit).offset(offset)
+            return self.sorted_rows(plan, keys, value, tie).limit(limit).offset(offset)
         # The page's ids first, then their rows: the join costs only the page's own rows.
         descending = plan.sort.descending
-        ids = self.mentor_ids(status, before, now, descending, tie if plan.after else None)
+        ids = self.mentor_ids(keys, descending, tie if plan.after else None)
         ids = ids.limit(limit).offset(offset).alias("page")
         query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
             ids, on=(MentorStatus.mentor_id == ids.c.mentor_id)))
         return query.order_by(MentorStatus.mentor_id.desc() if descending else MentorStatus.mentor_id)
 
-    def branch_count(self, plan, status, before, now):
+    def branch_count(self, plan, keys):
         """How many mentors the branch of `plan` lists (from its start)."""
-        return self.sorted_rows(plan, status, before, now, None, None).order_by().select_from(fn.COUNT(SQL("*")))
+        return self.sorted_rows(plan, keys, None, None).order_by().select_from(fn.COUNT(SQL("*")))
 
-    def count(self, status, before, now):
-        return self.mentor_ids(status, before, now).order_by().select_from(fn.COUNT(SQL("*")))
+    def count(self, keys):
+        return self.mentor_ids(keys).order_by().select_from(fn.COUNT(SQL("*")))
 
-    def total(self, status, before, now):
+    def total(self, keys):
         """The exact number of mentors listed, read from the list totals wherever they can tell it,
         so that a page costs what its own rows cost; counted only for a combination they cannot."""
+        status, before, now, *_ = keys
         if self.empty:
             return 0
+        if self.out or self.available:
+            return self.window_total(keys)
         if self.paused_only and self.overdue is not False:
             # Every paused mentor has one active pause: all of them, or those due before a moment
             # (the earlier of `before` and now when both filters apply).
@@ -286,7 +322,29 @@ class MentorListShape(NamedTuple):
                 return sum(counts.values()) - due
             return totals.sum_of(*(totals.TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
         # Paused, expected back before a date, and not overdue: no total tells it.
-        return _MENTOR_TOTALS.get(self).rows(status, before, now)[0][0]
+        return _MENTOR_TOTALS.get(self).rows(*keys)[0][0]
+
+    def window_total(self, keys):
+        """The total of a list with `out_during` or `available_during` (not both), filtered at most
+        by status or is_paused: from the mentors out in the window, counted by their status now
+        (`out_by_status`), and for those available the list totals, which count the mentors of
+        each status, less those of them that are out. Any other list is counted."""
+        if self.out == self.available or self.before or self.overdue is not None:
+            return _MENTOR_TOTALS.get(self).rows(*keys)[0][0]
+        status, _, now, out_start, out_end, free_start, free_end = keys
+        statuses = {"active", "paused"} if self.available else {"active", "paused", "inactive"}
+        if status is not None:
+            statuses &= {status}
+        if self.is_paused is not None:
+            statuses &= {"paused"} if self.is_paused else {"active", "inactive"}
+        if not statuses:
+            return 0
+        window = (free_start, free_end) if self.available else (out_start, out_end)
+        out = out_by_status(*window, now)
+        out_listed = sum(out[each] for each in statuses)
+        if self.out:
+            return out_listed
+        return totals.sum_of(*(totals.TOTAL_OF_STATUS[each] for each in statuses)) - out_listed
 
 
 def _active_pause_exists(condition=None, mentor=_Mentor):
@@ -295,9 +353,46 @@ def _active_pause_exists(condition=None, mentor=_Mentor):
     return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
 
 
-_MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(spec[1], *keys), keys=7)
-_MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], *keys), keys=3)
-_MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(*keys), keys=3)
+def _out_counts(window_start, window_end, now):
+    """How many mentors have a pause (in any state) whose span overlaps the window, how many of them
+    are paused now and how many inactive. The mentors out are the union of the two branches of the
+    overlap, each an index-only range scan; each of them is then looked up by index (correlated
+    EXISTS: a join would read every active pause)."""
+    ended, open_ = PauseRecord.alias("e"), PauseRecord.alias("o")
+    out = ended.select(ended.mentor.alias("mentor_id")).where(
+        windows.overlaps_ended(ended, window_start, window_end)).union(
+        open_.select(open_.mentor.alias("mentor_id")).where(
+            windows.overlaps_open(open_, window_start, window_end, now))).alias("out")
+    active, mentor = PauseRecord.alias("a"), MentorStatus.alias("i")
+    paused = fn.EXISTS(active.select(SQL("1")).where((active.mentor == out.c.mentor_id) & in_state(active, "active")))
+    inactive = fn.EXISTS(mentor.select(SQL("1")).where(
+        (mentor.mentor_id == out.c.mentor_id) & (mentor.base_status == "inactive")))
+    return Select([out], [fn.COUNT(SQL("*")), fn.COUNT(Case(None, [(paused, 1)])),
+                          fn.COUNT(Case(None, [(~paused & inactive, 1)]))])
+
+
+_OUT_COUNTS = PreparedQuery(lambda db, *keys: _out_counts(*keys).bind(db), keys=3)
+
+
+def out_by_status(window_start, window_end, now):
+    """How many mentors of each status now ({status: count}) have a pause whose span overlaps the window."""
+    out, paused, inactive = _OUT_COUNTS.rows(window_start, window_end, now)[0]
+    return {"active": out - paused - inactive, "paused": paused, "inactive": inactive}
+
+
+def _window_pause_exists(mentor_column, window_start, window_end, now):
+    """Whether the mentor `mentor_column` has a pause (in any state) whose span overlaps the window."""
+    return fn.EXISTS(_WindowPause.select(SQL("1")).where(
+        (_WindowPause.mentor == mentor_column) & windows.overlaps(_WindowPause, window_start, window_end, now)))
+
+
+# What a mentor list's statements take: status, expected_return_before, now, and the start and end of
+# the out_during and available_during windows.
+MENTOR_LIST_KEYS = 7
+_MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(
+    spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:]), keys=MENTOR_LIST_KEYS + 4)
+_MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], keys), keys=MENTOR_LIST_KEYS)
+_MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(keys), keys=MENTOR_LIST_KEYS)
 
 
 def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_total=True, **filters):
@@ -306,8 +401,11 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     after the page's last row when a row follows it (else None). The page is the `page`th, or
     the one after the Position `after`. Overdue: paused, and expected back before `now`."""
     shape = MentorListShape.of(**filters)
-    keys = (filters.get("status"), filters.get("expected_return_before"), now)
-    total = shape.total(*keys) if with_total else None
+    free = filters.get("available_during")
+    shape = shape._replace(available_now=free is not None and free.start <= now < free.end)
+    keys = (filters.get("status"), filters.get("expected_return_before"), now,
+            *(filters.get("out_during") or (None, None)), *(filters.get("available_during") or (None, None)))
+    total = shape.total(keys) if with_total else None
     if after is None and total is not None and (page - 1) * limit >= total:
         return [], total, None  # past the end, without asking the database to skip `total` rows
 
@@ -343,8 +441,11 @@ def pause_record_row(number):
 
 # Lists of pause records
 
-def pause_records(mentor_id=None, is_active=None, reason=None, columns=(), state=None):
-    """Pause records in sequence order, filtered by whatever is given."""
+def pause_records(mentor_id=None, is_active=None, reason=None, during=None, now=None, columns=(), branch=None,
+                  state=None):
+    """Pause records in sequence order, filtered by whatever is given (`during`: a window, whose
+    overlap with each span is judged as of `now`; with `branch` "ended" or "open", only the pauses
+    of that branch of the overlap, windows.py)."""
     query = PauseRecord.select(*columns).order_by(PauseRecord.id)
     if mentor_id is not None:
         query = query.where(PauseRecord.mentor == mentor_id)
@@ -354,6 +455,11 @@ def pause_records(mentor_id=None, is_active=None, reason=None, columns=(), state
         query = query.where(in_state(PauseRecord, state))
     if reason is not None:
         query = query.where(PauseRecord.reason == reason)
+    if during is not None and branch is None:
+        query = query.where(windows.overlaps(PauseRecord, during.start, during.end, now))
+    elif during is not None:
+        query = query.where(windows.overlaps_ended(PauseRecord, *during) if branch == "ended" else
+                            windows.overlaps_open(PauseRecord, *during, now))
     return query
 
 
@@ -385,46 +491,65 @@ def due_moments(now, limit):
     return [number for (number,) in _DUE_MOMENTS.rows(now, limit)]
 
 
-def _pause_record_listing(shape, mentor_id, reason, columns):
-    has_mentor, is_active, has_reason, state = shape
-    return pause_records(mentor_id if has_mentor else None, is_active, reason if has_reason else None,
-                         columns=columns, state=state)
+class PauseRecordListShape(NamedTuple):
+    """Which filters a pause-record list has, as far as its SQL depends on them."""
+
+    mentor: bool
+    is_active: bool | None
+    reason: bool
+    during: bool
+    state: str | None = None
+
+    @classmethod
+    def of(cls, mentor_id=None, is_active=None, reason=None, during=None, state=None):
+        return cls(mentor_id is not None, is_active, reason is not None, during is not None, state)
+
+    def listing(self, mentor_id, reason, window_start, window_end, now, columns, branch=None):
+        return pause_records(mentor_id if self.mentor else None, self.is_active, reason if self.reason else None,
+                             windows.Window(window_start, window_end) if self.during else None, now, columns, branch,
+                             state=self.state)
+
+    def rows(self, plan, keys, value, tie, calendar=False):
+        query = self.listing(*keys, CALENDAR_COLUMNS if calendar else PAUSE_RECORD_COLUMNS)
+        return _keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
 
 
-def _pause_record_rows(shape, plan, mentor_id, reason, value, tie):
-    query = _pause_record_listing(shape, mentor_id, reason, PAUSE_RECORD_COLUMNS)
-    return _keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+# The keys of a pause-record list's statements: mentor_id, reason, window start and end, now.
+_PAUSE_RECORD_KEYS = 5
+_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].rows(
+    spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:_PAUSE_RECORD_KEYS + 2], spec[2]).limit(
+    keys[-2]).offset(keys[-1]), keys=_PAUSE_RECORD_KEYS + 4)
+_PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].rows(
+    spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS)
+# By (shape, branch): with a window, each branch of the overlap is counted apart, along its own index.
+_PAUSE_RECORD_TOTALS = PreparedByShape(lambda spec, *keys: spec[0].listing(
+    *keys, (fn.COUNT(SQL("*")),), spec[1]).order_by(), keys=_PAUSE_RECORD_KEYS)
 
 
-_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, mentor_id, reason, value, tie, limit, offset: _pause_record_rows(
-    *spec, mentor_id, reason, value, tie).limit(limit).offset(offset), keys=6)
-_PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, mentor_id, reason: _pause_record_rows(
-    *spec, mentor_id, reason, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=2)
-_PAUSE_RECORD_TOTALS = PreparedByShape(lambda shape, mentor_id, reason: _pause_record_listing(
-    shape, mentor_id, reason, (fn.COUNT(SQL("*")),)).order_by(), keys=2)
-
-
-def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True,
-                      mentor_id=None, is_active=None, reason=None, state=None):
-    """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`,
-    the exact total and the position after the page's last row, as `mentor_page` gives them. The
-    total is read from the list totals when at most is_active and state filter the list, else counted."""
-    shape = (mentor_id is not None, is_active, reason is not None, state)
+def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True, now=None,
+                      calendar=False, mentor_id=None, is_active=None, reason=None, during=None, state=None):
+    """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`
+    (`CALENDAR_COLUMNS` with `calendar`), the exact total and the position after the page's last
+    row, as `mentor_page` gives them. The total is read from the list totals when at most
+    is_active and state filter the list, else counted. `during` (a windows.Window) is judged as of `now`."""
+    shape = PauseRecordListShape.of(mentor_id, is_active, reason, during, state)
+    keys = (mentor_id, reason, *(during or (None, None)), now)
     total = None
-    if with_total and mentor_id is None and reason is None:
+    if with_total and not (shape.mentor or shape.reason or shape.during):
         states = {each for each in PAUSE_STATES if (state is None or each == state) and (
             is_active is None or (each == "active") == is_active)}
         total = totals.sum_of(*(f"pauses_{each}" for each in states))
     elif with_total:
-        total = _PAUSE_RECORD_TOTALS.get(shape).rows(mentor_id, reason)[0][0]
+        branches = ("ended", "open") if shape.during else (None,)
+        total = sum(_PAUSE_RECORD_TOTALS.get((shape, branch)).rows(*keys)[0][0] for branch in branches)
     if after is None and total is not None and (page - 1) * limit >= total:
         return [], total, None
 
     def run(plan, value, tie, count, offset):
-        return _PAUSE_RECORD_PAGES.get((shape, plan)).rows(mentor_id, reason, value, tie, count, offset)
+        return _PAUSE_RECORD_PAGES.get((shape, plan, calendar)).rows(*keys, value, tie, count, offset)
 
     def count_values(plan):
-        return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(mentor_id, reason)[0][0]
+        return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
 
     rows, last = _keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
                               _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)

@@ -51,7 +51,7 @@ def list_pause_records(limit, page=1, sort=None, cursor=None, **filters):
     sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
     bound = cursors.binding("pause_records", str(sort), filters)
     after = None if cursor is None else cursors.decode(cursor, bound, int)
-    rows, total, last = queries.pause_record_page(limit, sort, page, after, **filters)
+    rows, total, last = queries.pause_record_page(limit, sort, page, after, now=utc_now(), **filters)
     return rows, total, None if last is None else cursors.encode(bound, last)
 
 
@@ -71,11 +71,12 @@ def export_mentor_statuses(sort=None, **filters):
                                                             **filters))
 
 
-def export_pause_records(sort=None, **filters):
-    """Every pause record listed, as batches of rows, as `export_mentor_statuses`."""
-    sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
+def export_pause_records(sort=None, now=None, calendar=False, **filters):
+    """Every pause record listed, as batches of rows, as `export_mentor_statuses`; spans as of `now`
+    (default: now); rows of `queries.CALENDAR_COLUMNS` with `calendar`."""
+    sort, now = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key), now or utc_now()
     return _batches(lambda size, after: queries.pause_record_page(size, sort, after=after, with_total=False,
-                                                                  **filters))
+                                                                  now=now, calendar=calendar, **filters))
 
 
 def _batches(read):

@@ -13,10 +13,28 @@ from ..web.schemas import (
     UtcDateTime,
     mentor_id_field,
 )
+from . import windows
 from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, REASON_CODE_PATTERN, STATUSES
 
 METADATA_MAX_BYTES = 16 * 1024
 METADATA_MAX_DEPTH = 32
+
+
+class WindowField(fields.String):
+    """An ISO 8601 interval `<start>/<end>` of two dates or datetimes as UtcDateTime reads them, the
+    start before the end; held as a `windows.Window`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Not a valid interval.")
+        time = UtcDateTime()
+        try:
+            return windows.parse_window(value, time.deserialize)
+        except ValidationError as error:
+            raise ValidationError(f"Its start and end must each be an ISO 8601 datetime or date: {value[:80]!r} "
+                                  "is not.") from error
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
 
 
 def _depth(value):
@@ -185,6 +203,12 @@ class MentorStatusListArgsSchema(ListArgsSchema):
                                                                   "strictly earlier."})
     overdue = QueryBoolean(metadata={"description": "true: paused mentors whose expected_return_date has passed; "
                                                     "false: every other mentor."})
+    # No "example": Swagger UI's "Try it out" would send it, filtering the list it tries.
+    out_during = WindowField(metadata={"description": "An interval <start>/<end>, such as 2027-03-01/2027-04-01: "
+                                                      "mentors with a pause whose span overlaps it."})
+    available_during = WindowField(metadata={"description": "An interval <start>/<end>, such as "
+                                                            "2027-03-01/2027-04-01: mentors not inactive now with no "
+                                                            "pause whose span overlaps it."})
     sort = sort_field(MENTOR_SORT_KEYS, "mentor_id")
 
 
@@ -193,7 +217,15 @@ class PauseRecordListArgsSchema(ListArgsSchema):
     is_active = QueryBoolean()
     state = fields.String(validate=validate.OneOf(PAUSE_STATES))
     reason = reason_code_field()
+    during = WindowField(metadata={"description": "An interval <start>/<end> (half-open), such as "
+                                                  "2027-03-01/2027-04-01: pauses whose span overlaps it, in any "
+                                                  "state."})
     sort = sort_field(PAUSE_RECORD_SORT_KEYS, "pause_record_id")
+    format = fields.String(validate=validate.OneOf(("json", "csv", "ics")), metadata={
+        "description": "csv: every matching row as CSV, as with Accept: text/csv; ics: every matching pause as an "
+                       "iCalendar, as with Accept: text/calendar (page, limit and cursor ignored)"})
+    key = fields.String(load_only=True, metadata={
+        "description": "A calendar key (CALENDAR_KEYS), in place of a read token, on a calendar request only"})
 
 
 class ListPaginationSchema(ma.Schema):

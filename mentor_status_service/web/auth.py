@@ -11,10 +11,14 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from ..config import secret_digest
+from ..errors import INVALID_MESSAGE
 
 logger = logging.getLogger(__name__)
 
 ANONYMOUS = "anonymous"
+CALENDAR_KEY_PARAMETER = "key"
+# endpoint -> a function telling whether this request of it may carry a calendar key (see accept_calendar_key).
+_CALENDAR_KEY_ENDPOINTS = {}
 READ_METHODS = frozenset({"GET", "HEAD"})
 BEARER_AUTH = "bearerAuth"
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
@@ -31,10 +35,44 @@ def warn_when_open(app):
                        "by anonymous.")
 
 
+def accept_calendar_key(endpoint, applies):
+    """Let `?key=<secret of CALENDAR_KEYS>` stand in for a read token on the reads of `endpoint` for
+    which `applies()` is true (calendar clients cannot send headers). Anywhere else `key` is an
+    unknown parameter."""
+    _CALENDAR_KEY_ENDPOINTS[endpoint] = applies
+
+
 def authorize():
     """A `before_request` hook for everything that serves the API's data: 401 without a valid token
-    where one is needed (or with a wrong one, anywhere), 403 for a read token on a write."""
+    where one is needed (or with a wrong one, anywhere), 403 for a read token on a write; a calendar
+    key where one is accepted, and a 422 for one anywhere else, once the request is otherwise allowed."""
     g.actor, g.token = ANONYMOUS, None
+    if CALENDAR_KEY_PARAMETER in request.args:
+        applies = _CALENDAR_KEY_ENDPOINTS.get(request.endpoint)
+        if applies is not None and request.method in READ_METHODS and applies():
+            return _authorize_calendar_key(request.args.getlist(CALENDAR_KEY_PARAMETER))
+    _authorize_token()
+    if CALENDAR_KEY_PARAMETER in request.args and request.method != "OPTIONS":
+        abort(422, message=INVALID_MESSAGE, errors={"query": {CALENDAR_KEY_PARAMETER: [
+            "Unknown field. A calendar key is accepted only on the pause-record calendar (format=ics)."]}})
+
+
+def _authorize_calendar_key(sent):
+    """The calendar key `sent` (the values of `key`) as the request's credentials: a read-only actor
+    `calendar:<name>`; 401 unless it is exactly one configured key."""
+    found = None
+    if len(sent) == 1:
+        digest = secret_digest(sent[0])
+        for key in current_app.config["CALENDAR_KEYS"]:  # every digest is compared, as for tokens
+            if hmac.compare_digest(digest, key.digest):
+                found = key
+    if found is None:
+        abort(401, message="The calendar key matches none configured (CALENDAR_KEYS).",
+              headers={"WWW-Authenticate": "Bearer"})
+    g.actor = f"calendar:{found.name}"
+
+
+def _authorize_token():
     tokens = current_app.config["TOKENS"]
     if not tokens or request.method == "OPTIONS":  # a CORS preflight never carries credentials
         return

@@ -8,12 +8,12 @@ import re
 import sys
 import time
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 import orjson
 from flask import g, has_request_context, request
 
-from .auth import actor
+from .auth import CALENDAR_KEY_PARAMETER, actor
 
 REQUEST_ID_HEADER = "X-Request-ID"
 URI_SAFE = "/?&=:@+,;%-._~!$'()*"  # what a path and query keep unencoded; never a space or a control character
@@ -156,6 +156,21 @@ def finish_request(response):
     return response
 
 
+def redact_query(path):
+    """`path` with the value of every calendar key in its query (however its name was encoded:
+    `key`, `k%65y`) replaced by `[redacted]`: a key is a credential, and log lines are read widely."""
+    base, mark, query = path.partition("?")
+    if not mark or "=" not in query:
+        return path
+    pairs = []
+    for pair in query.split("&"):
+        name, equals, _ = pair.partition("=")
+        if equals and unquote_plus(name) == CALENDAR_KEY_PARAMETER:
+            pair = f"{name}=[redacted]"
+        pairs.append(pair)
+    return f"{base}?{'&'.join(pairs)}"
+
+
 def access_fields(response):
     """What an access line says about its request: the text line's words, the JSON line's keys."""
     duration_ms = round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 2)
@@ -163,5 +178,6 @@ def access_fields(response):
     path = request.full_path.rstrip("?")
     if not _UNCHANGED_BY_QUOTE.fullmatch(path):
         path = quote(path, safe=URI_SAFE)
+    path = redact_query(path)
     return {"method": request.method, "path": path, "status": response.status_code, "duration_ms": duration_ms,
             "actor": actor()}

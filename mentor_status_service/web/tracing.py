@@ -18,6 +18,8 @@ import logging
 import os
 from contextlib import contextmanager
 
+from flask import request
+
 from . import auth, logs
 
 logger = logging.getLogger(__name__)
@@ -76,8 +78,23 @@ def init_app(app):
 def name_the_actor(response):
     from opentelemetry import trace
 
-    trace.get_current_span().set_attribute("enduser.id", auth.actor())
+    span = trace.get_current_span()
+    span.set_attribute("enduser.id", auth.actor())
+    if auth.CALENDAR_KEY_PARAMETER in request.args:
+        redact_calendar_key(span)
     return response
+
+
+# Where the instrumentation puts the URL or its query, in the old and the new semantic conventions.
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.query")
+
+
+def redact_calendar_key(span):
+    """A calendar key is a credential: the span's URL shows `key=[redacted]`, as the access log does."""
+    for name, value in dict(getattr(span, "attributes", None) or {}).items():
+        if name in _URL_ATTRIBUTES and isinstance(value, str):
+            span.set_attribute(name, logs.redact_query(value) if name != "url.query" else
+                               logs.redact_query(f"?{value}")[1:])
 
 
 def current_trace_id():

@@ -160,13 +160,15 @@ def test_csv_follows_the_access_rules_of_the_json_list(database_url, app, header
 
 def test_the_api_document_describes_the_csv_response_and_the_new_parameters(client):
     paths = client.get("/openapi.json").json["paths"]
-    for path, fields in ((MENTORS, exports.MENTOR_STATUS_FIELDS), (RECORDS, exports.PAUSE_RECORD_FIELDS)):
+    for path, fields, formats in ((MENTORS, exports.MENTOR_STATUS_FIELDS, ["json", "csv"]),
+                                  (RECORDS, exports.PAUSE_RECORD_FIELDS, ["json", "csv", "ics"])):
         operation = paths[path]["get"]
-        assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+        calendar = {"text/calendar"} if "ics" in formats else set()
+        assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv", *calendar}
         assert operation["responses"]["200"]["content"]["text/csv"]["example"] == ",".join(fields) + "\r\n"
         parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
         assert {"sort", "cursor", "format"} <= set(parameters)
-        assert parameters["format"]["schema"]["enum"] == ["json", "csv"]
+        assert parameters["format"]["schema"]["enum"] == formats
         assert len(parameters["sort"]["schema"]["enum"]) == 10
 
 
