@@ -1,65 +1,18 @@
-"""The reads of mentor statuses and pause records, each function beside the statement it runs.
-Statements are built once per database (db/sql_cache.py); rows come back as the driver's tuples of
-`MENTOR_COLUMNS` or `PAUSE_RECORD_COLUMNS`, which rendering.py turns into documents."""
+"""The lists of mentor statuses and pause records: the statements of each filter and sort, each
+function beside the statement it runs, and the exact totals. Pages are read by keyset (keyset.py);
+rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS` or `lookups.PAUSE_RECORD_COLUMNS`."""
 from typing import NamedTuple
 
-from peewee import JOIN, SQL, Tuple, fn
+from peewee import SQL, fn
 
-from ..db import PreparedByShape, PreparedQuery, database, is_postgresql
-from . import cursors, totals
+from ..db import PreparedByShape, PreparedQuery
+from . import totals
+from .keyset import ListSort, keyset, keyset_page
+from .lookups import MENTOR_COLUMNS, PAUSE_RECORD_COLUMNS, ActivePause, in_state, join_active_pause
 from .models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, MentorStatus, PauseRecord
 
-ActivePause = PauseRecord.alias("active_pause")
 _Mentor = MentorStatus.alias("m")
 _Pause = PauseRecord.alias("p")
-MENTOR_COLUMNS = (MentorStatus.mentor_id, MentorStatus.base_status, MentorStatus.metadata_json,
-                  MentorStatus.created_at, MentorStatus.last_updated, ActivePause.id, ActivePause.start_date,
-                  ActivePause.expected_return_date, ActivePause.reason)
-PAUSE_RECORD_COLUMNS = (PauseRecord.id, PauseRecord.mentor, PauseRecord.start_date, PauseRecord.expected_return_date,
-                        PauseRecord.end_date, PauseRecord.reason, PauseRecord.created_at, PauseRecord.state)
-
-
-def in_state(table, state):
-    """`table.state` is `state`, written as a literal so that both planners match the partial
-    indexes on it (`WHERE state = 'active'`); a parameter would hide the value from SQLite's."""
-    return table.state == SQL(f"'{state}'")
-
-
-def _join_active_pause(query, mentor=MentorStatus):
-    return query.join_from(mentor, ActivePause, JOIN.LEFT_OUTER,
-                           on=(ActivePause.mentor == mentor.mentor_id) & in_state(ActivePause, "active"))
-
-
-# Sorts
-
-class ListSort(NamedTuple):
-    """A list's order: by `key`, descending or not; ties by the list's default key in the same
-    direction; null values after every other value in both directions."""
-
-    key: str
-    descending: bool = False
-
-    @classmethod
-    def parse(cls, text, default):
-        if not text:
-            return cls(default)
-        return cls(text[1:], True) if text.startswith("-") else cls(text)
-
-    def __str__(self):
-        return f"-{self.key}" if self.descending else self.key
-
-
-class SortPlan(NamedTuple):
-    """One statement of a sorted list: its rows whose sort value is null (`nulls`) or the others,
-    from the start or `after` a position (True), or only those with the position's value past its
-    tie key (SAME_VALUE), or only those past its value (PAST_VALUE)."""
-
-    sort: ListSort
-    nulls: bool
-    after: bool | str
-
-
-SAME_VALUE, PAST_VALUE = "same value", "past value"
 
 
 MENTOR_DEFAULT_SORT = ListSort("mentor_id")
@@ -78,68 +31,8 @@ _PAUSE_RECORD_ROW_INDEX = {"pause_record_id": 0, "start_date": 2, "expected_retu
                            "created_at": 6}  # in PAUSE_RECORD_COLUMNS
 
 
-# One mentor
-
-_MENTOR_ROW = PreparedQuery(lambda db, mentor_id: _join_active_pause(
-    MentorStatus.select(*MENTOR_COLUMNS)).where(MentorStatus.mentor_id == mentor_id))
-
-
-def mentor_row(mentor_id):
-    """The mentor as a row of `MENTOR_COLUMNS`, or None."""
-    return next(iter(_MENTOR_ROW.rows(mentor_id)), None)
-
-
-_LOCKED_MENTOR = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
-    MentorStatus.mentor_id == mentor_id).for_update(for_update=db.for_update))
-# For the applier of pauses' moments: a mentor another transaction holds is left for later.
-_LOCKED_MENTOR_IF_FREE = PreparedQuery(lambda db, mentor_id: MentorStatus.select().where(
-    MentorStatus.mentor_id == mentor_id).for_update(for_update="FOR UPDATE SKIP LOCKED" if db.for_update else False))
-_ACTIVE_PAUSE_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
-    (PauseRecord.mentor == mentor_id) & in_state(PauseRecord, "active")))
-
-
-def locked_mentor(mentor_id, skip_locked=False):
-    """Within a transaction: the mentor, locked until it ends (on SQLite, the IMMEDIATE
-    transaction already holds the whole database), with its active pause; or None (with
-    `skip_locked`, also when another transaction holds it, rather than wait)."""
-    mentor = (_LOCKED_MENTOR_IF_FREE if skip_locked else _LOCKED_MENTOR).first(mentor_id)
-    if mentor is not None:
-        # A statement of its own, after the lock: a join locked in the same statement would
-        # show the pause as it was before a concurrent write we waited for.
-        mentor.active_pause = _ACTIVE_PAUSE_OF.first(mentor_id)
-    return mentor
-
-
-# Ids per statement when reading many mentors: well within SQLite's limit of 32,766 parameters.
-IDS_PER_STATEMENT = 1000
-
-
-def locked_mentors(mentor_ids):
-    """Within a transaction: {mentor_id: mentor with its active pause} of those of `mentor_ids` that
-    exist, each locked until the transaction ends, as `locked_mentor` locks one; locked in
-    mentor_id order, so that two loads that share mentors never deadlock."""
-    ordered, found = sorted(set(mentor_ids)), {}
-    for start in range(0, len(ordered), IDS_PER_STATEMENT):
-        chunk = ordered[start:start + IDS_PER_STATEMENT]
-        query = MentorStatus.select().where(MentorStatus.mentor_id.in_(chunk)).order_by(MentorStatus.mentor_id)
-        found.update((mentor.mentor_id, mentor) for mentor in query.for_update(for_update=database.for_update))
-    ids = sorted(found)
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
-        for pause in PauseRecord.select().where(
-                PauseRecord.mentor.in_(ids[start:start + IDS_PER_STATEMENT]) & PauseRecord.end_date.is_null()):
-            found[pause.mentor_id].active_pause = pause
-    return found
-
-
-INSERTED_MENTOR_FIELDS = ("mentor_id", "base_status", "metadata_json", "created_at", "last_updated")
-_INSERT_MENTOR = PreparedQuery(lambda db, *values: MentorStatus.insert(
-    dict(zip((getattr(MentorStatus, name) for name in INSERTED_MENTOR_FIELDS), values))),
-    keys=len(INSERTED_MENTOR_FIELDS))
-
-
-def insert_mentor(mentor):
-    """INSERT a new mentor (as `save(force_insert=True)` would); IntegrityError if its id exists."""
-    _INSERT_MENTOR.execute(*(getattr(mentor, name) for name in INSERTED_MENTOR_FIELDS))
+assert set(MENTOR_SORT_KEYS) == set(_MENTOR_ROW_INDEX) == {"mentor_id", *_MENTOR_SORT_COLUMNS}
+assert set(PAUSE_RECORD_SORT_KEYS) == set(_PAUSE_RECORD_ROW_INDEX) == set(_PAUSE_RECORD_SORT_COLUMNS)
 
 
 # Lists of mentors
@@ -231,7 +124,7 @@ class MentorListShape(NamedTuple):
         # listed is paused (the index's entries with a null field, by mentor_id).
         from_pause = pause_field and (not plan.nulls or self.paused_only)
         tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
-        query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
+        query = join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
         conditions = self.row_conditions(status, before, now)
         null_condition = None
         if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
@@ -241,7 +134,7 @@ class MentorListShape(NamedTuple):
             field = _Pause.start_date if plan.sort.key == "pause_start_date" else _Pause.expected_return_date
             null_condition = ~_active_pause_exists(field.is_null(False), mentor=MentorStatus)
         query = query.where(*conditions) if conditions else query
-        return _keyset(query, plan, key, tie_column, value, tie, null_condition)
+        return keyset(query, plan, key, tie_column, value, tie, null_condition)
 
     def page(self, plan, status, before, now, value, tie, limit, offset):
         if plan.sort.key != "mentor_id":
@@ -250,7 +143,7 @@ class MentorListShape(NamedTuple):
         descending = plan.sort.descending
         ids = self.mentor_ids(status, before, now, descending, tie if plan.after else None)
         ids = ids.limit(limit).offset(offset).alias("page")
-        query = _join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
+        query = join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
             ids, on=(MentorStatus.mentor_id == ids.c.mentor_id)))
         return query.order_by(MentorStatus.mentor_id.desc() if descending else MentorStatus.mentor_id)
 
@@ -317,28 +210,9 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     def count_values(plan):
         return _MENTOR_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
 
-    rows, last = _keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS,
-                              _MENTOR_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    rows, last = keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS,
+                             _MENTOR_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
     return rows, total, last
-
-
-# One pause record
-
-_PAUSE_RECORD = PreparedQuery(lambda db, number: PauseRecord.select().where(PauseRecord.id == number))
-
-
-def pause_record(number):
-    """The record numbered `number` as a model, or None."""
-    return _PAUSE_RECORD.first(number)
-
-
-_PAUSE_RECORD_ROW = PreparedQuery(lambda db, number: PauseRecord.select(*PAUSE_RECORD_COLUMNS).where(
-    PauseRecord.id == number))
-
-
-def pause_record_row(number):
-    """The record as a row of `PAUSE_RECORD_COLUMNS`, or None."""
-    return next(iter(_PAUSE_RECORD_ROW.rows(number)), None)
 
 
 # Lists of pause records
@@ -393,7 +267,7 @@ def _pause_record_listing(shape, mentor_id, reason, columns):
 
 def _pause_record_rows(shape, plan, mentor_id, reason, value, tie):
     query = _pause_record_listing(shape, mentor_id, reason, PAUSE_RECORD_COLUMNS)
-    return _keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+    return keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
 
 
 _PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, mentor_id, reason, value, tie, limit, offset: _pause_record_rows(
@@ -426,78 +300,6 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
     def count_values(plan):
         return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(mentor_id, reason)[0][0]
 
-    rows, last = _keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
-                              _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    rows, last = keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
+                             _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
     return rows, total, last
-
-
-# Sorted lists, read a page at a time by keyset
-
-assert set(MENTOR_SORT_KEYS) == set(_MENTOR_ROW_INDEX) == {"mentor_id", *_MENTOR_SORT_COLUMNS}
-assert set(PAUSE_RECORD_SORT_KEYS) == set(_PAUSE_RECORD_ROW_INDEX) == set(_PAUSE_RECORD_SORT_COLUMNS)
-
-
-def _keyset(query, plan, key, tie_column, value, tie, null_condition=None):
-    """`query` restricted to one branch of `plan` and ordered by it: the rows whose `key` is null
-    (`null_condition` says so where given; ordered by `tie_column` alone) or the others (by `key`,
-    then `tie_column`), each after the position (`value`, `tie`) when the plan has one. `key`
-    None: the list's default order."""
-    descending = plan.sort.descending
-    if key is None or plan.nulls:
-        if key is not None:
-            query = query.where(key.is_null() if null_condition is None else null_condition)
-        if plan.after:
-            query = query.where(tie_column < tie if descending else tie_column > tie)
-        return query.order_by(tie_column.desc() if descending else tie_column)
-    query = query.where(key.is_null(False))
-    if plan.after == SAME_VALUE:
-        query = query.where((key == value) & (tie_column < tie if descending else tie_column > tie))
-    elif plan.after == PAST_VALUE:
-        query = query.where(key < value if descending else key > value)
-    elif plan.after:
-        # A row value comparison: PostgreSQL reads an index on (key, tie) from just past the position.
-        position = Tuple(value, tie)
-        query = query.where(Tuple(key, tie_column) < position if descending else Tuple(key, tie_column) > position)
-    return query.order_by(*((key.desc(), tie_column.desc()) if descending else (key, tie_column)))
-
-
-def _keyset_page(run, count_values, sort, nullable, key_index, after, limit, offset):
-    """Up to `limit` rows in the order of `sort` (after the Position `after`, or from `offset`),
-    read by `run(plan, value, tie, count, offset)`: the rows with a sort value first, then, for a
-    `nullable` key, those without; and the Position after the last row when another follows."""
-    default = key_index == 0  # the sort key is the tie key
-    _check_position(after, default, nullable)
-    wanted = limit + 1  # one more tells whether a row follows
-    rows = []
-    if after is None:
-        rows = run(SortPlan(sort, False, False), None, None, wanted, offset)
-    elif not after.nulls and (default or is_postgresql()):
-        rows = run(SortPlan(sort, False, True), after.value, after.tie, wanted, 0)
-    elif not after.nulls:
-        # SQLite bounds an index scan by a row value's first column only: within a run of equal
-        # values it would read from the run's start. The rest of the run, then what lies past it,
-        # are each one bounded range.
-        rows = run(SortPlan(sort, False, SAME_VALUE), after.value, after.tie, wanted, 0)
-        if len(rows) < wanted:
-            rows += run(SortPlan(sort, False, PAST_VALUE), after.value, None, wanted - len(rows), 0)
-    if nullable and len(rows) < wanted:
-        skip = 0
-        if after is None and offset and not rows:
-            skip = max(0, offset - count_values(SortPlan(sort, False, False)))
-        plan = SortPlan(sort, True, after is not None and after.nulls)
-        rows += run(plan, None, after.tie if plan.after else None, wanted - len(rows), skip)
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    value = None if default else rows[-1][key_index]
-    return rows, cursors.Position(not default and value is None, value, rows[-1][0])
-
-
-def _check_position(after, default, nullable):
-    """A position of this sort: a value unless the sort is the default one, or null for a nullable key."""
-    if after is None:
-        return
-    if default and (after.nulls or after.value is not None):
-        raise cursors.InvalidCursor()
-    if not default and (after.value is None) != after.nulls or after.nulls and not nullable:
-        raise cursors.InvalidCursor()

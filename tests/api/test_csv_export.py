@@ -15,6 +15,7 @@ from bench.seed import drop_postgresql, prepare_postgresql, prepare_sqlite
 from mentor_status_service import create_app
 from mentor_status_service.db import database
 from mentor_status_service.pausing import exports
+from mentor_status_service.web import shapes
 
 MENTORS = "/api/v1/mentor-statuses"
 RECORDS = "/api/v1/pause-records"
@@ -124,7 +125,7 @@ def test_a_cell_that_would_start_a_formula_gets_a_leading_quote(client, app):
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert {"'=HYPERLINK(\"http://x\")", "'-2+3", "'@x", "'\rcarriage"} <= {row[0] for row in mentors[1:]}
     assert {"'+1", "'@SUM(A1)", "'\tx", "'=1"} <= {row[7] for row in records[1:]}
-    assert exports.safe("mentor-1") == "mentor-1" and exports.safe("") == ""
+    assert shapes.safe("mentor-1") == "mentor-1" and shapes.safe("") == ""
 
 
 def test_csv_of_an_empty_list_is_its_header(client):
