@@ -221,7 +221,7 @@ FORMULA_UNREACHABLE_BECAUSE = {
     "mentor_id": "MENTOR_ID_PATTERN: starts with a letter or digit",
     "pause_record_id": "pause-rec- and a number",
     "status": "one of active, inactive, paused",
-    "is_paused": "true or false", "is_active": "true or false",
+    "is_paused": "true or false", "is_active": "true or false", "state": "one of scheduled, active, ended",
     "pause_reason": "REASON_CODE_PATTERN: starts with a lowercase letter", "reason": "as pause_reason",
     "metadata": "a JSON object's text: starts with {",
     "pause_start_date": "a date, or empty", "start_date": "a date", "expected_return_date": "a date, or empty",
