@@ -2,8 +2,8 @@
 from peewee import JOIN
 from servers import api_invariant_violations
 
+from mentor_status_service.pausing.lookups import ActivePause
 from mentor_status_service.pausing.models import MentorStatus
-from mentor_status_service.pausing.queries import ActivePause
 
 
 def mentors_with_active_pause():

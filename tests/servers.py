@@ -5,143 +5,27 @@ Every server binds a free port and only 127.0.0.1 is ever sent traffic.
 """
 import os
 import select
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
 
+from harness import servers
+from harness.servers import REPO_ROOT, free_port, wait_until  # noqa: F401 (the tests import them from here)
 from mentor_status_service.db import open_database
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
+class Gunicorn(servers.Gunicorn):
+    """harness.servers.Gunicorn as the tests run it: access lines logged (LOG_LEVEL=info, unless `env`
+    says otherwise), and no write tokens inherited from the environment."""
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout, interval=0.1, message="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
-
-
-class Gunicorn:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` from the repository root, in its own process group
-    so that the master and every worker can be killed at once."""
-
-    def __init__(self, database_url, workers=4, port=None, env=None):
-        self.database_url = database_url
-        self.workers = workers
-        self.port = port or free_port()
-        self.extra_env = env or {}
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.process = None
-        self._log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
-        self._log.close()
-        self.log_path = Path(self._log.name)
-
-    def start(self, wait=True):
-        env = {**os.environ, "DATABASE_URL": self.database_url, "PORT": str(self.port),
-               "LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1", **self.extra_env}
+    def environment(self):
+        env = super().environment()
+        if "LOG_LEVEL" not in self.extra_env:
+            env["LOG_LEVEL"] = "info"
         env.pop("API_WRITE_TOKENS", None)
-        if self.workers is None:  # as gunicorn.conf.py decides
-            env.pop("WEB_CONCURRENCY", None)
-        else:
-            env["WEB_CONCURRENCY"] = str(self.workers)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-        if wait:
-            self.wait_ready()
-        return self
-
-    def wait_ready(self, timeout=60):
-        def healthy():
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {self.process.returncode}:\n{self.output()[-3000:]}")
-            try:
-                return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_until(healthy, timeout, interval=0.2, message=f"gunicorn on port {self.port}")
-        # /healthz answers as soon as one worker is up; give the others a moment to boot too.
-        wait_until(lambda: self.worker_pids() and len(self.worker_pids()) >= (self.workers or 1), timeout,
-                   message="every gunicorn worker")
-
-    def worker_pids(self):
-        """Pids in the server's process group other than the master."""
-        if self.process is None:
-            return []
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # Fields after the command name (which may hold spaces): state ppid pgrp ...
-            fields = stat.rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[2]) == self.process.pid and int(entry.name) != self.process.pid:
-                pids.append(int(entry.name))
-        return pids
-
-    def kill(self):
-        """SIGKILL the master and every worker at once, as a crash or an OOM kill would."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=30)
-        # Workers are reparented on the master's death; wait until the kernel has reaped them.
-        wait_until(lambda: not self.worker_pids(), 30, message="killed workers to go away")
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        except ProcessLookupError:
-            pass
-        try:  # anything left in the group (a worker the master failed to reap)
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def output(self):
-        return self.log_path.read_text(errors="replace")
-
-    def close(self):
-        self.stop()
-        self.log_path.unlink(missing_ok=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.close()
+        return env
 
 
 class TcpProxy:

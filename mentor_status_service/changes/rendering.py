@@ -1,10 +1,10 @@
-"""A change entry as its response schema dumps it, built straight from a row."""
-from ..web.rendering import api_time, stored_json
+"""The shape of a change entry (web/shapes.py), read from its response schema, with where each field's
+value lies in a row of `ChangeEntry.READ_COLUMNS` where it is not the column of its own name."""
+from ..web.shapes import Shape
+from .models import ChangeEntry
+from .schemas import ChangeEntrySchema
 
+CHANGE_ENTRY = Shape(ChangeEntrySchema, ChangeEntry.READ_COLUMNS, sources={
+    "id": "resource_id", "before": "before_json", "after": "after_json"})
 
-def change_entry_row(row):
-    """A row of `ChangeEntry.READ_COLUMNS` as ChangeEntrySchema dumps the entry."""
-    change_id, at, actor, request_id, resource, resource_id, mentor_id, event, before, after = row
-    return {"change_id": change_id, "at": api_time(at), "actor": actor, "request_id": request_id,
-            "resource": resource, "id": resource_id, "mentor_id": mentor_id, "event": event,
-            "before": stored_json(before), "after": stored_json(after)}
+change_entry_row = CHANGE_ENTRY.render_row

@@ -9,6 +9,7 @@ from .handle import (
     ServicePostgresqlDatabase,
     checkpoint_after_erasure,
     checkpoint_pending_erasure,
+    connected,
     database,
     discard_connection,
     init_app,
@@ -21,7 +22,8 @@ from .models import BaseModel, utc_now
 from .sql_cache import PreparedByShape, PreparedQuery
 
 __all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedByShape", "PreparedQuery",
-           "ServicePostgresqlDatabase", "checkpoint_after_erasure", "checkpoint_pending_erasure", "connection_lost",
+           "ServicePostgresqlDatabase", "checkpoint_after_erasure", "connected",
+           "checkpoint_pending_erasure", "connection_lost",
            "database", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql",
            "is_unavailable", "migrate", "migration_status", "open_database", "release_connection", "sqlstate",
            "utc_now"]

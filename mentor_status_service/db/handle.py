@@ -3,6 +3,7 @@ is faults.py's)."""
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
@@ -296,3 +297,17 @@ def init_app(app):
         config["DATABASE_URL"], config["DB_POOL_SIZE"], config["DB_POOL_WAIT_MS"],
         config["DB_STATEMENT_TIMEOUT_MS"], config["DB_LOCK_TIMEOUT_MS"], config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"]))
     app.teardown_appcontext(release_connection)
+
+
+@contextmanager
+def connected():
+    """This thread's database connection for what is inside, returned to the pool after (never
+    held while a receiver is waited for)."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield
+    finally:
+        if opened and not database.is_closed() and not database.in_transaction():
+            database.close()

@@ -1,12 +1,13 @@
 """Pausing: mentor statuses and pause records, and the rules that keep the two consistent.
 
-models.py (tables), rules.py (every write, one transaction each, and the reads the views make),
-queries.py (the statements of reads), cursors.py and totals.py (keyset pages and exact totals),
-schemas.py (the API's shapes), rendering.py and exports.py (JSON and CSV), imports.py and
-bulk_writes.py (bulk loads: reading them, and their multi-row statements), windows.py (a pause's
-span, and whether it overlaps a window), calendars.py (the pause-record list as an iCalendar),
-mentor_statuses.py and pause_records.py (the two blueprints), commands.py (demo-data, resume-due, db
-recount), metrics.py.
+models.py (tables), rules.py (every write, one transaction each), reads.py (what the views read),
+lookups.py (one mentor or record by key, read or locked), queries.py and pause_record_lists.py (the
+statements of list pages), keyset.py, cursors.py and totals.py (keyset pages and exact totals),
+schemas.py (the API's shapes, which rendering.py and exports.py derive the JSON and CSV from),
+imports.py and bulk_writes.py (bulk loads: reading them, and their multi-row statements), windows.py
+(a pause's span, a window, and the lists' conditions and totals of their overlap), calendars.py (the
+pause-record list as an iCalendar), mentor_statuses.py and pause_records.py (the two blueprints),
+commands.py (demo-data, resume-due, db recount), metrics.py.
 
 Other wings use the blueprints, `COMMANDS` and `ListTotalsCollector`; the change log is told here how
 to record the two resources.

@@ -60,7 +60,7 @@ def _utc(value):
 
 
 def event(row, now, domain, show_reason):
-    """A row of calendar columns (see queries.CALENDAR_COLUMNS) as a VEVENT, its span as of `now`."""
+    """A row of calendar columns (see lookups.CALENDAR_COLUMNS) as a VEVENT, its span as of `now`."""
     (number, mentor_id, start, expected, end, reason, created_at), (version, modified_at) = row[:7], row[-2:]
     start, expected, end, created_at, modified_at = map(_as_datetime, (start, expected, end, created_at, modified_at))
     finish = span_end(start, expected, end, now)

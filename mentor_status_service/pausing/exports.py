@@ -2,13 +2,13 @@
 batch, each batch read on a connection given back to the pool before its rows are sent.
 
 RFC 4180 through the standard library's `csv` (CRLF line ends, fields quoted where they hold a
-comma, a quote or a line break); a header row of the JSON field names in the JSON order; dates as
-in JSON, `true`/`false`, empty cells for null, metadata as its compact JSON text. A cell that would
-start with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a
-spreadsheet shows it rather than running it as a formula.
+comma, a quote or a line break). The header and the cells are derived from the response schemas
+(web/shapes.py writes each type): the JSON field names in the JSON order; dates as in JSON,
+`true`/`false`, empty cells for null, metadata as its compact JSON text; a cell that would start
+with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so that a spreadsheet
+shows it rather than running it as a formula.
 """
 import csv
-import datetime as dt
 import io
 import logging
 
@@ -16,15 +16,14 @@ from flask import request
 
 from ..db import release_connection
 from ..web.export_streams import streamed_export
-from ..web.rendering import api_time
-from .models import PAUSE_RECORD_ID_PREFIX
-from .schemas import MentorStatusSchema, PauseRecordSchema
+from .rendering import MENTOR_STATUS, PAUSE_RECORD
 
 logger = logging.getLogger(__name__)
 CSV_MIMETYPE = "text/csv"
-MENTOR_STATUS_FIELDS = tuple(MentorStatusSchema().fields)
-PAUSE_RECORD_FIELDS = tuple(PauseRecordSchema().fields)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MENTOR_STATUS_FIELDS = MENTOR_STATUS.header
+mentor_status_cells = MENTOR_STATUS.cells  # a row of `lookups.MENTOR_COLUMNS`
+PAUSE_RECORD_FIELDS = PAUSE_RECORD.header
+pause_record_cells = PAUSE_RECORD.cells  # a row of `lookups.PAUSE_RECORD_COLUMNS`
 NOT_PAGED = ("page", "limit", "cursor")
 
 
@@ -44,38 +43,6 @@ def wants_csv(args):
         for name in NOT_PAGED:
             args.pop(name, None)
     return csv_wanted
-
-
-def safe(text):
-    """Text as a cell no spreadsheet runs as a formula."""
-    return f"'{text}" if text and text.startswith(_FORMULA_STARTS) else text
-
-
-def time_cell(value):
-    """A stored timestamp as JSON writes it (rendering.api_time), "" for null; a datetime stored to
-    the second, the common case, on the short path: an export calls this four times a row."""
-    if value.__class__ is dt.datetime and not value.microsecond:
-        return value.isoformat() + "Z"
-    return "" if value is None else api_time(value)
-
-
-def mentor_status_cells(row):
-    """A row of `queries.MENTOR_COLUMNS` as the cells of MENTOR_STATUS_FIELDS."""
-    mentor_id, base_status, metadata_json, created_at, last_updated, pause_id, start, expected, reason = row
-    if pause_id is None:
-        status, paused, start, expected, reason = base_status, "false", "", "", ""
-    else:
-        status, paused = "paused", "true"
-        start, expected, reason = time_cell(start), time_cell(expected), safe(reason or "")
-    return (safe(mentor_id), status, paused, start, expected, reason, safe(metadata_json), time_cell(created_at),
-            time_cell(last_updated))
-
-
-def pause_record_cells(row):
-    """A row of `queries.PAUSE_RECORD_COLUMNS` as the cells of PAUSE_RECORD_FIELDS."""
-    number, mentor_id, start, expected, end, reason, created_at, state = row
-    return (f"{PAUSE_RECORD_ID_PREFIX}{number:04d}", safe(mentor_id), time_cell(start), time_cell(expected),
-            time_cell(end), "true" if state == "active" else "false", state, safe(reason or ""), time_cell(created_at))
 
 
 def csv_response(batches, header, cells, filename):

@@ -9,7 +9,7 @@ from ..web.etags import ETAG_HEADER, if_match
 from ..web.links import list_links, page_links
 from ..web.rendering import list_page, list_response, respond
 from ..web.schemas import PageArgsSchema
-from . import exports, imports, rendering, rules
+from . import exports, imports, reads, rendering, rules
 from .schemas import (
     MentorStatusCreateSchema,
     MentorStatusDeletedSchema,
@@ -41,9 +41,9 @@ class MentorStatuses(MethodView):
         CSV (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged.
         """
         if exports.wants_csv(args):
-            return exports.csv_response(rules.export_mentor_statuses(**args), exports.MENTOR_STATUS_FIELDS,
+            return exports.csv_response(reads.export_mentor_statuses(**args), exports.MENTOR_STATUS_FIELDS,
                                         exports.mentor_status_cells, "mentor-statuses.csv")
-        rows, total, next_cursor = rules.list_mentor_statuses(**args)
+        rows, total, next_cursor = reads.list_mentor_statuses(**args)
         return list_response(rows, rendering.mentor_status_row, args, total, next_cursor), \
             list_links(args, total, next_cursor)
 
@@ -99,7 +99,7 @@ class MentorStatus(MethodView):
     @blp.read("getMentorStatus", 404)
     def get(self, mentor_id):
         """Get one mentor's status"""
-        return respond(rendering.mentor_status_row(rules.get_mentor_status(mentor_id)))
+        return respond(rendering.mentor_status_row(reads.get_mentor_status(mentor_id)))
 
     @blp.arguments(MentorStatusUpdateSchema(), example={
         "status": "paused", "is_paused": True, "pause_start_date": "2026-03-26T00:00:00Z",
@@ -141,6 +141,6 @@ class MentorStatusHistory(MethodView):
         before and after.
         """
         page, limit = args["page"], args["limit"]
-        rows, total = rules.mentor_history(mentor_id, page, limit)
+        rows, total = reads.mentor_history(mentor_id, page, limit)
         response = list_page(rows, change_entry_row, page, limit, total)
         return response, page_links(page, limit, total)

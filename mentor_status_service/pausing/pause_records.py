@@ -8,7 +8,7 @@ from ..web.api import LINK_HEADER, ApiBlueprint
 from ..web.etags import ETAG_HEADER, if_match
 from ..web.links import list_links
 from ..web.rendering import list_response, respond
-from . import calendars, exports, rendering, rules
+from . import calendars, exports, reads, rendering, rules
 from .schemas import (
     PauseRecordCreateSchema,
     PauseRecordDeletedSchema,
@@ -44,11 +44,11 @@ class PauseRecords(MethodView):
         args.pop("key", None)  # a calendar key: auth.authorize has taken it
         if calendars.wants_calendar(args):
             now = utc_now()
-            return calendars.calendar_response(rules.export_pause_records(now=now, calendar=True, **args), now)
+            return calendars.calendar_response(reads.export_pause_records(now=now, calendar=True, **args), now)
         if exports.wants_csv(args):
-            return exports.csv_response(rules.export_pause_records(**args), exports.PAUSE_RECORD_FIELDS,
+            return exports.csv_response(reads.export_pause_records(**args), exports.PAUSE_RECORD_FIELDS,
                                         exports.pause_record_cells, "pause-records.csv")
-        rows, total, next_cursor = rules.list_pause_records(**args)
+        rows, total, next_cursor = reads.list_pause_records(**args)
         return list_response(rows, rendering.pause_record_row, args, total, next_cursor), \
             list_links(args, total, next_cursor)
 
@@ -76,7 +76,7 @@ class PauseRecord(MethodView):
     @blp.read("getPauseRecord", 404)
     def get(self, pause_record_id):
         """Get one pause record"""
-        return respond(rendering.pause_record_row(rules.get_pause_record(pause_record_id)))
+        return respond(rendering.pause_record_row(reads.get_pause_record(pause_record_id)))
 
     @blp.arguments(PauseRecordUpdateSchema(), example={"end_date": "2026-04-15T00:00:00Z", "is_active": False})
     @blp.response(200, PauseRecordSchema, headers=ETAG_HEADER)

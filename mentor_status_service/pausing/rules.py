@@ -1,5 +1,5 @@
-"""Every read and write of mentor statuses and pause records, with the rules that tie the two
-together; both blueprints and the CLI jobs call these.
+"""Every write of mentor statuses and pause records, with the rules that tie the two together; both
+blueprints and the CLI jobs call these (and reads.py for what they read).
 
 A mentor is paused exactly while it has an active pause record (state `active`), and its pause
 fields are that record's: `MentorStatus` derives them, so the two can never disagree. What the
@@ -12,120 +12,22 @@ updating the list totals and appending its change entries.
 Pauses over time: a write gives a pause the state its dates give now (moments.py), and
 `apply_due_moment` applies, as one transaction like a write, each moment that falls due later.
 """
-import re
 from contextlib import nullcontext
 
 from peewee import IntegrityError
 
-from ..changes import log as change_log
 from ..changes.log import WriteRecord, append_notice
 from ..db import checkpoint_after_erasure, database, utc_now
-from ..errors import Conflict, Invalid, InvalidRows, NotFound, no_mentor, no_pause_record
-from ..web.schemas import MENTOR_ID_PATTERN
-from . import bulk_writes, cursors, moments, queries, totals
+from ..errors import Conflict, Invalid, InvalidRows, NotFound
+from . import bulk_writes, lookups, moments, queries, totals
 from .models import PAUSE_STATES, MentorStatus, PauseRecord
 from .totals import TotalsMoved
 
 # A mentor's pause fields, and the fields of its active record they mirror.
 MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
                        "pause_reason": "reason"}
-_MENTOR_ID = re.compile(MENTOR_ID_PATTERN)
 _MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAUSE_FIELDS.items()}
 PAUSE_DATE_FIELDS = ("start_date", "expected_return_date", "end_date")
-
-
-# Reads
-
-def list_mentor_statuses(limit, page=1, sort=None, cursor=None, **filters):
-    """A page of mentors (rows of `queries.MENTOR_COLUMNS`) in the order `sort` names, the `page`th
-    or the one after `cursor`; the total listed; and the cursor of the rows after it, or None."""
-    sort = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key)
-    bound = cursors.binding("mentor_statuses", str(sort), filters)
-    after = None if cursor is None else cursors.decode(cursor, bound, str)
-    rows, total, last = queries.mentor_page(limit, utc_now(), sort, page, after, **filters)
-    return rows, total, None if last is None else cursors.encode(bound, last)
-
-
-def list_pause_records(limit, page=1, sort=None, cursor=None, **filters):
-    """A page of pause records (rows of `queries.PAUSE_RECORD_COLUMNS`), as `list_mentor_statuses`."""
-    sort = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key)
-    bound = cursors.binding("pause_records", str(sort), filters)
-    after = None if cursor is None else cursors.decode(cursor, bound, int)
-    rows, total, last = queries.pause_record_page(limit, sort, page, after, now=utc_now(), **filters)
-    return rows, total, None if last is None else cursors.encode(bound, last)
-
-
-# An export reads its rows in batches of about EXPORT_BATCH_BYTES (at most EXPORT_BATCH rows), so
-# that a worker holds about that much per export whatever the size of the rows (metadata may be 16 KiB).
-EXPORT_BATCH = 2000
-EXPORT_FIRST_BATCH = 50
-EXPORT_BATCH_BYTES = 1024 * 1024
-
-
-def export_mentor_statuses(sort=None, **filters):
-    """Every mentor listed, in the order `sort` names, as batches of rows of `queries.MENTOR_COLUMNS`:
-    a keyset walk, one statement per batch, so that no batch holds a connection or a snapshot
-    while the rows before it are sent. `filters` are those of the list; overdue as of now."""
-    sort, now = queries.ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key), utc_now()
-    return _batches(lambda size, after: queries.mentor_page(size, now, sort, after=after, with_total=False,
-                                                            **filters))
-
-
-def export_pause_records(sort=None, now=None, calendar=False, **filters):
-    """Every pause record listed, as batches of rows, as `export_mentor_statuses`; spans as of `now`
-    (default: now); rows of `queries.CALENDAR_COLUMNS` with `calendar`."""
-    sort, now = queries.ListSort.parse(sort, queries.PAUSE_RECORD_DEFAULT_SORT.key), now or utc_now()
-    return _batches(lambda size, after: queries.pause_record_page(size, sort, after=after, with_total=False,
-                                                                  now=now, calendar=calendar, **filters))
-
-
-def _batches(read):
-    """Batches of `read(size, after)`, each sized from the bytes of the one before."""
-    after, size = None, EXPORT_FIRST_BATCH
-    while True:
-        rows, _, after = read(size, after)
-        if rows:
-            yield rows
-        if after is None:
-            return
-        size = _next_batch_size(rows)
-        rows = None  # not held while the next batch is read
-
-
-def _next_batch_size(rows):
-    """How many rows like `rows` make about EXPORT_BATCH_BYTES (their text, and a little for the rest)."""
-    row_bytes = sum(len(value) for row in rows for value in row if isinstance(value, str)) / len(rows) + 64
-    return max(1, min(EXPORT_BATCH, int(EXPORT_BATCH_BYTES / row_bytes)))
-
-
-def mentor_history(mentor_id, page, limit):
-    """A page of the mentor's change entries, newest first, and their total; NotFound if it does not exist."""
-    get_mentor_status(mentor_id)
-    return change_log.history(mentor_id, page, limit)
-
-
-def get_mentor_status(mentor_id):
-    """The mentor as a row of `queries.MENTOR_COLUMNS`; NotFound if it does not exist."""
-    mentor = None
-    if _MENTOR_ID.fullmatch(mentor_id):  # an id that cannot exist is never sent to the database
-        mentor = queries.mentor_row(mentor_id)
-    if mentor is None:
-        raise no_mentor(mentor_id)
-    return mentor
-
-
-def get_pause_record(pause_record_id):
-    """The record as a row of `queries.PAUSE_RECORD_COLUMNS`; NotFound if it does not exist."""
-    number = PauseRecord.number_from_public_id(pause_record_id)
-    record = None if number is None else queries.pause_record_row(number)
-    if record is None:
-        raise no_pause_record(pause_record_id)
-    return record
-
-
-def _find_pause_record(pause_record_id):
-    number = PauseRecord.number_from_public_id(pause_record_id)
-    return None if number is None else queries.pause_record(number)
 
 
 # Mentor statuses
@@ -138,7 +40,7 @@ def create_mentor_status(fields):
         pause = _apply_to_mentor(mentor, fields, now, current_status=None)
         mentor.last_updated = now
         try:
-            queries.insert_mentor(mentor)
+            lookups.insert_mentor(mentor)
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         _save_pause(pause)
@@ -152,7 +54,7 @@ def update_mentor_status(mentor_id, sent, precondition=None):
     changes it, and leaving `paused` closes it."""
     now = utc_now()
     with database.atomic():
-        mentor = _lock_mentor(mentor_id, precondition)
+        mentor = lookups.lock_mentor(mentor_id, precondition)
         record = WriteRecord()
         record.note(mentor, mentor.active_pause)
         before = mentor.status
@@ -170,7 +72,7 @@ def update_mentor_status(mentor_id, sent, precondition=None):
 def delete_mentor_status(mentor_id, precondition=None):
     """Delete a mentor and every pause record it has, and erase its change entries."""
     with database.atomic():
-        mentor = _lock_mentor(mentor_id, precondition)
+        mentor = lookups.lock_mentor(mentor_id, precondition)
         record = WriteRecord()
         record.erase_mentor(mentor_id, [pause.pause_record_id for pause in PauseRecord.select(
             PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
@@ -200,7 +102,7 @@ def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
     counts = {"rows": len(rows) + len(errors), "created": 0, "updated": 0, "unchanged": 0}
     created, updated, written, moved = [], [], [], TotalsMoved()
     with database.atomic():
-        existing = queries.locked_mentors(fields["mentor_id"] for _, fields in rows)
+        existing = lookups.locked_mentors(fields["mentor_id"] for _, fields in rows)
         record = WriteRecord()
         for number, fields in rows:
             mentor = existing.get(fields["mentor_id"])
@@ -314,7 +216,7 @@ def create_pause_record(fields):
     or active pause must not overlap another of the mentor's (409 naming it)."""
     now = utc_now()
     with database.atomic():
-        mentor = _lock_mentor(fields["mentor_id"], missing=Invalid(
+        mentor = lookups.lock_mentor(fields["mentor_id"], missing=Invalid(
             mentor_id=f"No mentor status has mentor_id {fields['mentor_id']!r}."))
         record = PauseRecord(mentor=mentor.mentor_id, start_date=fields.get("start_date") or now,
                              expected_return_date=fields.get("expected_return_date"),
@@ -352,7 +254,7 @@ def update_pause_record(pause_record_id, sent, precondition=None):
     409: its start_date says when it begins."""
     now = utc_now()
     with database.atomic():
-        mentor, record = _lock_pause_record(pause_record_id, precondition)
+        mentor, record = lookups.lock_pause_record(pause_record_id, precondition)
         if record.state == "scheduled" and "is_active" in sent:
             raise Conflict(f"Pause record {record.pause_record_id} is scheduled: it begins at its start_date. "
                            "Change start_date to begin it earlier, or delete the pause instead.")
@@ -393,7 +295,7 @@ def delete_pause_record(pause_record_id, precondition=None):
     """Delete a pause record; deleting the active one resumes the mentor."""
     now = utc_now()
     with database.atomic():
-        mentor, record = _lock_pause_record(pause_record_id, precondition)
+        mentor, record = lookups.lock_pause_record(pause_record_id, precondition)
         write = WriteRecord()
         write.note(record, mentor)
         before = mentor.status
@@ -416,7 +318,7 @@ def resume_due_pauses(dry_run=False, around_each=None):
     for candidate in due:
         with around_each(candidate) if around_each else nullcontext(), database.atomic():
             try:
-                mentor, record = _lock_pause_record(candidate.pause_record_id)
+                mentor, record = lookups.lock_pause_record(candidate.pause_record_id)
             except NotFound:  # deleted since the list was read
                 continue
             if record.is_active and record.expected_return_date is not None and record.expected_return_date < now:
@@ -452,13 +354,13 @@ def apply_due_moment(number, now):
     """
     config = moments.settings()
     with database.atomic():
-        record = queries.pause_record(number)
+        record = lookups.pause_record(number)
         if record is None:  # deleted meanwhile
             return None
-        mentor = queries.locked_mentor(record.mentor_id, skip_locked=True)
+        mentor = lookups.locked_mentor(record.mentor_id, skip_locked=True)
         if mentor is None:
             return BUSY  # or deleted with its mentor: the next look no longer finds it
-        record = queries.pause_record(number)  # again, under the lock
+        record = lookups.pause_record(number)  # again, under the lock
         if record is None or record.next_moment_at is None or record.next_moment_at > now:
             return None  # applied by another applier, or moved by a write, while we waited
         due = moments.next_due(record, now, config)
@@ -536,32 +438,6 @@ def _moves(status_before, mentor, pause=None):
 
 
 # Shared steps
-
-def _lock_mentor(mentor_id, precondition=None, missing=None):
-    """Within a transaction: the mentor with its active pause, locked until the transaction ends,
-    once it passes `precondition` (the request's If-Match, which fails on a missing mentor too)."""
-    mentor = queries.locked_mentor(mentor_id) if _MENTOR_ID.fullmatch(mentor_id) else None
-    if precondition:
-        precondition(mentor)
-    if mentor is None:
-        raise missing or no_mentor(mentor_id)
-    return mentor
-
-
-def _lock_pause_record(pause_record_id, precondition=None):
-    """Within a transaction: a pause record and its mentor, the mentor locked first as every write
-    does, once the record passes `precondition`."""
-    record = _find_pause_record(pause_record_id)
-    if record is not None:
-        mentor = _lock_mentor(record.mentor_id, missing=no_pause_record(pause_record_id))
-        # Read again under the lock: a concurrent write may have changed or deleted it meanwhile.
-        record = _find_pause_record(pause_record_id)
-    if precondition:
-        precondition(record)
-    if record is None:
-        raise no_pause_record(pause_record_id)
-    return mentor, record
-
 
 def _check_is_active(sent, now):
     """422 when is_active contradicts the end_date sent with it: true with one not later than now

@@ -1,19 +1,9 @@
-"""Response bytes: Flask's JSON provider (orjson), documents as responses, and the stored values
-(timestamps, JSON text) every document is built from.
-
-Stored JSON (a mentor's metadata, a change entry's before and after) was written by `json.dumps` from a
-value the request parser accepted, so it is passed through as an `orjson.Fragment`, never parsed again.
-"""
+"""Response bytes: Flask's JSON provider (orjson), and documents (shapes.py builds them) as responses."""
 import orjson
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider
-from peewee import DateTimeField
 
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-_STORED_TIME = DateTimeField()
-_SQL_TIME_LENGTH = len("2026-01-01 00:00:00")
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -53,21 +43,6 @@ def respond(document, status=200, headers=None):
 def body(document):
     """The bytes of a response of `document`, as Flask's `jsonify` ends them."""
     return orjson.dumps(document) + b"\n"
-
-
-def api_time(value):
-    """A stored timestamp as `UtcDateTime` writes it: a datetime, or SQLite's text of one."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) == _SQL_TIME_LENGTH and value[10] == " ":
-            return f"{value[:10]}T{value[11:]}Z"
-        value = _STORED_TIME.python_value(value)  # Peewee's parsing, as a model read does it
-    return value.replace(microsecond=0).isoformat() + "Z"
-
-
-def stored_json(text):
-    return None if text is None else orjson.Fragment(text)
 
 
 def list_page(rows, render_row, page, limit, total):

@@ -4,6 +4,7 @@ import datetime as dt
 
 import marshmallow as ma
 from marshmallow import ValidationError, fields, pre_load, validate
+from peewee import DateTimeField
 
 from ..errors import INVALID_MESSAGE
 
@@ -17,6 +18,28 @@ class FullMatch(validate.Regexp):
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self.error.format(input=value, regex=self.regex.pattern))
         return value
+
+
+_STORED_TIME = DateTimeField()
+_SQL_TIME_LENGTH = len("2026-01-01 00:00:00")
+_DATETIME = dt.datetime
+
+
+def api_time(value):
+    """The API's date format, `YYYY-MM-DDTHH:MM:SSZ`, of a stored timestamp: a naive UTC datetime, or
+    SQLite's text of one as a row holds it; None for None. `UtcDateTime` writes it, and so does
+    every document and CSV cell (shapes.py)."""
+    kind = value.__class__  # the common cases first: a page calls this a few times a row
+    if kind is str:
+        if len(value) == _SQL_TIME_LENGTH and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}Z"
+    elif kind is _DATETIME and not value.microsecond:
+        return value.isoformat() + "Z"
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = _STORED_TIME.python_value(value)  # Peewee's parsing, as a model read does it
+    return value.replace(microsecond=0).isoformat() + "Z"
 
 
 class UtcDateTime(fields.DateTime):
@@ -37,7 +60,7 @@ class UtcDateTime(fields.DateTime):
         return parsed.replace(microsecond=0)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+        return api_time(value)
 
 
 class StrictBoolean(fields.Boolean):

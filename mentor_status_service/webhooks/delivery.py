@@ -31,26 +31,23 @@ import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import NamedTuple
 
 from ..changes import log as change_log
-from ..db import DATABASE_ERRORS, database, discard_connection, ensure_schema, first_line, is_postgresql, utc_now
+from ..db import DATABASE_ERRORS, connected, discard_connection, ensure_schema, first_line, utc_now
 from ..errors import Gone
 from ..web import tracing
+from . import outcomes
 from .client import Client
 from .messages import message, signing_secrets
-from .models import Webhook, WebhookDelivery
-from .retries import next_delay_s
+from .models import Webhook
 from .secrets import signature_header
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 BATCH_MAX_AGE_S = 1.0  # a batch older than this is read again: erased entries must not go out
-DELIVERY_LOG_KEPT = 1000  # attempts kept per webhook
-TRIM_LOG_CHANCE = 0.01  # one attempt in a hundred trims its webhook's log
 LEASE_MARGIN_S = 5
 SLOW_AFTER_S = 0.5  # an attempt in flight longer than this moves its webhook to the slow lane
 FAST, SLOW = LANES = ("fast", "slow")
@@ -78,20 +75,6 @@ class Settings(NamedTuple):
         the lease ends), with the database writes around it and a slow machine's delays: renewed
         before an attempt when less than timeout + margin is left."""
         return 2 * self.timeout_s + 2 * LEASE_MARGIN_S
-
-
-@contextmanager
-def connected():
-    """This thread's database connection for what is inside, returned to the pool after (never
-    held while a receiver is waited for)."""
-    opened = database.is_closed()
-    if opened:
-        database.connect()
-    try:
-        yield
-    finally:
-        if opened and not database.is_closed() and not database.in_transaction():
-            database.close()
 
 
 class Deliverer:
@@ -238,8 +221,8 @@ class Deliverer:
                 try:
                     rows, _ = change_log.feed(webhook.delivered_through, BATCH_SIZE, resource=webhook.resource)
                 except Gone as gone:
-                    self._disable(webhook, f"Entries after change {webhook.delivered_through}, which it has yet "
-                                           f"to receive, were pruned ({gone.message}) Replay from a later change.")
+                    outcomes.disable(webhook, self.owner, f"Entries after change {webhook.delivered_through}, which "
+                                     f"it has yet to receive, were pruned ({gone.message}) Replay from a later change.")
                     return
             if not rows:
                 return
@@ -287,27 +270,8 @@ class Deliverer:
         if error is None and not answer.acknowledged:
             error = f"answered {answer.status_code}"
         trace.answered(answer.status_code, error)
-        with connected(), database.atomic():
-            if is_postgresql():
-                # An acknowledgement lost in a crash of the database server means that entry is
-                # sent again, never that one is skipped: it need not wait for the disk.
-                database.execute_sql("SET LOCAL synchronous_commit = off")
-            if answer.acknowledged:
-                recorded = Webhook.acknowledge(webhook.webhook_id, self.owner, webhook.position_version, change_id,
-                                               time.time())
-            else:
-                recorded = self._record_failure(webhook, change_id, attempt, answer, error)
-            if not recorded:
-                logger.warning("webhook %s: change %s attempt %d (%s) not recorded: the lease ran out or a replay "
-                               "moved the position meanwhile", webhook.webhook_id, change_id, attempt,
-                               error or answer.status_code)
-            # Every attempt is in the log, recorded or not (not: the lease ran out first, or a replay moved
-            # on), unless the webhook was deleted meanwhile, with its log.
-            if recorded or Webhook.select().where(Webhook.webhook_id == webhook.webhook_id).exists():
-                WebhookDelivery.record(webhook.webhook_id, change_id, attempt, utc_now(), answer.status_code,
-                                       None if answer.acknowledged else error, duration_ms)
-            if random.random() < TRIM_LOG_CHANCE:
-                WebhookDelivery.keep_newest(webhook.webhook_id, DELIVERY_LOG_KEPT)
+        recorded = outcomes.record(webhook, self.owner, change_id, attempt, answer, error, duration_ms,
+                                   self.settings.retry_schedule_s)
         return answer.acknowledged and recorded
 
     def _hold_lease(self, webhook):
@@ -321,22 +285,3 @@ class Deliverer:
                 return False
         webhook.lease_until = now + self.settings.lease_s
         return True
-
-    def _record_failure(self, webhook, change_id, attempt, answer, error):
-        delay = next_delay_s(self.settings.retry_schedule_s, attempt, answer)
-        reason = None
-        if answer.status_code == 410:
-            reason = f"The receiver answered 410 Gone to change {change_id}."
-        elif delay is None:
-            reason = f"No 2xx after {attempt} attempts at change {change_id}; the last one: {error}."
-        if reason:
-            logger.warning("webhook %s disabled: %s", webhook.webhook_id, reason)
-        else:
-            logger.info("webhook %s: change %s attempt %d failed (%s); next in %gs", webhook.webhook_id, change_id,
-                        attempt, error, delay)
-        return Webhook.record_failure(webhook.webhook_id, self.owner, webhook.position_version, time.time(), attempt,
-                                      None if delay is None else time.time() + delay, reason)
-
-    def _disable(self, webhook, reason):
-        logger.warning("webhook %s disabled: %s", webhook.webhook_id, reason)
-        Webhook.disable(webhook.webhook_id, self.owner, webhook.position_version, time.time(), reason)

@@ -15,7 +15,7 @@ from mentor_status_service.changes.models import ChangeEntry
 from mentor_status_service.changes.rendering import change_entry_row
 from mentor_status_service.changes.schemas import ChangeEntrySchema
 from mentor_status_service.db import database
-from mentor_status_service.pausing import exports, queries, rendering, totals
+from mentor_status_service.pausing import exports, lookups, pause_record_lists, queries, rendering, totals
 from mentor_status_service.pausing.models import MentorStatus, PauseRecord
 from mentor_status_service.pausing.schemas import MentorStatusSchema, PauseRecordSchema
 from mentor_status_service.web import rendering as web_rendering
@@ -104,16 +104,16 @@ def test_listed_rows_render_as_the_schemas_dump_the_models(app, data):
         assert [sent(rendering.mentor_status_row(row)) for row in rows] == [
             MentorStatusSchema().dump(
                 mentors_with_active_pause().where(MentorStatus.mentor_id == row[0]).get()) for row in rows]
-        assert [sent(rendering.mentor_status_row(queries.mentor_row(row[0]))) for row in rows] == [
+        assert [sent(rendering.mentor_status_row(lookups.mentor_row(row[0]))) for row in rows] == [
             sent(rendering.mentor_status_row(row)) for row in rows]
         assert [csv_read(exports.mentor_status_cells(row), exports.MENTOR_STATUS_FIELDS) for row in rows] == [
             list(sent(rendering.mentor_status_row(row)).values()) for row in rows]
-        rows, _, _ = queries.pause_record_page(100)
+        rows, _, _ = pause_record_lists.pause_record_page(100)
         assert [csv_read(exports.pause_record_cells(row), exports.PAUSE_RECORD_FIELDS) for row in rows] == [
             list(sent(rendering.pause_record_row(row)).values()) for row in rows]
-        assert [queries.pause_record_row(row[0]) for row in rows] == rows
+        assert [lookups.pause_record_row(row[0]) for row in rows] == rows
         assert [sent(rendering.pause_record_row(row)) for row in rows] == [
-            PauseRecordSchema().dump(queries.pause_record(row[0])) for row in rows]
+            PauseRecordSchema().dump(lookups.pause_record(row[0])) for row in rows]
         rows = change_log.feed_rows(0, 100)
         assert [sent(change_entry_row(row)) for row in rows] == [
             ChangeEntrySchema().dump(ChangeEntry.get_by_id(row[0])) for row in rows]

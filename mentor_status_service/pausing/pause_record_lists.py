@@ -1,0 +1,109 @@
+"""The list of pause records: the statements of each filter (`during` among them, windows.py) and
+sort, and the exact totals, read by keyset (keyset.py) as queries.py reads the mentors' list. Rows
+come back as the driver's tuples of `lookups.PAUSE_RECORD_COLUMNS` (or `lookups.CALENDAR_COLUMNS`)."""
+from typing import NamedTuple
+
+from peewee import SQL, fn
+
+from ..db import PreparedByShape
+from . import totals, windows
+from .keyset import ListSort, keyset, keyset_page
+from .lookups import CALENDAR_COLUMNS, PAUSE_RECORD_COLUMNS, in_state
+from .models import PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, PauseRecord
+
+PAUSE_RECORD_DEFAULT_SORT = ListSort("pause_record_id")
+_PAUSE_RECORD_SORT_COLUMNS = {"pause_record_id": None, "start_date": PauseRecord.start_date,
+                              "expected_return_date": PauseRecord.expected_return_date,
+                              "end_date": PauseRecord.end_date, "created_at": PauseRecord.created_at}
+PAUSE_RECORD_NULLABLE_SORT_KEYS = {"expected_return_date", "end_date"}
+_PAUSE_RECORD_ROW_INDEX = {"pause_record_id": 0, "start_date": 2, "expected_return_date": 3, "end_date": 4,
+                           "created_at": 6}  # in PAUSE_RECORD_COLUMNS
+
+
+assert set(PAUSE_RECORD_SORT_KEYS) == set(_PAUSE_RECORD_ROW_INDEX) == set(_PAUSE_RECORD_SORT_COLUMNS)
+
+
+def pause_records(mentor_id=None, is_active=None, reason=None, during=None, now=None, columns=(), branch=None,
+                  state=None):
+    """Pause records in sequence order, filtered by whatever is given (`during`: a window, whose
+    overlap with each span is judged as of `now`; with `branch` "ended" or "open", only the pauses
+    of that branch of the overlap, windows.py)."""
+    query = PauseRecord.select(*columns).order_by(PauseRecord.id)
+    if mentor_id is not None:
+        query = query.where(PauseRecord.mentor == mentor_id)
+    if is_active is not None:
+        query = query.where(in_state(PauseRecord, "active") if is_active else PauseRecord.state != SQL("'active'"))
+    if state is not None:
+        query = query.where(in_state(PauseRecord, state))
+    if reason is not None:
+        query = query.where(PauseRecord.reason == reason)
+    if during is not None:
+        query = query.where(windows.overlaps(PauseRecord, *during, now) if branch is None else
+                            windows.overlaps_ended(PauseRecord, *during) if branch == "ended" else
+                            windows.overlaps_open(PauseRecord, *during, now))
+    return query
+
+
+class PauseRecordListShape(NamedTuple):
+    """Which filters a pause-record list has, as far as its SQL depends on them."""
+
+    mentor: bool
+    is_active: bool | None
+    reason: bool
+    during: bool
+    state: str | None = None
+
+    @classmethod
+    def of(cls, mentor_id=None, is_active=None, reason=None, during=None, state=None):
+        return cls(mentor_id is not None, is_active, reason is not None, during is not None, state)
+
+    def listing(self, mentor_id, reason, window_start, window_end, now, columns, branch=None):
+        return pause_records(mentor_id if self.mentor else None, self.is_active, reason if self.reason else None,
+                             windows.Window(window_start, window_end) if self.during else None, now, columns, branch,
+                             state=self.state)
+
+    def rows(self, plan, keys, value, tie, calendar=False):
+        query = self.listing(*keys, CALENDAR_COLUMNS if calendar else PAUSE_RECORD_COLUMNS)
+        return keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+
+
+# The keys of a pause-record list's statements: mentor_id, reason, window start and end, now.
+_PAUSE_RECORD_KEYS = 5
+_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].rows(
+    spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:_PAUSE_RECORD_KEYS + 2], spec[2]).limit(
+    keys[-2]).offset(keys[-1]), keys=_PAUSE_RECORD_KEYS + 4)
+_PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].rows(
+    spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS)
+# By (shape, branch): with a window, each branch of the overlap is counted apart, along its own index.
+_PAUSE_RECORD_TOTALS = PreparedByShape(lambda spec, *keys: spec[0].listing(
+    *keys, (fn.COUNT(SQL("*")),), spec[1]).order_by(), keys=_PAUSE_RECORD_KEYS)
+
+
+def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True, now=None,
+                      calendar=False, mentor_id=None, is_active=None, reason=None, during=None, state=None):
+    """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`
+    (`CALENDAR_COLUMNS` with `calendar`), the exact total and the position after the page's last
+    row, as `mentor_page` gives them. The total is read from the list totals when at most
+    is_active and state filter the list, else counted. `during` (a windows.Window) is judged as of `now`."""
+    shape = PauseRecordListShape.of(mentor_id, is_active, reason, during, state)
+    keys = (mentor_id, reason, *(during or (None, None)), now)
+    total = None
+    if with_total and not (shape.mentor or shape.reason or shape.during):
+        states = {each for each in PAUSE_STATES if (state is None or each == state) and (
+            is_active is None or (each == "active") == is_active)}
+        total = totals.sum_of(*(f"pauses_{each}" for each in states))
+    elif with_total:
+        branches = ("ended", "open") if shape.during else (None,)
+        total = sum(_PAUSE_RECORD_TOTALS.get((shape, branch)).rows(*keys)[0][0] for branch in branches)
+    if after is None and total is not None and (page - 1) * limit >= total:
+        return [], total, None
+
+    def run(plan, value, tie, count, offset):
+        return _PAUSE_RECORD_PAGES.get((shape, plan, calendar)).rows(*keys, value, tie, count, offset)
+
+    def count_values(plan):
+        return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
+
+    rows, last = keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
+                             _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    return rows, total, last
