@@ -1,31 +1,24 @@
 """Every setting the service reads from its environment, read and checked once, with its default."""
-import hashlib
 import ipaddress
 import os
-import re
 from typing import NamedTuple
 from urllib.parse import urlparse
 
 from cryptography.fernet import Fernet, MultiFernet
 
+from .calendar_settings import parse_calendar_domain, parse_calendar_keys
+from .setting_checks import TOKEN_NAME as _TOKEN_NAME
+from .setting_checks import ConfigurationError, comma_separated, secret_digest
+from .setting_checks import check_secret as _check_secret
+from .setting_checks import entries as _entries
+
 DEFAULT_DATABASE_URL = "sqlite:///mentor_status.db"
 # Each scope includes the ones before it: write may read, admin may write (and alone manages webhooks).
 SCOPES = ("read", "write", "admin")
-_TOKEN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-# Printable ASCII but space and comma, which separate entries.
-_TOKEN_SECRET = re.compile(r"[!-+\--~]{16,256}")
 # Read by `Config` alone, and never kept as they are: they hold the secrets.
 ACCESS_SETTINGS = ("API_TOKENS", "API_WRITE_TOKENS", "API_PUBLIC_READS", "CALENDAR_KEYS")
 # Settings that relax the webhook URL rules (server-side request forgery): development only.
 RELAXED_URL_SETTINGS = ("WEBHOOK_ALLOW_HTTP", "WEBHOOK_ALLOW_PRIVATE")
-DEFAULT_CALENDAR_DOMAIN = "mentor-status.invalid"
-_DOMAIN = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
-                     r"[A-Za-z0-9])?)*")
-
-
-class ConfigurationError(SystemExit):
-    """A setting the service cannot start with. A SystemExit, so that gunicorn and the flask CLI
-    stop with the message alone rather than a traceback; the message never contains a secret."""
 
 
 class Token(NamedTuple):
@@ -41,12 +34,6 @@ class Token(NamedTuple):
     def allows(self, scope):
         """Whether this token's scope includes `scope`."""
         return SCOPES.index(self.scope) >= SCOPES.index(scope)
-
-
-def secret_digest(secret):
-    """What is kept of a secret, and compared with the digest of what a client sends: a memory
-    dump, a debug page or a log of the configuration then shows no secret."""
-    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
 
 
 def parse_tokens(api_tokens="", api_write_tokens=""):
@@ -81,55 +68,6 @@ def parse_tokens(api_tokens="", api_write_tokens=""):
     return tuple(token for _, token in tokens)
 
 
-class CalendarKey(NamedTuple):
-    """A configured calendar key: a read-only stand-in for a token on calendar requests (`?key=`)."""
-
-    name: str
-    digest: bytes
-
-    def __repr__(self):
-        return f"CalendarKey(name={self.name!r})"
-
-
-def parse_calendar_keys(raw, tokens=()):
-    """The keys of `CALENDAR_KEYS` (`name:secret,...`), by the rules of API_TOKENS: empty entries
-    ignored; a malformed entry, a duplicate name or a secret used twice (here or by a token) raises
-    ConfigurationError naming the entry by its position, never its secret."""
-    keys, names, digests = [], {}, {token.digest: "a token of API_TOKENS or API_WRITE_TOKENS" for token in tokens}
-    for position, entry in _entries(raw):
-        where = f"CALENDAR_KEYS entry {position}"
-        if ":" not in entry:
-            raise ConfigurationError(f"{where}: not of the form name:secret")
-        name, secret = entry.split(":", 1)
-        if not _TOKEN_NAME.fullmatch(name):
-            raise ConfigurationError(f"{where}: the name must be 1 to 64 lowercase letters, digits or _.-, "
-                                     "starting with a letter or digit")
-        _check_secret(secret, f"{where} ({name})")
-        digest = secret_digest(secret)
-        if name in names:
-            raise ConfigurationError(f"{where}: the name {name} is already used by {names[name]}")
-        if digest in digests:
-            raise ConfigurationError(f"{where}: its secret is already used by {digests[digest]}")
-        names[name] = digests[digest] = where
-        keys.append(CalendarKey(name, digest))
-    return tuple(keys)
-
-
-def parse_calendar_domain(raw):
-    """`CALENDAR_DOMAIN`: the host name that ends every event's UID."""
-    value = (raw or "").strip() or DEFAULT_CALENDAR_DOMAIN
-    if not _DOMAIN.fullmatch(value):
-        raise ConfigurationError(f"CALENDAR_DOMAIN must be a domain name such as {DEFAULT_CALENDAR_DOMAIN}, "
-                                 f"not {value[:100]!r}")
-    return value.lower()
-
-
-def _check_secret(secret, where):
-    if not _TOKEN_SECRET.fullmatch(secret):
-        raise ConfigurationError(f"{where}: the secret must be 16 to 256 printable ASCII characters other than "
-                                 "space and comma")
-
-
 def parse_public_reads(value, tokens):
     """`API_PUBLIC_READS`: true (the default) or false, and false only with a token to read with."""
     value = (value or "true").strip().lower()
@@ -139,16 +77,6 @@ def parse_public_reads(value, tokens):
         raise ConfigurationError("API_PUBLIC_READS=false needs at least one token in API_TOKENS or "
                                  "API_WRITE_TOKENS, or nobody could read")
     return value == "true"
-
-
-def comma_separated(raw):
-    return tuple(entry for _, entry in _entries(raw))
-
-
-def _entries(raw):
-    """(position from 1, entry) for each non-empty comma-separated entry of `raw`."""
-    return [(position, entry.strip()) for position, entry in enumerate((raw or "").split(","), start=1)
-            if entry.strip()]
 
 
 def _positive_int(environ, name, default):
