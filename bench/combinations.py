@@ -8,8 +8,9 @@ fields named so. Every value, alone, is crossed with every sort key in both dire
 measured without anyone listing it; one for which no value can be made is reported as
 `no generator` (never skipped in silence), and a value the schema itself refuses as `rejected`.
 
-Each combination's first page is asked for in turn over one keep-alive connection: its p50 over up
-to REQUESTS requests, or what TIME_BUDGET_S allows (at least MIN_REQUESTS).
+Each combination's first page is asked for over one keep-alive connection per service, the services
+(10,000 and 1,000,000 rows) in turn request by request: its p50 over up to REQUESTS requests, or
+what TIME_BUDGET_S allows (at least MIN_REQUESTS).
 """
 import http.client
 import statistics
@@ -96,33 +97,39 @@ def url_of(path, query):
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def scan(base_url, combos, log=print):
-    """{url: p50 ms} of each combination's first page (None when it did not answer 200)."""
-    parsed = urlparse(base_url)
-    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
-    results = {}
+def scan(base_urls, combos, log=print):
+    """[{url: p50 ms}, ...], one per service of `base_urls`, of each combination's first page (None
+    when it did not answer 200). The services are asked in turn, request by request, so that a
+    machine busy with other work slows them alike."""
+    connections = [http.client.HTTPConnection(urlparse(base).hostname, urlparse(base).port, timeout=600)
+                   for base in base_urls]
+    results = [{} for _ in base_urls]
     try:
         for path, query in combos:
             url = url_of(path, query)
-            timings, status = [], None
+            timings = [[] for _ in base_urls]
+            failed = set()
             started = time.monotonic()
             for number in range(REQUESTS + 1):  # the first is a warm-up: its statements get prepared
-                begun = time.perf_counter()
-                connection.request("GET", url)
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-                if status != 200:
+                for index, connection in enumerate(connections):
+                    if index in failed:
+                        continue
+                    begun = time.perf_counter()
+                    connection.request("GET", url)
+                    response = connection.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        failed.add(index)
+                        log(f"{base_urls[index]}{url}: answered {response.status}")
+                    elif number:
+                        timings[index].append((time.perf_counter() - begun) * 1000)
+                if number >= MIN_REQUESTS and time.monotonic() - started > TIME_BUDGET_S:
                     break
-                if number:
-                    timings.append((time.perf_counter() - begun) * 1000)
-                if len(timings) >= MIN_REQUESTS and time.monotonic() - started > TIME_BUDGET_S:
-                    break
-            results[url] = statistics.median(timings) if status == 200 else None
-            if status != 200:
-                log(f"{url}: answered {status}")
+            for index, result in enumerate(results):
+                result[url] = None if index in failed else statistics.median(timings[index])
     finally:
-        connection.close()
+        for connection in connections:
+            connection.close()
     return results
 
 
@@ -157,7 +164,7 @@ def main(argv):
     combos, problems = generate()
     for problem in problems:
         print(f"[bench] {problem}", file=sys.stderr)
-    results = [scan(url, combos) for url in argv]
+    results = scan(argv, combos)
     if len(results) == 2:
         print(table(0, results[0], 0, results[1], problems))
     else:

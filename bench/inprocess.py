@@ -7,11 +7,11 @@ bench/lua/list_page.lua asks), the same page by cursor, and a POST. Prints µs p
 --profile CASE, the cProfile functions that take the most time over that case's requests.
 """
 import argparse
-import os
-import sys
 import cProfile
+import os
 import pstats
 import random
+import sys
 import tempfile
 import time
 
