@@ -9,7 +9,8 @@ system's file cache as they need. PostgreSQL keeps its pages in the server: noth
 """
 from contextlib import contextmanager, suppress
 
-from .handle import DATABASE_ERRORS, SQLITE_PRAGMAS, database, is_postgresql
+from .faults import DATABASE_ERRORS
+from .handle import SQLITE_PRAGMAS, database, is_postgresql
 
 BULK_CACHE_SIZE = -2_000  # KiB, as SQLite reads a negative cache_size: 2 MB
 
