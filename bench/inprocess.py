@@ -51,15 +51,20 @@ def main(argv=None):
             for _ in range(200):  # warm-up: imports, prepared statements, a connection
                 assert request(client).status_code in (200, 201)
             profiler = cProfile.Profile() if name == args.profile else None
-            started = time.perf_counter()
             if profiler:
                 profiler.enable()
-            for _ in range(args.requests):
-                request(client)
+            # CPU time of this process (SQLite runs in it), the best of five runs: on a shared machine, wall
+            # time mostly measures the wait for a core.
+            best = float("inf")
+            for _ in range(5):
+                started = time.process_time()
+                for _ in range(args.requests // 5):
+                    request(client)
+                best = min(best, (time.process_time() - started) / (args.requests // 5))
             if profiler:
                 profiler.disable()
-            elapsed = time.perf_counter() - started
-            print(f"{name}: {elapsed / args.requests * 1e6:.0f} µs per request", file=sys.stderr)
+            print(f"{name}: {best * 1e6:.0f} µs of CPU per request (best of 5 runs of {args.requests // 5})",
+                  file=sys.stderr)
             if profiler:
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
