@@ -129,7 +129,7 @@ def main(argv=None):
             text = report.csv_table(run["csv"])
         elif args.scale:
             run["combinations"] = run_combinations(args, Path(workdir))
-            text = combinations.table(*SCALE_ROWS, *run["combinations"]["p50_ms"], run["combinations"]["problems"])
+            text = combinations.table_of(SCALE_ROWS, run["combinations"])
             if args.cases_given:
                 run["scale"] = run_scale(args, wrk, Path(workdir))
                 text += "\n\n" + report.scale_table(run["scale"])

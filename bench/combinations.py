@@ -16,7 +16,7 @@ import http.client
 import statistics
 import sys
 import time
-from urllib.parse import urlencode, urlparse
+from urllib.parse import unquote, urlencode, urlparse
 
 from marshmallow import ValidationError, fields, validate
 
@@ -149,10 +149,16 @@ def table(small_rows, small, large_rows, large, problems):
     over = sum(growth > GROWTH_LIMIT for growth, *_ in rows)
     for growth, url, before, after in rows:
         path, _, query = url.partition("?")
-        lines.append(f"| {path.rsplit('/', 1)[-1]} | `{query or '(none)'}` | {_ms(before)} | {_ms(after)} | "
+        lines.append(f"| {path.rsplit('/', 1)[-1]} | `{unquote(query) or '(none)'}` | {_ms(before)} | {_ms(after)} | "
                      f"{growth:.2f}x | {'yes' if growth <= GROWTH_LIMIT else 'NO'} |")
     summary = f"{len(rows) - over} of {len(rows)} combinations within {GROWTH_LIMIT:g}x; {over} over."
     return "\n".join([summary, "", *lines, *([""] + [f"- {problem}" for problem in problems] if problems else [])])
+
+
+def table_of(sizes, scanned):
+    """`table` of what cli.run_combinations returns, scanned at `sizes` (smaller first)."""
+    (small_rows, large_rows), (small, large) = sizes, scanned["p50_ms"]
+    return table(small_rows, small, large_rows, large, scanned["problems"])
 
 
 def _ms(value):
