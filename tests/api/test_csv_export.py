@@ -280,20 +280,20 @@ def test_an_export_reads_its_batches_with_a_small_sqlite_page_cache_and_gives_th
     """SQLite keeps up to 32 MB of pages per connection for the hot paths; an export's pages are
     read once, so each batch is read with a small cache and the connection's own is set back after."""
     from mentor_status_service.db import bulk_reads, is_postgresql
-    from mentor_status_service.pausing import rules
+    from mentor_status_service.pausing import reads
 
     seed(client)
     listed = [row["mentor_id"] for row in json_list(client, MENTORS, {})]
-    monkeypatch.setattr(rules, "EXPORT_FIRST_BATCH", 7)  # several batches, of 7 rows each
-    monkeypatch.setattr(rules, "EXPORT_BATCH", 7)
-    sizes, real_page = [], rules.queries.mentor_page
+    monkeypatch.setattr(reads, "EXPORT_FIRST_BATCH", 7)  # several batches, of 7 rows each
+    monkeypatch.setattr(reads, "EXPORT_BATCH", 7)
+    sizes, real_page = [], reads.queries.mentor_page
 
     def recording_page(*args, **kwargs):
         if not is_postgresql():
             sizes.append(database.execute_sql("PRAGMA cache_size").fetchone()[0])
         return real_page(*args, **kwargs)
 
-    monkeypatch.setattr(rules.queries, "mentor_page", recording_page)
+    monkeypatch.setattr(reads.queries, "mentor_page", recording_page)
     rows = csv_rows(client.get(MENTORS, query_string={"format": "csv"}))
     assert len(rows) == 1 + 130
     assert [row[0] for row in rows[1:]] == listed
