@@ -15,8 +15,9 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
-from . import cases, imports, loadgen, peer, report, scaling, seed
+from . import cases, combinations, imports, loadgen, peer, report, scaling, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
@@ -35,8 +36,9 @@ def parse_args(argv):
                         help="also the list cases whose cost grew with the table (overdue, deep pages, ...)")
     parser.add_argument("--peer", choices=("json-server",), help="drive json-server 0.17 beside the service "
                         "(installed with npm into ~/.cache/mentor-status-bench; skipped without node)")
-    parser.add_argument("--scale", action="store_true", help="every list case at 10,000 then 1,000,000 rows "
-                        "(wrk -t1 -c4 unless given): each one's p50 and how much it grew")
+    parser.add_argument("--scale", action="store_true", help="every list combination (each filter value of the "
+                        "list schemas x every sort, bench/combinations.py) at 10,000 and 1,000,000 rows side by side; "
+                        "with --cases, those wrk cases at each size too (wrk -t1 -c4 unless given)")
     parser.add_argument("--memory", type=int, metavar="REQUESTS", help="drive the mixed case until REQUESTS "
                         "requests were answered, reading each worker's RSS along the way")
     parser.add_argument("--writes", action="store_true", help="PostgreSQL only: pgbench at 1, 4, 16, 64 writers, the "
@@ -63,6 +65,7 @@ def parse_args(argv):
     parser.add_argument("--profile", metavar="DIR", help="py-spy record one service worker per case into DIR "
                         "(slows that worker: ratios of a profiled run mean little)")
     args = parser.parse_args(argv)
+    args.cases_given = args.cases is not None
     args.rows = args.rows or (500 if args.short else 1_000_000 if args.csv else 10_000)
     args.duration = args.duration or (2 if args.short else 10)
     args.wrk_threads = args.wrk_threads or (1 if args.scale else 2)
@@ -125,8 +128,11 @@ def main(argv=None):
             run["csv"] = [result for backend in args.backends for result in run_csv(backend, args, Path(workdir))]
             text = report.csv_table(run["csv"])
         elif args.scale:
-            run["scale"] = run_scale(args, wrk, Path(workdir))
-            text = report.scale_table(run["scale"])
+            run["combinations"] = run_combinations(args, Path(workdir))
+            text = combinations.table_of(SCALE_ROWS, run["combinations"])
+            if args.cases_given:
+                run["scale"] = run_scale(args, wrk, Path(workdir))
+                text += "\n\n" + report.scale_table(run["scale"])
         else:
             results, memory = [], {}
             for backend in args.backends:
@@ -197,6 +203,37 @@ def run_scale(args, wrk, workdir):
     """Each case's result at each of SCALE_ROWS, on each backend."""
     return {backend: {rows: run_backend(backend, args, wrk, workdir, rows=rows)[0] for rows in SCALE_ROWS}
             for backend in args.backends}
+
+
+def run_combinations(args, workdir):
+    """Every combination of filter and sort of each list (bench/combinations.py), on PostgreSQL, at
+    each of SCALE_ROWS at once: {"p50_ms": [{url: p50} per size], "problems": [...]}."""
+    combos, problems = combinations.generate()
+    for problem in problems:
+        log(problem)
+    log(f"{len(combos)} combinations of filters and sorts")
+    name = urlparse(args.pg_url).path.lstrip("/")
+    urls = [urlparse(args.pg_url)._replace(path=f"/{name}_{rows}").geturl() for rows in SCALE_ROWS]
+    services = []
+    try:
+        for rows, url in zip(SCALE_ROWS, urls):
+            started = time.monotonic()
+            seed.prepare_postgresql(url, rows)
+            log(f"postgresql: seeded {rows:,} rows in {time.monotonic() - started:.1f} s")
+            services.append(Gunicorn("wsgi:app", database_url=url, workers=args.workers, worker_class=args.worker_class,
+                                     threads=args.threads, ready_path="/healthz",
+                                     log_path=workdir / f"combinations-{rows}.log"))
+        for service in services:
+            service.start()
+        started = time.monotonic()
+        p50s = combinations.scan([service.url for service in services], combos, log=log)
+        log(f"scanned in {time.monotonic() - started:.0f} s")
+        return {"p50_ms": p50s, "problems": problems}
+    finally:
+        for service in services:
+            service.stop()
+        for url in urls:
+            seed.drop_postgresql(url)
 
 
 def run_memory(backend, args, wrk, workdir, chunk_seconds=10):
@@ -327,7 +364,9 @@ def run_csv(backend, args, workdir):
     database_url, service, _ = servers_for(backend, args, workdir)
     try:
         with service:
-            measure_csv_export(service, "/api/v1/pause-records?format=csv&limit=1")  # warm-up: imports, a connection
+            # Warm-up: imports, a connection, the CSV code, with one row: an export of every row here (as
+            # `limit=1` was, which an export ignores) filled one worker's page cache before the figures.
+            measure_csv_export(service, f"/api/v1/pause-records?format=csv&mentor_id={seed.mentor_id(1)}")
             results = []
             for path in ("/api/v1/mentor-statuses?format=csv", "/api/v1/pause-records?format=csv&sort=-start_date"):
                 result = {"backend": backend, **measure_csv_export(service, path)}

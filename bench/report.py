@@ -140,6 +140,16 @@ def markdown_block(label, run):
     load = (f"Server: `gunicorn -c gunicorn.conf.py` with {settings['workers']} × {settings['worker_class']} "
             f"worker(s), {settings['threads']} thread(s) each. Load: wrk -t{settings['wrk_threads']} "
             f"-c{settings['connections']}, {settings['duration']} s per case.")
+    if "combinations" in run:
+        from .cli import SCALE_ROWS
+        from .combinations import table_of as combinations_table
+
+        body = combinations_table(SCALE_ROWS, run["combinations"])
+        if "scale" in run:
+            body += "\n\n" + scale_table(run["scale"])
+        return "\n".join([f"### Run: {label}", "", f"{run['finished']}. Command: `{run['command']}`", "",
+                          "Each combination's first page, asked of both services in turn over one connection each.",
+                          "", f"Machine: {machine}.", "", body])
     if "scale" in run or "memory_run" in run or "csv" in run or "imports" in run:
         body = scale_table(run["scale"]) if "scale" in run else csv_table(run["csv"]) if "csv" in run else \
             imports_table(run["imports"]) if "imports" in run else memory_run_table(run["memory_run"])

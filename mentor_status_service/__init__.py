@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Blueprint, Flask
+from flask import Blueprint
 
 from . import db
 from .changes import feed
@@ -19,6 +19,7 @@ from .web import auth, export_streams, health, metrics, rate_limits, rendering, 
 from .web.api import ServiceApi, bulk_body_limits
 from .web.cors import register_cors
 from .web.errors import register_error_handlers
+from .web.flask_app import ServiceFlask
 from .web.headers import register_security_headers
 from .web.idempotency import register_idempotency
 from .web.logs import configure_logging
@@ -35,7 +36,7 @@ API_BLUEPRINTS = (mentor_statuses.blp, pause_records.blp, feed.blp, webhooks.blp
 
 def create_app(overrides=None):
     """The app, configured from the environment and `overrides`; ConfigurationError if unusable."""
-    app = Flask(__name__)
+    app = ServiceFlask(__name__)
     # Werkzeug would answer a path with repeated slashes with a redirect built from the Host header
     # (an open redirect, and HTML): without merging, such a path matches no rule and is a JSON 404.
     app.url_map.merge_slashes = False

@@ -94,7 +94,7 @@ class PauseRecord(BaseModel):
     next_moment_at = DateTimeField(null=True)
     return_due_notice_for = DateTimeField(null=True)
     overdue_notice_for = DateTimeField(null=True)
-    # Kept by the database (migration 0011): how many times, and when last, its dates or reason changed.
+    # Kept by the database (migration 0012): how many times, and when last, its dates or reason changed.
     version = IntegerField(default=0)
     modified_at = DateTimeField(null=True)
 

@@ -3,6 +3,7 @@ exports a batch at a time, one resource by its public id, a mentor's history. No
 NotFound; nothing here writes."""
 from ..changes import log as change_log
 from ..db import utc_now
+from ..db.bulk_reads import small_page_cache
 from ..errors import no_mentor, no_pause_record
 from . import cursors, lookups, pause_record_lists, queries
 from .keyset import ListSort
@@ -56,7 +57,8 @@ def _batches(read):
     """Batches of `read(size, after)`, each sized from the bytes of the one before."""
     after, size = None, EXPORT_FIRST_BATCH
     while True:
-        rows, _, after = read(size, after)
+        with small_page_cache():  # SQLite: an export's pages are not kept (db/bulk_reads.py)
+            rows, _, after = read(size, after)
         if rows:
             yield rows
         if after is None:

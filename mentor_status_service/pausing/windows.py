@@ -61,7 +61,7 @@ def overlaps(pause, window_start, window_end, now):
     return overlaps_ended(pause, window_start, window_end) | overlaps_open(pause, window_start, window_end, now)
 
 
-# The two branches of `overlaps`, each read along an index of its own (migration 0012): pauses with
+# The two branches of `overlaps`, each read along an index of its own (migration 0013): pauses with
 # an end date, and those without (whose span ends at an expected return still to come, or never).
 
 def overlaps_ended(pause, window_start, window_end):

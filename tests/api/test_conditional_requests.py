@@ -87,3 +87,25 @@ def test_if_match_star_on_an_existing_resource_lets_the_write_through(client):
 
 def test_without_if_match_a_missing_resource_is_404(client):
     assert client.put(MENTOR, json={}).status_code == 404
+
+
+@pytest.mark.parametrize("path", [MENTOR, "/api/v1/mentor-statuses?limit=5"])
+def test_an_unconditional_read_carries_a_strong_etag_of_its_bytes_and_a_date(client, path):
+    """Without any conditional header the response is tagged without werkzeug's conditional work:
+    the same strong tag for the same bytes, a Date, the full body."""
+    create_mentor(client)
+    first, second = client.get(path), client.get(path, headers={"Range": "bytes=0-9"})
+
+    assert first.status_code == second.status_code == 200
+    assert first.headers["ETag"] == second.headers["ETag"] and not first.headers["ETag"].startswith("W/")
+    assert first.data == second.data and first.headers["Date"].endswith(" GMT")
+    client.put(MENTOR, json={"metadata": {"v": 2}})
+    assert client.get(path).headers["ETag"] != first.headers["ETag"]
+
+
+def test_if_modified_since_alone_still_answers_the_full_representation(client):
+    create_mentor(client)
+
+    response = client.get(MENTOR, headers={"If-Modified-Since": "Mon, 07 Dec 2026 00:00:00 GMT"})
+
+    assert response.status_code == 200 and response.json["mentor_id"] == "mentor-001"

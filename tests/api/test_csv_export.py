@@ -277,3 +277,29 @@ def database_outages(client):
     text = client.get("/metrics").get_data(as_text=True)
     return next(float(line.split()[1]) for line in text.splitlines()
                 if line.startswith("mentor_status_database_unavailable_total"))
+def test_an_export_reads_its_batches_with_a_small_sqlite_page_cache_and_gives_the_cache_back(
+        client, app, monkeypatch, database_url):
+    """SQLite keeps up to 32 MB of pages per connection for the hot paths; an export's pages are
+    read once, so each batch is read with a small cache and the connection's own is set back after."""
+    from mentor_status_service.db import bulk_reads, is_postgresql
+    from mentor_status_service.pausing import reads
+
+    seed(client)
+    listed = [row["mentor_id"] for row in json_list(client, MENTORS, {})]
+    monkeypatch.setattr(reads, "EXPORT_FIRST_BATCH", 7)  # several batches, of 7 rows each
+    monkeypatch.setattr(reads, "EXPORT_BATCH", 7)
+    sizes, real_page = [], reads.queries.mentor_page
+
+    def recording_page(*args, **kwargs):
+        if not is_postgresql():
+            sizes.append(database.execute_sql("PRAGMA cache_size").fetchone()[0])
+        return real_page(*args, **kwargs)
+
+    monkeypatch.setattr(reads.queries, "mentor_page", recording_page)
+    rows = csv_rows(client.get(MENTORS, query_string={"format": "csv"}))
+    assert len(rows) == 1 + 130
+    assert [row[0] for row in rows[1:]] == listed
+    if database_url.startswith("sqlite"):
+        assert len(sizes) == 19 and set(sizes) == {bulk_reads.BULK_CACHE_SIZE}  # 130 rows by 7
+        with app.app_context():
+            assert database.execute_sql("PRAGMA cache_size").fetchone()[0] == -32_000

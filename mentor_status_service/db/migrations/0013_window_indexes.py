@@ -1,5 +1,6 @@
 """Indexes for "who is out, and when" (windows.py, queries.py, pause_record_lists.py): the pauses
-whose span overlaps a window are read, and counted, as two index-only range scans, one per branch of the overlap:
+whose span overlaps a window are read, and counted, as two index-only range scans, one per branch of
+the overlap:
 
 - pauses with an end date, from the window's start along their end (`pause_record_ended_span`) or
   up to the window's end along their start (`pause_record_started_span`), whichever range is the
