@@ -72,8 +72,11 @@ class DripReceiver:
         """Whether the sender closed the connection within `wait` seconds (what it sends is ignored)."""
         deadline = time.monotonic() + wait
         while (left := deadline - time.monotonic()) > 0 and not self._stopping.is_set():
-            readable, _, _ = select.select([conn], [], [], min(left, 0.2))
-            if readable and not conn.recv(65536):
+            try:
+                readable, _, _ = select.select([conn], [], [], min(left, 0.2))
+                if readable and not conn.recv(65536):
+                    return True
+            except (OSError, ValueError):  # closed meanwhile (the receiver stopping): hung up
                 return True
         return self._stopping.is_set()
 
