@@ -10,13 +10,13 @@ index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each
 updating the list totals and appending its change entries.
 
 Pauses over time: a write gives a pause the state its dates give now (moments.py), and
-`apply_due_moment` applies, as one transaction like a write, each moment that falls due later.
+moment_rules.py applies, as a write would, each moment that falls due later.
 """
 from contextlib import nullcontext
 
 from peewee import IntegrityError
 
-from ..changes.log import WriteRecord, append_notice
+from ..changes.log import WriteRecord
 from ..db import checkpoint_after_erasure, database, utc_now
 from ..errors import Conflict, Invalid, InvalidRows, NotFound
 from . import bulk_writes, lookups, moments, queries, totals
@@ -333,77 +333,6 @@ def resume_due_pauses(dry_run=False, around_each=None):
                 write.append(record, mentor)
                 ended.append(record)
     return ended
-
-
-BUSY = "busy"
-
-
-def apply_due_moment(number, now):
-    """Apply the first moment of pause record `number` that is due at `now` (the database's clock),
-    as one transaction of its own, as a write would: the mentor locked first, the record read
-    again under that lock, so that of two appliers only the first applies it and the other finds
-    it no longer due. A mentor another transaction holds is not waited for: BUSY says to try again
-    later (so that appliers share the work rather than queue on each other). Returns the kind of
-    moment applied, BUSY, or None.
-
-    - begin: the scheduled pause becomes active and its mentor paused with its fields; another
-      pause of the mentor still active then (overdue) ends at this one's start_date;
-    - end: the active pause ends at its end_date (or, with PAUSE_AUTO_RETURN, at its expected
-      return) and its mentor becomes active;
-    - return_due, overdue: a change entry that changes nothing, once per expected_return_date.
-    """
-    config = moments.settings()
-    with database.atomic():
-        record = lookups.pause_record(number)
-        if record is None:  # deleted meanwhile
-            return None
-        mentor = lookups.locked_mentor(record.mentor_id, skip_locked=True)
-        if mentor is None:
-            return BUSY  # or deleted with its mentor: the next look no longer finds it
-        record = lookups.pause_record(number)  # again, under the lock
-        if record is None or record.next_moment_at is None or record.next_moment_at > now:
-            return None  # applied by another applier, or moved by a write, while we waited
-        due = moments.next_due(record, now, config)
-        if due is None:
-            # Its stored moment is not due by the settings now in force: look again when it is.
-            later = moments.next_moment_at(record, config)
-            record.next_moment_at = later if later is not None and later > now else None
-            record.save()
-            return None
-        kind = due[1]
-        if kind in moments.NOTICES:
-            moments.mark_notice(record, kind)
-            record.next_moment_at = moments.next_moment_at(record, config)
-            record.save()
-            append_notice(record, kind)
-            return kind
-        write = WriteRecord()
-        write.note(record, mentor)
-        status_before, moved, superseded = mentor.status, TotalsMoved(), None
-        if kind == moments.BEGIN:
-            superseded = mentor.active_pause
-            if superseded is not None:
-                write.note(superseded)
-                # Expected back before this pause begins, and not back: it ends where this one begins.
-                superseded.end_date = max(superseded.start_date, min(superseded.end_date or record.start_date,
-                                                                     record.start_date))
-                superseded.state, superseded.next_moment_at = "ended", None
-                superseded.save()
-                moved.pause("active", "ended")
-            record.state = "active"
-            moved.pause("scheduled", "active")
-        else:
-            if record.end_date is None:
-                record.end_date = record.expected_return_date  # PAUSE_AUTO_RETURN
-            record.state = "ended"
-            moved.pause("active", "ended")
-        record.next_moment_at = moments.next_moment_at(record, config)
-        _save_pause(record)
-        _after_active_pause_changed(mentor, record if record.is_active else None, now)
-        moved.mentor(status_before, mentor.status)
-        totals.add(moved)
-        write.append(record, superseded, mentor)
-    return kind
 
 
 def _after_active_pause_changed(mentor, record, now):
