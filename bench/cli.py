@@ -85,7 +85,7 @@ def parse_args(argv):
                                 else "instances" if args.instances else "imports" if args.imports
                                 else "moments" if args.moments
                                 else "default" if args.rows == 10_000 else f"rows-{args.rows}")
-    if args.no_docs or args.writes or args.instances:  # those tables go into docs/scaling.md by hand
+    if args.no_docs or args.writes or args.instances or args.moments:  # those tables go into the docs by hand
         args.docs = None
     elif args.docs is None and not args.short:
         args.docs = str(REPO_ROOT / "docs" / "benchmarks.md")
