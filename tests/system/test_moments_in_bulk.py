@@ -123,7 +123,7 @@ def test_two_instances_apply_each_moment_exactly_once():
     with Gunicorn(database_url, workers=2, env=settings) as first, Gunicorn(database_url, workers=2,
                                                                            env=settings) as second:
         def every_applier_looks():
-            return all(server.output().count("scheduled moments: looking every") == 2 for server in (first, second))
+            return all(server.output().count("scheduled moments: looking every") >= 2 for server in (first, second))
 
         wait_until(every_applier_looks, 30, message="an applier in every worker of both instances")
         add_due_pauses(database_url, count, now() - dt.timedelta(minutes=1))
