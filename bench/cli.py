@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import cases, combinations, imports, loadgen, peer, report, scaling, seed
+from . import cases, combinations, imports, loadgen, moments, peer, report, scaling, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
@@ -49,6 +49,9 @@ def parse_args(argv):
                         "rows/s, time to first bytes, worker RSS growth")
     parser.add_argument("--imports", action="store_true", help="bulk loads of 10,000 mentors (short: 500) through "
                         "the import endpoint into the seeded database: seconds each, and single writes meanwhile")
+    parser.add_argument("--moments", action="store_true", help="10,000 scheduled pauses falling due at one moment "
+                        "in the seeded database, applied by the service's appliers: seconds until all are, and "
+                        "single writes meanwhile")
     parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500; "
                         "--csv: 1000000)")
     parser.add_argument("--duration", type=int, help="seconds per case and per ceiling (default 10; short: 2)")
@@ -80,8 +83,9 @@ def parse_args(argv):
     args.label = args.label or ("short" if args.short else "scale" if args.scale else "csv" if args.csv
                                 else "memory" if args.memory else "writes" if args.writes
                                 else "instances" if args.instances else "imports" if args.imports
+                                else "moments" if args.moments
                                 else "default" if args.rows == 10_000 else f"rows-{args.rows}")
-    if args.no_docs or args.writes or args.instances:  # those tables go into docs/scaling.md by hand
+    if args.no_docs or args.writes or args.instances or args.moments:  # those tables go into the docs by hand
         args.docs = None
     elif args.docs is None and not args.short:
         args.docs = str(REPO_ROOT / "docs" / "benchmarks.md")
@@ -124,6 +128,9 @@ def main(argv=None):
             run["imports"] = [result for backend in args.backends
                               for result in run_imports(backend, args, Path(workdir))]
             text = imports.imports_table(run["imports"])
+        elif args.moments:
+            run["moments"] = [run_moments(backend, args, Path(workdir)) for backend in args.backends]
+            text = moments.moments_table(run["moments"])
         elif args.csv:
             run["csv"] = [result for backend in args.backends for result in run_csv(backend, args, Path(workdir))]
             text = report.csv_table(run["csv"])
@@ -355,6 +362,20 @@ def run_imports(backend, args, workdir):
         with service:
             return imports.run_imports(backend, service, 500 if args.short else imports.LOAD_ROWS, log)
     finally:
+        if backend == "postgresql":
+            seed.drop_postgresql(database_url)
+
+
+def run_moments(backend, args, workdir):
+    """bench/moments.py on a database of `args.rows` mentors and pause records, the service looking
+    for due moments every second."""
+    database_url, service, _ = servers_for(backend, args, workdir)
+    os.environ["SCHEDULE_CHECK_S"] = moments.CHECK_S  # the service started below inherits it
+    try:
+        with service:
+            return moments.run_moments(backend, service, database_url, log, 500 if args.short else moments.MOMENT_ROWS)
+    finally:
+        del os.environ["SCHEDULE_CHECK_S"]
         if backend == "postgresql":
             seed.drop_postgresql(database_url)
 

@@ -86,6 +86,10 @@ class WriteRecord:
     def append(self, *current, deleted=()):
         """As the write's last statements: an entry for each erased or `deleted` resource, then for
         each of `current` that is new or changed. Nothing when nothing changed."""
+        append_entries(self.entries(*current, deleted=deleted))
+
+    def entries(self, *current, deleted=()):
+        """The entries `append` writes, unwritten (for a job that writes many writes' entries at once)."""
         entries = self._erased + [_entry(resource, "deleted", self._before.get(_key(resource)), None)
                                   for resource in deleted]
         for resource in current:
@@ -94,8 +98,14 @@ class WriteRecord:
             before, after = self._before.get(_key(resource)), representation(resource)
             if before != after:
                 entries.append(_entry(resource, "created" if before is None else "updated", before, after))
-        for start in range(0, len(entries), APPEND_BATCH):
-            _append(entries[start:start + APPEND_BATCH])
+        return entries
+
+
+def append_entries(entries):
+    """Within the write's transaction: `entries` (of `WriteRecord.entries`, `notice_entry`), a few
+    statements at a time; an entry that names its request_id keeps it."""
+    for start in range(0, len(entries), APPEND_BATCH):
+        _append(entries[start:start + APPEND_BATCH])
 
 
 # At most this many entries go in one INSERT (a bulk load writes thousands): within SQLite's limit
@@ -107,8 +117,13 @@ def append_notice(resource, event):
     """Within the write's transaction: a notice (`event`, one of ChangeEntry.EVENTS beyond the three
     changes) about `resource`, an entry that changes nothing: its before and after are both the
     resource as it is."""
+    _append([notice_entry(resource, event)])
+
+
+def notice_entry(resource, event):
+    """The entry `append_notice` writes, unwritten."""
     shown = representation(resource)
-    _append([_entry(resource, event, shown, shown)])
+    return _entry(resource, event, shown, shown)
 
 
 ENTRY_COLUMNS = tuple(getattr(ChangeEntry, name) for name in ChangeEntry.READ_COLUMNS)
@@ -263,7 +278,7 @@ def _append(entries):
     actor, request_id = _author()
     at = utc_now()
     for entry in entries:
-        entry.update(at=at, actor=actor, request_id=request_id)
+        entry.update(at=at, actor=actor, request_id=entry.get("request_id") or request_id)
     columns = _UNNUMBERED_COLUMNS
     if not is_postgresql():
         columns = _NUMBERED_COLUMNS

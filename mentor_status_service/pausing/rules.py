@@ -10,25 +10,18 @@ index `pause_record_one_active_per_mentor` backs the one-active-pause rule. Each
 updating the list totals and appending its change entries.
 
 Pauses over time: a write gives a pause the state its dates give now (moments.py), and
-`apply_due_moment` applies, as one transaction like a write, each moment that falls due later.
+moment_rules.py applies, as a write would, each moment that falls due later.
 """
 from contextlib import nullcontext
 
 from peewee import IntegrityError
 
-from ..changes.log import WriteRecord, append_notice
+from ..changes.log import WriteRecord
 from ..db import checkpoint_after_erasure, database, utc_now
 from ..errors import Conflict, Invalid, InvalidRows, NotFound
-from . import bulk_writes, lookups, moments, queries, totals
+from . import bulk_writes, lookups, moments, queries, steps, totals
 from .models import PAUSE_STATES, MentorStatus, PauseRecord
 from .totals import TotalsMoved
-
-# A mentor's pause fields, and the fields of its active record they mirror.
-MENTOR_PAUSE_FIELDS = {"pause_start_date": "start_date", "expected_return_date": "expected_return_date",
-                       "pause_reason": "reason"}
-_MENTOR_FIELD_OF_RECORD_FIELD = {record: mentor for mentor, record in MENTOR_PAUSE_FIELDS.items()}
-PAUSE_DATE_FIELDS = ("start_date", "expected_return_date", "end_date")
-
 
 # Mentor statuses
 
@@ -37,14 +30,14 @@ def create_mentor_status(fields):
     now = utc_now()
     with database.atomic():
         mentor = MentorStatus(mentor_id=fields["mentor_id"], base_status="active", created_at=now)
-        pause = _apply_to_mentor(mentor, fields, now, current_status=None)
+        pause = steps.apply_to_mentor(mentor, fields, now, current_status=None)
         mentor.last_updated = now
         try:
             lookups.insert_mentor(mentor)
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
-        _save_pause(pause)
-        _record_moves(None, mentor)
+        steps.save_pause(pause)
+        steps.record_moves(None, mentor)
         WriteRecord().append(mentor, pause)
     return mentor
 
@@ -58,13 +51,13 @@ def update_mentor_status(mentor_id, sent, precondition=None):
         record = WriteRecord()
         record.note(mentor, mentor.active_pause)
         before = mentor.status
-        pause = _apply_to_mentor(mentor, sent, now, current_status=before)
+        pause = steps.apply_to_mentor(mentor, sent, now, current_status=before)
         if not record.changed(mentor):
             return mentor  # nothing changed: last_updated and the ETag stay
         mentor.last_updated = now
         mentor.save()
-        _save_pause(pause)
-        _record_moves(before, mentor)
+        steps.save_pause(pause)
+        steps.record_moves(before, mentor)
         record.append(mentor, pause)
     return mentor
 
@@ -110,13 +103,13 @@ def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
                 if mentor is None:
                     mentor, before = MentorStatus(mentor_id=fields["mentor_id"], base_status="active",
                                                   created_at=now), None
-                    pause = _apply_to_mentor(mentor, fields, now, current_status=None)
+                    pause = steps.apply_to_mentor(mentor, fields, now, current_status=None)
                 elif mode == "create":
                     raise Invalid(mentor_id=f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.")
                 else:
                     record.note(mentor, mentor.active_pause)
                     before = mentor.status
-                    pause = _apply_to_mentor(mentor, {name: value for name, value in fields.items()
+                    pause = steps.apply_to_mentor(mentor, {name: value for name, value in fields.items()
                                                       if name != "mentor_id"}, now, current_status=before)
             except Invalid as error:
                 errors[number] = error.errors["json"]
@@ -127,7 +120,7 @@ def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
             mentor.last_updated = now
             (created if before is None else updated).append(mentor)
             written.append((mentor, pause))
-            moved.update(_moves(before, mentor))
+            moved.update(steps.moves(before, mentor))
         if errors:
             raise InvalidRows(errors)
         counts.update(created=len(created), updated=len(updated))
@@ -147,66 +140,6 @@ def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
     return counts
 
 
-def _target_status(current, sent):
-    """The status a write leads to; `current` is None on create."""
-    if "status" in sent:
-        return sent["status"]
-    if sent.get("is_paused") is True:
-        return "paused"
-    if sent.get("is_paused") is False and current in (None, "paused"):
-        return "active"
-    return current or "active"
-
-
-def _apply_to_mentor(mentor, sent, now, current_status):
-    """Set the fields `sent` on the unsaved `mentor`; returns the pause record to save with it, if any."""
-    target = _target_status(current_status, sent)
-    if target == "paused":
-        pause = _opened_or_changed_pause(mentor, sent, now)
-        mentor.active_pause = pause
-    else:
-        for name in MENTOR_PAUSE_FIELDS:
-            if sent.get(name) is not None:
-                raise Invalid(**{name: f"Only a paused mentor has a {name}."})
-        pause = mentor.active_pause
-        if pause:
-            # A pause planned to begin later ends when it begins: never before its own start.
-            pause.end_date = max(now, pause.start_date)
-            pause.state, pause.next_moment_at = "ended", None
-            mentor.active_pause = None
-        mentor.base_status = target
-    if "metadata" in sent:
-        mentor.metadata = sent["metadata"]
-    return pause
-
-
-def _opened_or_changed_pause(mentor, sent, now):
-    if sent.get("pause_start_date") is not None and sent["pause_start_date"] > now:
-        raise Invalid(pause_start_date="A pause that begins later than now is scheduled as a pause record "
-                                       "(POST /api/v1/pause-records with that start_date), not on the mentor.")
-    pause = mentor.active_pause
-    beginning = pause is None
-    if beginning:
-        pause = PauseRecord(mentor=mentor.mentor_id, start_date=now, created_at=now, state="active")
-    for mentor_field, record_field in MENTOR_PAUSE_FIELDS.items():
-        if mentor_field not in sent:
-            continue
-        value = sent[mentor_field]
-        if value is None and record_field == "start_date":
-            if not beginning:
-                raise Invalid(pause_start_date="A paused mentor's pause_start_date cannot be cleared.")
-            continue
-        setattr(pause, record_field, value)
-    _check_dates(pause, sent={MENTOR_PAUSE_FIELDS[name] for name in sent if name in MENTOR_PAUSE_FIELDS},
-                 public_names=_MENTOR_FIELD_OF_RECORD_FIELD)
-    dates_set = beginning or any(name in sent for name in ("pause_start_date", "expected_return_date"))
-    # The mentor's pause stays active, whatever its dates: only the applier or a pause-record write ends it.
-    moments.settle(pause, now, moments.settings(), dates_set, state="active")
-    if beginning or dates_set:
-        _check_overlaps(pause, now)
-    return pause
-
-
 # Pause records
 
 def create_pause_record(fields):
@@ -221,26 +154,26 @@ def create_pause_record(fields):
         record = PauseRecord(mentor=mentor.mentor_id, start_date=fields.get("start_date") or now,
                              expected_return_date=fields.get("expected_return_date"),
                              reason=fields.get("reason"), created_at=now)
-        _check_is_active(fields, now)
+        steps.check_is_active(fields, now)
         if "is_active" in fields and record.start_date > now:
             raise Invalid(is_active="A pause whose start_date is later than now is scheduled: leave is_active out.")
         if fields.get("end_date") is not None or fields.get("is_active") is False:
             record.end_date = fields.get("end_date") or max(now, record.start_date)
-        _check_dates(record, sent=fields)
+        steps.check_dates(record, sent=fields)
         moments.settle(record, now, moments.settings(), dates_set=True)
         write = WriteRecord()
         write.note(mentor)
         before = mentor.status
         if record.is_active and mentor.active_pause:
-            raise _already_paused(mentor.mentor_id, mentor.active_pause)
+            raise steps.already_paused(mentor.mentor_id, mentor.active_pause)
         if record.state != "ended":
-            _check_overlaps(record, now)
+            steps.check_overlaps(record, now)
         if record.is_active:
             mentor.last_updated = now
             mentor.save()
             mentor.active_pause = record
-        _save_pause(record)
-        _record_moves(before, mentor, pause=(None, record.state))
+        steps.save_pause(record)
+        steps.record_moves(before, mentor, pause=(None, record.state))
         write.append(record, mentor)
     return record
 
@@ -258,7 +191,7 @@ def update_pause_record(pause_record_id, sent, precondition=None):
         if record.state == "scheduled" and "is_active" in sent:
             raise Conflict(f"Pause record {record.pause_record_id} is scheduled: it begins at its start_date. "
                            "Change start_date to begin it earlier, or delete the pause instead.")
-        _check_is_active(sent, now)
+        steps.check_is_active(sent, now)
         write = WriteRecord()
         write.note(record, mentor)
         before, state_before, was_active = mentor.status, record.state, record.is_active
@@ -271,22 +204,22 @@ def update_pause_record(pause_record_id, sent, precondition=None):
             record.end_date = sent.get("end_date") or (
                 record.end_date if ended_already else max(now, record.start_date))
         elif sent.get("is_active") is True or ("end_date" in sent and sent["end_date"] is None):
-            record.end_date = sent.get("end_date")  # null, or later than now (_check_is_active)
+            record.end_date = sent.get("end_date")  # null, or later than now (steps.check_is_active)
         elif "end_date" in sent:
             record.end_date = sent["end_date"]
-        _check_dates(record, sent=sent)
+        steps.check_dates(record, sent=sent)
         moments.settle(record, now, moments.settings(),
-                             dates_set=any(name in sent for name in PAUSE_DATE_FIELDS))
+                             dates_set=any(name in sent for name in steps.PAUSE_DATE_FIELDS))
         if not write.changed(record):
             return record  # nothing changed: the mentor's last_updated stays
         if record.is_active and not was_active and mentor.active_pause:
-            raise _already_paused(mentor.mentor_id, mentor.active_pause)
+            raise steps.already_paused(mentor.mentor_id, mentor.active_pause)
         if record.state != "ended":
-            _check_overlaps(record, now)
-        _save_pause(record)
+            steps.check_overlaps(record, now)
+        steps.save_pause(record)
         if was_active or record.is_active:
-            _after_active_pause_changed(mentor, record, now)
-        _record_moves(before, mentor, pause=(state_before, record.state))
+            after_active_pause_changed(mentor, record, now)
+        steps.record_moves(before, mentor, pause=(state_before, record.state))
         write.append(record, mentor)
     return record
 
@@ -301,8 +234,8 @@ def delete_pause_record(pause_record_id, precondition=None):
         before = mentor.status
         record.delete_instance()
         if record.is_active:
-            _after_active_pause_changed(mentor, None, now)
-        _record_moves(before, mentor, pause=(record.state, None))
+            after_active_pause_changed(mentor, None, now)
+        steps.record_moves(before, mentor, pause=(record.state, None))
         write.append(mentor, deleted=[record])
 
 
@@ -328,86 +261,19 @@ def resume_due_pauses(dry_run=False, around_each=None):
                 record.end_date = record.expected_return_date
                 record.state, record.next_moment_at = "ended", None
                 record.save()
-                _after_active_pause_changed(mentor, record, now)
-                _record_moves(before, mentor, pause=("active", "ended"))
+                after_active_pause_changed(mentor, record, now)
+                steps.record_moves(before, mentor, pause=("active", "ended"))
                 write.append(record, mentor)
                 ended.append(record)
     return ended
 
 
-BUSY = "busy"
+# The rule that ties the two resources
 
-
-def apply_due_moment(number, now):
-    """Apply the first moment of pause record `number` that is due at `now` (the database's clock),
-    as one transaction of its own, as a write would: the mentor locked first, the record read
-    again under that lock, so that of two appliers only the first applies it and the other finds
-    it no longer due. A mentor another transaction holds is not waited for: BUSY says to try again
-    later (so that appliers share the work rather than queue on each other). Returns the kind of
-    moment applied, BUSY, or None.
-
-    - begin: the scheduled pause becomes active and its mentor paused with its fields; another
-      pause of the mentor still active then (overdue) ends at this one's start_date;
-    - end: the active pause ends at its end_date (or, with PAUSE_AUTO_RETURN, at its expected
-      return) and its mentor becomes active;
-    - return_due, overdue: a change entry that changes nothing, once per expected_return_date.
-    """
-    config = moments.settings()
-    with database.atomic():
-        record = lookups.pause_record(number)
-        if record is None:  # deleted meanwhile
-            return None
-        mentor = lookups.locked_mentor(record.mentor_id, skip_locked=True)
-        if mentor is None:
-            return BUSY  # or deleted with its mentor: the next look no longer finds it
-        record = lookups.pause_record(number)  # again, under the lock
-        if record is None or record.next_moment_at is None or record.next_moment_at > now:
-            return None  # applied by another applier, or moved by a write, while we waited
-        due = moments.next_due(record, now, config)
-        if due is None:
-            # Its stored moment is not due by the settings now in force: look again when it is.
-            later = moments.next_moment_at(record, config)
-            record.next_moment_at = later if later is not None and later > now else None
-            record.save()
-            return None
-        kind = due[1]
-        if kind in moments.NOTICES:
-            moments.mark_notice(record, kind)
-            record.next_moment_at = moments.next_moment_at(record, config)
-            record.save()
-            append_notice(record, kind)
-            return kind
-        write = WriteRecord()
-        write.note(record, mentor)
-        status_before, moved, superseded = mentor.status, TotalsMoved(), None
-        if kind == moments.BEGIN:
-            superseded = mentor.active_pause
-            if superseded is not None:
-                write.note(superseded)
-                # Expected back before this pause begins, and not back: it ends where this one begins.
-                superseded.end_date = max(superseded.start_date, min(superseded.end_date or record.start_date,
-                                                                     record.start_date))
-                superseded.state, superseded.next_moment_at = "ended", None
-                superseded.save()
-                moved.pause("active", "ended")
-            record.state = "active"
-            moved.pause("scheduled", "active")
-        else:
-            if record.end_date is None:
-                record.end_date = record.expected_return_date  # PAUSE_AUTO_RETURN
-            record.state = "ended"
-            moved.pause("active", "ended")
-        record.next_moment_at = moments.next_moment_at(record, config)
-        _save_pause(record)
-        _after_active_pause_changed(mentor, record if record.is_active else None, now)
-        moved.mentor(status_before, mentor.status)
-        totals.add(moved)
-        write.append(record, superseded, mentor)
-    return kind
-
-
-def _after_active_pause_changed(mentor, record, now):
-    """`record`, the mentor's active pause before or after this write, changed (None: deleted)."""
+def after_active_pause_changed(mentor, record, now):
+    """The rule that ties a mentor to its pause: `record`, the mentor's active pause before or after
+    this write, changed. Closed, ended or deleted (None): the mentor becomes `active`, its pause fields
+    null. Still active: the mentor is paused with its fields."""
     if record is None or not record.is_active:
         mentor.base_status = "active"
         mentor.active_pause = None
@@ -415,81 +281,3 @@ def _after_active_pause_changed(mentor, record, now):
         mentor.active_pause = record
     mentor.last_updated = now
     mentor.save()
-
-
-def _record_moves(status_before, mentor, pause=None):
-    """Keep the list totals exact: the mentor went from `status_before` to its status now, and a pause
-    record from one state to another (given, or else implied by the mentor pausing or resuming)."""
-    totals.add(_moves(status_before, mentor, pause))
-
-
-def _moves(status_before, mentor, pause=None):
-    """What `_record_moves` records, without recording it."""
-    moved = TotalsMoved()
-    moved.mentor(status_before, mentor.status)
-    paused_before, paused_after = status_before == "paused", mentor.status == "paused"
-    if pause is not None:
-        moved.pause(*pause)
-    elif paused_after and not paused_before:
-        moved.pause(None, "active")
-    elif paused_before and not paused_after:
-        moved.pause("active", "ended")
-    return moved
-
-
-# Shared steps
-
-def _check_is_active(sent, now):
-    """422 when is_active contradicts the end_date sent with it: true with one not later than now
-    (or null with false), false with one later than now."""
-    if "is_active" not in sent or "end_date" not in sent:
-        return
-    end = sent["end_date"]
-    if sent["is_active"] and end is not None and end <= now:
-        problem = "An end_date not later than now ends the pause: it cannot be active."
-    elif not sent["is_active"] and (end is None or end > now):
-        problem = ("An end_date later than now keeps the pause active until then." if end is not None else
-                   "A null end_date reopens the pause: it is active.")
-    else:
-        return
-    raise Invalid(is_active=problem, end_date=problem)
-
-
-def _check_overlaps(record, now):
-    """409 naming the other pause if `record`'s span overlaps that of another scheduled or active
-    pause of its mentor (whose row the write holds locked)."""
-    for other in queries.pending_pauses_of(record.mentor_id):
-        if other.id != record.id and moments.overlap(record, other, now):
-            this = "This pause" if record.id is None else f"Pause record {record.pause_record_id}"
-            raise Conflict(f"{this} would overlap pause record {other.pause_record_id} ({other.state}) of mentor "
-                           f"{record.mentor_id!r}: the scheduled and active pauses of a mentor never overlap. "
-                           f"Give that one an end or an expected return first, or change these dates.")
-
-
-def _check_dates(record, sent=(), public_names=None):
-    """422 unless the pause is expected back and ends no earlier than it starts. The date named is
-    the later one, unless the request sent only the start."""
-    for later in ("expected_return_date", "end_date"):
-        value = getattr(record, later)
-        if value is None or value >= record.start_date:
-            continue
-        if "start_date" in sent and later not in sent:
-            blamed, problem = "start_date", f"Must not be after the pause's {(public_names or {}).get(later, later)}."
-        else:
-            blamed, problem = later, "Must not be before the start of the pause."
-        raise Invalid(**{(public_names or {}).get(blamed, blamed): problem})
-
-
-def _save_pause(record):
-    if record is None:
-        return
-    try:
-        record.save()
-    except IntegrityError:
-        # Only the one-active-pause index can refuse a valid record: a concurrent pause won.
-        raise _already_paused(record.mentor_id) from None
-
-
-def _already_paused(mentor_id, other=None):
-    named = "" if other is None else f" ({other.pause_record_id})"
-    return Conflict(f"Mentor {mentor_id!r} already has an active pause record{named}.")

@@ -1,12 +1,12 @@
 """Pauses' moments applied without a request: every SCHEDULE_CHECK_S / 2 seconds, the moments due by
-the database's clock are read along the index of next moments and each is applied by
-`rules.apply_due_moment`, one transaction per moment, by the actor `job:schedule`.
+the database's clock are read along the index of next moments and applied by
+`moment_rules.apply_due_moments`, many per transaction, by the actor `job:schedule`.
 
 Who runs it: a daemon thread in every gunicorn worker (started by gunicorn.conf.py's
 `post_worker_init`, and at the latest by the worker's first request), so that `gunicorn wsgi:app`
 alone applies every moment; `flask --app wsgi schedule run` (commands.py) may share the work.
-However many run, each moment is applied once: `apply_due_moment` locks the mentor as every write
-does and applies only what is still due under that lock. On SQLite each application takes its fair
+However many run, each moment is applied once: `apply_due_moments` locks the mentors as every write
+does and applies only what is still due under those locks. On SQLite each batch takes its fair
 write turn like any request (db/turns.py). A failure is logged and the next look tries again; the
 thread itself never ends but with its process.
 """
@@ -25,12 +25,14 @@ from ..db import (
     is_postgresql,
     release_connection,
 )
-from . import queries, rules
+from . import moment_rules, queries
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "job:schedule"
-BATCH = 500
+LOOK = 2000  # due moments read at a time
+POSTGRESQL_BATCH = 500
+SQLITE_BATCH = 50
 _PG_NOW = "SELECT statement_timestamp() AT TIME ZONE 'UTC'"
 _SQLITE_NOW = "SELECT strftime('%Y-%m-%d %H:%M:%S', 'now')"
 
@@ -44,34 +46,48 @@ def database_now():
     return value.replace(microsecond=0, tzinfo=None)
 
 
+def batch_size():
+    """Moments per transaction: on SQLite few enough that a batch holds the write lock for about as
+    long as a bulk write, so that writes meanwhile keep their turns; on PostgreSQL, where a batch
+    locks only its own mentors, many."""
+    return POSTGRESQL_BATCH if is_postgresql() else SQLITE_BATCH
+
+
 def apply_due(now=None):
     """Apply every moment due at `now` (by default the database's clock now), earliest first (a pause
     that was to begin and end before the next one of its mentor begins is applied in that order,
-    however late); returns how many were applied. A moment that fails is logged and left due, for
-    the next look; a database that does not answer ends the round."""
+    however late), `batch_size()` moments per transaction; returns how many were applied. A batch
+    that fails is applied again one moment per transaction, so that only the moment that fails is
+    logged and left due, for the next look; a database that does not answer ends the round."""
     now = now or database_now()
-    applied, failed, busy = 0, set(), set()
+    applied, failed, busy, size = 0, set(), set(), batch_size()
     while True:
         left_out = failed | busy  # until the next look: failed, or held by another transaction
-        numbers = [number for number in queries.due_moments(now, BATCH + len(left_out)) if number not in left_out]
+        numbers = [number for number in queries.due_moments(now, LOOK + len(left_out)) if number not in left_out]
         if not numbers:
             return applied
-        for number in numbers:
-            try:
-                with acting_as(ACTOR):
-                    kind = rules.apply_due_moment(number, now)
-            except DATABASE_ERRORS:
-                raise
-            except Exception:
-                logger.exception("applying the moment of pause record %s failed; it is tried again at the next look",
-                                 number)
-                failed.add(number)
-                continue
-            if kind == rules.BUSY:
-                busy.add(number)
-            elif kind is not None:
-                applied += 1
-                logger.debug("pause record %s: %s applied", number, kind)
+        for start in range(0, len(numbers), size):
+            for done in _apply_batch(numbers[start:start + size], now, failed):
+                applied += len(done.kinds)
+                busy |= done.busy
+
+
+def _apply_batch(numbers, now, failed):
+    """What applying `numbers` did: one transaction for them all, or one each if that one fails
+    (those that fail again join `failed`)."""
+    try:
+        with acting_as(ACTOR):
+            return [moment_rules.apply_due_moments(numbers, now)]
+    except DATABASE_ERRORS:
+        raise
+    except Exception:
+        if len(numbers) == 1:
+            logger.exception("applying the moment of pause record %s failed; it is tried again at the next look",
+                             numbers[0])
+            failed.add(numbers[0])
+            return []
+        logger.warning("applying %d moments together failed; applying them one by one", len(numbers), exc_info=True)
+    return [done for number in numbers for done in _apply_batch([number], now, failed)]
 
 
 class Scheduler:

@@ -18,7 +18,7 @@ from mentor_status_service import create_app
 from mentor_status_service.changes import log as change_log
 from mentor_status_service.config import ConfigurationError
 from mentor_status_service.db import database, migrate, open_database
-from mentor_status_service.pausing import rules, schedule
+from mentor_status_service.pausing import moment_rules, schedule
 from mentor_status_service.webhooks import messages
 
 MENTOR = "/api/v1/mentor-statuses/mentor-001"
@@ -455,16 +455,16 @@ def test_a_failed_apply_is_logged_and_tried_again(client, app, monkeypatch, capl
     create_mentor(client)
     start = now() + days(1)
     record = pause(client, start_date=start)
-    real = rules.apply_due_moment
+    real = moment_rules.apply_due_moments
     calls = []
 
-    def failing_once(number, moment):
-        calls.append(number)
+    def failing_once(numbers, moment):
+        calls.append(numbers)
         if len(calls) == 1:
             raise RuntimeError("disk on fire")
-        return real(number, moment)
+        return real(numbers, moment)
 
-    monkeypatch.setattr(rules, "apply_due_moment", failing_once)
+    monkeypatch.setattr(moment_rules, "apply_due_moments", failing_once)
     scheduler = schedule.Scheduler(app, 1)
     monkeypatch.setattr(schedule, "database_now", lambda: start)
 
@@ -485,3 +485,32 @@ def test_a_bad_schedule_setting_refuses_to_start_naming_it(monkeypatch, name, va
 
     with pytest.raises(ConfigurationError, match=name):
         create_app()
+
+
+def test_a_moment_that_fails_in_a_batch_does_not_keep_the_others_from_being_applied(client, app, monkeypatch,
+                                                                                    caplog):
+    start = now() + days(1)
+    records = []
+    for number in range(1, 5):
+        create_mentor(client, mentor_id=f"mentor-00{number}")
+        records.append(pause(client, mentor_id=f"mentor-00{number}", start_date=start))
+    real_apply = moment_rules._apply
+    bad = records[1]["pause_record_id"]
+
+    def failing_for_one(record, *args):
+        if record.pause_record_id == bad:
+            raise RuntimeError("disk on fire")
+        return real_apply(record, *args)
+
+    monkeypatch.setattr(moment_rules, "_apply", failing_for_one)
+
+    with caplog.at_level(logging.INFO):
+        assert apply_at(app, start) == 3
+
+    assert [read(client, record)["state"] for record in records] == ["active", "scheduled", "active", "active"]
+    assert "one by one" in caplog.text and "tried again at the next look" in caplog.text
+    assert_consistent(client)
+    monkeypatch.setattr(moment_rules, "_apply", real_apply)
+    assert apply_at(app, start) == 1
+    assert read(client, records[1])["state"] == "active"
+    assert [entry["actor"] for entry in history(client, "mentor-002")[:2]] == ["job:schedule"] * 2
