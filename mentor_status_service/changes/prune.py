@@ -3,8 +3,8 @@ webhooks) has yet to receive; feed readers behind the pruned point get a 410."""
 from datetime import timedelta
 
 from ..db import database, is_postgresql, utc_now
-from .log import LOCK_HEAD, number_committed_entries
 from .models import ChangeEntry, ChangeLogHead
+from .numbering import LOCK_HEAD, number_committed_entries
 
 _SUBSCRIBERS = {}  # name -> a function giving the lowest change_id it has yet to receive past, or None
 

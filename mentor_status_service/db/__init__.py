@@ -4,11 +4,10 @@ views (views.py), the tables' base model and clock (models.py), the migrations a
 once (sql_cache.py) and SQLite's fair write turns (turns.py).
 
 Other wings use the names imported here."""
+from .erasure import checkpoint_after_erasure, checkpoint_pending_erasure
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, connection_lost, first_line, is_unavailable, sqlstate
 from .handle import (
     ServicePostgresqlDatabase,
-    checkpoint_after_erasure,
-    checkpoint_pending_erasure,
     connected,
     database,
     discard_connection,

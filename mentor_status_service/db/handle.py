@@ -246,35 +246,6 @@ def is_postgresql(db=database):
     return isinstance(getattr(db, "obj", db), PostgresqlDatabase)
 
 
-def checkpoint_after_erasure():
-    """After an erasure commits, on SQLite: copy the WAL into the database file and truncate it, so
-    that the erased rows (zeroed by secure_delete) linger in neither file. Never fails the request
-    whose erasure already committed; PostgreSQL needs nothing here (VACUUM reclaims dead rows)."""
-    if is_postgresql():
-        return
-    if database.in_transaction():
-        # Within an outer transaction (a write kept with its Idempotency-Key): once it commits.
-        _erasures.pending = True
-        return
-    try:
-        busy, _, _ = database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    except DATABASE_ERRORS as error:
-        logger.warning("WAL checkpoint after an erasure failed: %s", error)
-        return
-    if busy:  # a reader held on to the WAL: a later checkpoint finishes the job
-        logger.warning("WAL checkpoint after an erasure could not complete: the database is busy")
-
-
-_erasures = threading.local()  # pending: an erasure committed by an outer transaction awaits its checkpoint
-
-
-def checkpoint_pending_erasure():
-    """After an outer transaction commits: the checkpoint an erasure within it put off."""
-    if getattr(_erasures, "pending", False):
-        _erasures.pending = False
-        checkpoint_after_erasure()
-
-
 def discard_connection(all_idle=False):
     """Close this thread's connection after a database error, so the next use opens a fresh one."""
     db = database.obj

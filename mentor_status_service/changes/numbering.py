@@ -1,0 +1,36 @@
+"""How committed entries get their change_id on PostgreSQL: numbered by the readers of the log, in the
+order they were written, above every id handed out before (log.py's docstring says why)."""
+from ..db import database, is_postgresql
+from .models import ChangeLogHead
+
+# At most this many entries are numbered at once; the rest by the next reader.
+NUMBERING_BATCH = 5000
+
+
+LOCK_HEAD = f"SELECT last_change_id FROM change_log_head WHERE id = {ChangeLogHead.ROW_ID} FOR UPDATE"
+
+
+_NUMBER_ENTRIES = f"""WITH unnumbered AS (
+    SELECT position, row_number() OVER (ORDER BY position) AS n FROM change_entry
+    WHERE change_id IS NULL ORDER BY position LIMIT {NUMBERING_BATCH}),
+numbered AS (
+    UPDATE change_entry e SET change_id = %s + u.n FROM unnumbered u
+    WHERE e.position = u.position AND e.change_id IS NULL RETURNING e.change_id)
+UPDATE change_log_head SET last_change_id = %s + (SELECT COUNT(*) FROM unnumbered)
+WHERE id = {ChangeLogHead.ROW_ID} AND EXISTS (SELECT 1 FROM numbered)"""
+
+
+_ANY_UNNUMBERED = "SELECT EXISTS (SELECT 1 FROM change_entry WHERE change_id IS NULL)"
+
+
+def number_committed_entries():
+    """On PostgreSQL: give change ids to the committed entries that have none, in the order they
+    were written, above every id given before. Only readers take the head row's lock, one at a
+    time; the statement that numbers runs after it is taken, so it sees what an earlier reader
+    numbered. An entry deleted meanwhile (an erasure) leaves a gap, which the feed allows."""
+    db = database.obj
+    if not is_postgresql(db) or not db.execute_sql(_ANY_UNNUMBERED).fetchone()[0]:
+        return
+    with db.atomic():
+        last_change_id = db.execute_sql(LOCK_HEAD).fetchone()[0]
+        db.execute_sql(_NUMBER_ENTRIES, (last_change_id, last_change_id))
