@@ -2,7 +2,7 @@
 then one byte every `every` seconds (with `head_too`, the head as well). It notes when each request
 began and when the sender hung up, so a test sees how long an attempt held a connection and
 whether two attempts to one path were in flight at once. Only 127.0.0.1 is listened on."""
-import select
+import selectors
 import socket
 import threading
 import time
@@ -71,12 +71,14 @@ class DripReceiver:
     def _hung_up(self, conn, wait):
         """Whether the sender closed the connection within `wait` seconds (what it sends is ignored)."""
         deadline = time.monotonic() + wait
-        while (left := deadline - time.monotonic()) > 0 and not self._stopping.is_set():
+        # A selector, not select(): in a long test session the sockets' numbers pass select()'s 1024.
+        with selectors.DefaultSelector() as selector:
             try:
-                readable, _, _ = select.select([conn], [], [], min(left, 0.2))
-                if readable and not conn.recv(65536):
-                    return True
-            except (OSError, ValueError):  # closed meanwhile (the receiver stopping): hung up
+                selector.register(conn, selectors.EVENT_READ)
+                while (left := deadline - time.monotonic()) > 0 and not self._stopping.is_set():
+                    if selector.select(min(left, 0.2)) and not conn.recv(65536):
+                        return True
+            except OSError:  # closed meanwhile (the receiver stopping): hung up
                 return True
         return self._stopping.is_set()
 

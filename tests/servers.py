@@ -4,7 +4,7 @@ that can make the database vanish, fresh databases, and the consistency invarian
 Every server binds a free port and only 127.0.0.1 is ever sent traffic.
 """
 import os
-import select
+import selectors
 import socket
 import threading
 from urllib.parse import urlparse
@@ -88,17 +88,21 @@ class TcpProxy:
 
     def _pipe(self, a, b):
         peers = {a: b, b: a}
+        # A selector, not select(): in a long test session the sockets' numbers pass select()'s 1024.
+        selector = selectors.DefaultSelector()
         try:
+            for sock in peers:
+                selector.register(sock, selectors.EVENT_READ)
             while self._running.is_set():
-                readable, _, _ = select.select(list(peers), [], [], 0.2)
-                for sock in readable:
-                    data = sock.recv(65536)
+                for key, _ in selector.select(0.2):
+                    data = key.fileobj.recv(65536)
                     if not data:
                         return
-                    peers[sock].sendall(data)
+                    peers[key.fileobj].sendall(data)
         except (OSError, ValueError):
             pass
         finally:
+            selector.close()
             for sock in (a, b):
                 with self._lock:
                     self._sockets.discard(sock)
