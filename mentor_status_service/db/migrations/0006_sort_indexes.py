@@ -19,7 +19,7 @@ long, build the same indexes beforehand with `CONCURRENT_STATEMENTS` (docs/opera
 outside any transaction, on the live database: this migration then finds them (IF NOT EXISTS) and builds nothing. A
 concurrent build that failed leaves an invalid index; this migration drops and rebuilds those.
 """
-from peewee import PostgresqlDatabase
+from mentor_status_service.db import index_builds
 
 INDEXES = {
     "mentor_status_last_updated": "mentor_status (last_updated, mentor_id)",
@@ -33,21 +33,12 @@ INDEXES = {
     "pause_record_created": "pause_record (created_at, id)",
     "pause_record_reason_end": "pause_record (reason, end_date, id)",
 }
-CONCURRENT_STATEMENTS = [f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {target}"
-                         for name, target in INDEXES.items()]
+CONCURRENT_STATEMENTS = index_builds.concurrent_statements(INDEXES)
 
 
 def up(migrator, db):
-    if isinstance(db, PostgresqlDatabase):
-        invalid = db.execute_sql(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE NOT i.indisvalid AND c.relname = ANY(%s)", (list(INDEXES),)).fetchall()
-        for (name,) in invalid:
-            db.execute_sql(f"DROP INDEX {name}")
-    for name, target in INDEXES.items():
-        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    index_builds.build(db, INDEXES)
 
 
 def down(migrator, db):
-    for name in INDEXES:
-        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+    index_builds.drop(db, INDEXES)

@@ -17,7 +17,7 @@ Built as 0006 builds its indexes (plain CREATE INDEX in the migration's transact
 so that `CONCURRENT_STATEMENTS`, run beforehand on a live database, leave it nothing to build; an
 invalid index left by a failed concurrent build is dropped and built again).
 """
-from peewee import PostgresqlDatabase
+from mentor_status_service.db import index_builds
 
 INDEXES = {
     "pause_record_active_by_return": "pause_record (expected_return_date, id) WHERE state = 'active'",
@@ -33,24 +33,15 @@ INDEXES = {
     "mentor_status_status_created_at": "mentor_status (base_status, created_at, mentor_id)",
 }
 REPLACED = "pause_record_active_expected_return"
-CONCURRENT_STATEMENTS = [f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {target}"
-                         for name, target in INDEXES.items()]
+CONCURRENT_STATEMENTS = index_builds.concurrent_statements(INDEXES)
 
 
 def up(migrator, db):
-    if isinstance(db, PostgresqlDatabase):
-        invalid = db.execute_sql(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE NOT i.indisvalid AND c.relname = ANY(%s)", (list(INDEXES),)).fetchall()
-        for (name,) in invalid:
-            db.execute_sql(f"DROP INDEX {name}")
-    for name, target in INDEXES.items():
-        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    index_builds.build(db, INDEXES)
     db.execute_sql(f"DROP INDEX IF EXISTS {REPLACED}")
 
 
 def down(migrator, db):
     db.execute_sql(f"CREATE INDEX IF NOT EXISTS {REPLACED} ON pause_record (expected_return_date) "
                    "WHERE state = 'active'")
-    for name in INDEXES:
-        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+    index_builds.drop(db, INDEXES)

@@ -13,7 +13,7 @@ row; and the inactive mentors (`mentor_status_inactive`), so that those of them 
 found without reading every mentor. Built as migration 0006 builds its indexes (see there), and
 like them buildable beforehand with `CONCURRENT_STATEMENTS` (docs/operations.md).
 """
-from peewee import PostgresqlDatabase
+from mentor_status_service.db import index_builds
 
 INDEXES = {
     "pause_record_ended_span": "pause_record (end_date, start_date, mentor_id) WHERE end_date IS NOT NULL",
@@ -21,21 +21,12 @@ INDEXES = {
     "pause_record_open_span": "pause_record (start_date, expected_return_date, mentor_id) WHERE end_date IS NULL",
     "mentor_status_inactive": "mentor_status (mentor_id) WHERE base_status = 'inactive'",
 }
-CONCURRENT_STATEMENTS = [f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {target}"
-                         for name, target in INDEXES.items()]
+CONCURRENT_STATEMENTS = index_builds.concurrent_statements(INDEXES)
 
 
 def up(migrator, db):
-    if isinstance(db, PostgresqlDatabase):
-        invalid = db.execute_sql(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE NOT i.indisvalid AND c.relname = ANY(%s)", (list(INDEXES),)).fetchall()
-        for (name,) in invalid:
-            db.execute_sql(f"DROP INDEX {name}")
-    for name, target in INDEXES.items():
-        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    index_builds.build(db, INDEXES)
 
 
 def down(migrator, db):
-    for name in INDEXES:
-        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+    index_builds.drop(db, INDEXES)
