@@ -63,7 +63,8 @@ def mentor_rows(rows):
     for i in range(1, rows + 1):
         created = _created_at(i)
         updated = PAUSED_AT if is_paused(i) else created
-        yield mentor_id(i), "inactive" if i % 20 == 5 else "active", mentor_metadata(i), created, updated
+        yield (mentor_id(i), "inactive" if i % 20 == 5 else "active", mentor_metadata(i), created, updated,
+               is_paused(i))
 
 
 def pause_record_rows(rows):
@@ -137,7 +138,8 @@ def change_entry_rows(rows):
                 mentor = updated
 
 
-MENTOR_COLUMNS = ("mentor_id", "base_status", "metadata", "created_at", "last_updated")
+# `paused` as the database's triggers keep it (migration 0014), so that they find nothing to change.
+MENTOR_COLUMNS = ("mentor_id", "base_status", "metadata", "created_at", "last_updated", "paused")
 PAUSE_COLUMNS = ("mentor_id", "start_date", "expected_return_date", "end_date", "reason", "created_at", "state")
 CHANGE_COLUMNS = ("change_id", "at", "actor", "request_id", "resource", "resource_id", "mentor_id", "event",
                   "before_state", "after_state")

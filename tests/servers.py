@@ -195,6 +195,9 @@ def table_violations(db):
     for mentor_id, status in rows("SELECT mentor_id, base_status FROM mentor_status "
                                   "WHERE base_status NOT IN ('active', 'inactive')"):
         problems.append(f"mentor {mentor_id!r} has stored status {status!r}")
+    for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status m WHERE paused <> EXISTS (SELECT 1 FROM "
+                             "pause_record p WHERE p.mentor_id = m.mentor_id AND p.state = 'active')"):
+        problems.append(f"mentor {mentor_id!r} has `paused` out of step with its pauses")
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
     names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended", "pauses_scheduled")

@@ -28,6 +28,11 @@ def in_state(table, state):
     return table.state == SQL(f"'{state}'")
 
 
+def paused_is(table, flag):
+    """`table.paused` (a mentor's) is `flag`, as a literal for the same reason as `in_state`."""
+    return table.paused == SQL("TRUE" if flag else "FALSE")
+
+
 def join_active_pause(query, mentor=MentorStatus):
     """`query` with each mentor joined to its active pause (`ActivePause`), if any."""
     return query.join_from(mentor, ActivePause, JOIN.LEFT_OUTER,
@@ -82,7 +87,7 @@ def locked_mentors(mentor_ids):
     ids = sorted(found)
     for start in range(0, len(ids), IDS_PER_STATEMENT):
         for pause in PauseRecord.select().where(
-                PauseRecord.mentor.in_(ids[start:start + IDS_PER_STATEMENT]) & PauseRecord.end_date.is_null()):
+                PauseRecord.mentor.in_(ids[start:start + IDS_PER_STATEMENT]) & in_state(PauseRecord, "active")):
             found[pause.mentor_id].active_pause = pause
     return found
 

@@ -6,6 +6,7 @@ import re
 from peewee import (
     BigAutoField,
     BigIntegerField,
+    BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
@@ -36,15 +37,18 @@ def storable_json(value):
 
 
 class MentorStatus(BaseModel):
-    """A mentor. Whether it is paused is not stored here: it is paused exactly while it has an
-    active pause record (the `active_pause` that queries.py joins or reads), and its pause fields
-    are that record's. `base_status` is its status whenever it is not paused."""
+    """A mentor. It is paused exactly while it has an active pause record (the `active_pause` that
+    queries.py joins or reads), and its pause fields are that record's. `base_status` is its status
+    whenever it is not paused. `paused` repeats whether it has an active pause, for the lists'
+    indexes: kept by the database (migration 0014), so no write sets it and the rules read
+    `active_pause`."""
 
     mentor_id = TextField(primary_key=True)
     base_status = CharField(max_length=8)
     metadata_json = TextField(column_name="metadata", default="{}")
     created_at = DateTimeField()
     last_updated = DateTimeField()
+    paused = BooleanField(default=False)
     active_pause = None  # set by the queries of queries.py, or by the rules in rules.py
 
     @property

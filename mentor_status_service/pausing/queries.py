@@ -10,7 +10,7 @@ from peewee import SQL, fn
 from ..db import PreparedByShape, PreparedQuery
 from . import totals, windows
 from .keyset import ListSort, keyset, keyset_page
-from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause
+from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause, paused_is
 from .models import MENTOR_SORT_KEYS, MentorStatus, PauseRecord
 from .pause_record_lists import pause_records
 
@@ -80,9 +80,9 @@ class MentorListShape(NamedTuple):
         else:
             conditions = []
             if self.status == "unpaused":
-                conditions += [_Mentor.base_status == status, ~_active_pause_exists()]
+                conditions += [_Mentor.base_status == status, paused_is(_Mentor, False)]
             if self.is_paused is False:
-                conditions.append(~_active_pause_exists())
+                conditions.append(paused_is(_Mentor, False))
             if self.overdue is False:
                 conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
             conditions += self.window_conditions(_Mentor.mentor_id, (_Mentor.base_status != "inactive") |
@@ -103,15 +103,15 @@ class MentorListShape(NamedTuple):
         by something other than mentor_id."""
         status, before, now, *windows_ = keys
         conditions = []
+        # Paused or not as the mentor's own `paused`, beside the joined pause: the sort's index
+        # within it (migration 0014) is then one range, where the pause alone made the database
+        # walk every mentor in order and probe its pause.
         if self.paused_only:
-            conditions.append(ActivePause.id.is_null(False))
-        # "Not paused" as NOT EXISTS, not as the joined pause being null: PostgreSQL then plans an
-        # anti join along the sort's index, where it estimated the null test at one row and sorted
-        # the whole table.
+            conditions += [ActivePause.id.is_null(False), paused_is(MentorStatus, True)]
         if self.status == "unpaused":
-            conditions += [MentorStatus.base_status == status, ~_active_pause_exists(mentor=MentorStatus)]
+            conditions += [MentorStatus.base_status == status, paused_is(MentorStatus, False)]
         if self.is_paused is False:
-            conditions.append(~_active_pause_exists(mentor=MentorStatus))
+            conditions.append(paused_is(MentorStatus, False))
         if self.before:
             conditions.append(ActivePause.expected_return_date < before)
         if self.overdue is True:
