@@ -64,7 +64,7 @@ def mentor_rows(rows):
         created = _created_at(i)
         updated = PAUSED_AT if is_paused(i) else created
         yield (mentor_id(i), "inactive" if i % 20 == 5 else "active", mentor_metadata(i), created, updated,
-               is_paused(i))
+               "1" if is_paused(i) else "0")
 
 
 def pause_record_rows(rows):
