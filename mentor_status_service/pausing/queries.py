@@ -98,9 +98,10 @@ class MentorListShape(NamedTuple):
         """The conditions of `out_during` and `available_during` (windows.list_conditions)."""
         return windows.list_conditions(self.out, self.available, mentor_column, not_inactive, windows_, now)
 
-    def row_conditions(self, keys):
+    def row_conditions(self, keys, paused_rows=False):
         """The filters as conditions on a mentor joined to its active pause, for the lists sorted
-        by something other than mentor_id."""
+        by something other than mentor_id (`paused_rows`: the branch of a pause date's values,
+        whose every mentor has an active pause)."""
         status, before, now, *windows_ = keys
         conditions = []
         # Paused or not as the mentor's own `paused`, beside the joined pause: the sort's index
@@ -116,6 +117,11 @@ class MentorListShape(NamedTuple):
             conditions.append(ActivePause.expected_return_date < before)
         if self.overdue is True:
             conditions.append(ActivePause.expected_return_date < now)
+        elif self.overdue is False and paused_rows:
+            # The joined pause's own date, not NOT EXISTS: the pauses not overdue are then read along
+            # the index by expected return (none, or a few), where the anti join probed every active
+            # pause in the sort's order.
+            conditions.append(ActivePause.expected_return_date.is_null() | (ActivePause.expected_return_date >= now))
         elif self.overdue is False:
             conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
         if self.empty:
@@ -140,7 +146,7 @@ class MentorListShape(NamedTuple):
         from_pause = pause_field and (not plan.nulls or self.paused_only)
         tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
         query = join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
-        conditions = self.row_conditions(keys)
+        conditions = self.row_conditions(keys, paused_rows=from_pause and not plan.nulls)
         null_condition = None
         if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
             conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
