@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import requests
 
 from harness import servers
-from harness.servers import REPO_ROOT, free_port, wait_until  # noqa: F401 (the tests import them from here)
+from harness.servers import REPO_ROOT, HttpReceiver, free_port, wait_until  # noqa: F401 (the tests import them from here)
 from mentor_status_service.db import open_database
 
 
