@@ -7,6 +7,8 @@ import time
 import urllib.error
 import urllib.request
 
+from harness.servers import InThread
+
 IMPORT = "/api/v1/mentor-statuses/import"
 LOAD_ROWS = 10_000
 TARGET_S = 2.0
@@ -41,19 +43,19 @@ def post(url, body, content_type="text/csv", method="POST"):
     return status, json.loads(payload or b"null"), time.monotonic() - started
 
 
-class SingleWrites:
+class SingleWrites(InThread):
     """PUTs to seeded mentors (outside any load), one after another, while a load runs: their
     slowest time tells whether the load delayed them."""
 
     def __init__(self, base_url, mentor_ids):
+        super().__init__(daemon=False)
         self.base_url, self.mentor_ids = base_url, mentor_ids
         self.seconds, self.failures = [], 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run)
+        self._stopping = threading.Event()
 
-    def _run(self):
+    def run(self):
         number = 0
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             mentor_id = self.mentor_ids[number % len(self.mentor_ids)]
             body = json.dumps({"metadata": {"bench": number}}).encode()
             status, _, seconds = post(f"{self.base_url}/api/v1/mentor-statuses/{mentor_id}", body,
@@ -62,12 +64,8 @@ class SingleWrites:
             self.failures += status != 200
             number += 1
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._stop.set()
+    def stop(self):
+        self._stopping.set()
         self._thread.join()
 
 

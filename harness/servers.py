@@ -1,6 +1,7 @@
 """Gunicorn as a subprocess: `gunicorn -c gunicorn.conf.py <app>` from the repository root, bound to
 127.0.0.1 on a free port, in its own process group so that the master and every worker can be
-stopped or killed at once; its workers and their memory read from /proc."""
+stopped or killed at once; its workers and their memory read from /proc. And what runs in a thread
+of this process beside it (`InThread`): `HttpReceiver`, for what the service calls out to."""
 import os
 import runpy
 import signal
@@ -8,8 +9,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -203,3 +206,57 @@ def vm_rss_kib(pid):
     except OSError:
         return None
     return None
+
+
+class InThread:
+    """A context manager that runs `self.run()` in a thread of this process from the start of `with`
+    to its end, where `self.stop()` ends it; a subclass defines both."""
+
+    def __init__(self, daemon=True):
+        self._thread = threading.Thread(target=self.run, daemon=daemon)
+
+    def run(self):
+        raise NotImplementedError
+
+    def stop(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class HttpReceiver(InThread):
+    """An HTTP/1.1 server on 127.0.0.1, on a free port (`url`), serving while `with` lasts, each
+    request in a daemon thread of its own. Every POST goes to `self.handle(handler)` (a
+    BaseHTTPRequestHandler) that a subclass defines; nothing is logged."""
+
+    def __init__(self):
+        super().__init__()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                receiver.handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def handle(self, handler):
+        raise NotImplementedError
+
+    def run(self):
+        self.server.serve_forever(poll_interval=0.05)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

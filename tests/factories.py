@@ -38,6 +38,16 @@ def list_pauses(client, **filters):
     return response.json["data"]
 
 
+def assert_get_put_delete(client, url, id_field, change):
+    """The resource at `url` (its id the URL's last segment, in `id_field`) answers a GET, a PUT of
+    `change` with the change made, a DELETE, and then a 404."""
+    identifier = url.rpartition("/")[2]
+    assert client.get(url).json[id_field] == identifier
+    assert client.put(url, json=change).json.items() >= change.items()
+    assert client.delete(url).json == {"deleted": True, id_field: identifier}
+    assert client.get(url).status_code == 404
+
+
 def assert_consistent(client):
     """the consistency invariant (docs/api.md), read through the API, and every list total the API reports."""
     def get(path, params):

@@ -2,7 +2,6 @@
 collector would and keeps every span it got, parsed with opentelemetry-proto. Listens on 127.0.0.1."""
 import gzip
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -10,7 +9,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from servers import wait_until
+from servers import HttpReceiver, wait_until
 
 
 class ReceivedSpan(NamedTuple):
@@ -32,36 +31,25 @@ def _attributes(key_values):
     return {item.key: _value(item.value) for item in key_values}
 
 
-class OtlpReceiver:
+class OtlpReceiver(HttpReceiver):
     def __init__(self):
+        super().__init__()
         self.spans = []
         self.requests = 0
         self._lock = threading.Lock()
-        receiver = self
+        self.endpoint = self.url
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                receiver._keep(self.path, self.headers.get("Content-Type"), body)
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+    def handle(self, handler):
+        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+        if handler.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        self._keep(handler.path, handler.headers.get("Content-Type"), body)
+        answer = ExportTraceServiceResponse().SerializeToString()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-protobuf")
+        handler.send_header("Content-Length", str(len(answer)))
+        handler.end_headers()
+        handler.wfile.write(answer)
 
     def _keep(self, path, content_type, body):
         assert path == "/v1/traces" and content_type == "application/x-protobuf", (path, content_type)
@@ -85,11 +73,3 @@ class OtlpReceiver:
                 return [span for span in self.spans if predicate(span)]
 
         return wait_until(found, timeout, interval=0.05, message=message)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.server.shutdown()
-        self.server.server_close()

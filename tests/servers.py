@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import requests
 
 from harness import servers
-from harness.servers import REPO_ROOT, free_port, wait_until  # noqa: F401 (the tests import them from here)
+from harness.servers import REPO_ROOT, HttpReceiver, free_port, wait_until  # noqa: F401 (the tests import them from here)
 from mentor_status_service.db import open_database
 
 
@@ -127,6 +127,22 @@ def postgresql_url_or_skip():
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set; PostgreSQL runs in CI (.ci/run)")
     return url
+
+
+def fresh_postgresql_url():
+    """The test PostgreSQL database's URL (else skip), every table dropped (reset_postgresql)."""
+    url = postgresql_url_or_skip()
+    reset_postgresql(url)
+    return url
+
+
+def postgresql_behind_proxy():
+    """The test PostgreSQL database emptied (fresh_postgresql_url) and a TcpProxy in front of it, not
+    started (nothing listens on its port yet): (proxy, the database's URL through it, its direct URL)."""
+    url = fresh_postgresql_url()
+    target = urlparse(url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    return proxy, with_port(url, proxy.port), url
 
 
 def reset_postgresql(url):
@@ -251,6 +267,12 @@ def api_invariant_violations(get):
             problems.append(f"{mentor['mentor_id']!r}: pause fields set while not paused")
     problems += [f"active record for unknown mentor {mentor_id!r}" for mentor_id in active]
     return problems
+
+
+def consistency_violations(database_url, base_url):
+    """The consistency invariant (docs/api.md) read from the tables of the database at `database_url`
+    and through the API of the server at `base_url`. Empty when it holds."""
+    return invariant_violations(database_url) + api_invariant_violations(http_get_json(base_url))
 
 
 def http_get_json(base_url):

@@ -7,10 +7,9 @@ import subprocess
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from servers import REPO_ROOT, wait_until
+from servers import REPO_ROOT, HttpReceiver, wait_until
 
 
 class Received:
@@ -29,36 +28,21 @@ class Received:
         return self.json["data"]["change_id"]
 
 
-class Receiver:
+class Receiver(HttpReceiver):
     """An HTTP server on 127.0.0.1 that records every request and answers as `answer(received)`
     says: a status, or (status, headers), or None to hang up without answering. It notes when two
     requests to the same path were in flight at once (`overlaps`)."""
 
     def __init__(self, answer=lambda received: 200, delay_s=0.0):
+        super().__init__()
         self.answer = answer
         self.delay_s = delay_s
         self.received = []
         self.overlaps = []
         self._in_flight = {}
         self._lock = threading.Lock()
-        receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                receiver._handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-
-    def _handle(self, handler):
+    def handle(self, handler):
         length = int(handler.headers.get("Content-Length", 0))
         body = handler.rfile.read(length)
         if len(body) < length:  # the sender went away mid-request: nothing was received
@@ -98,14 +82,6 @@ class Receiver:
             return got if len(got) >= count else None
 
         return wait_until(enough, timeout, interval=0.05, message=f"{count} requests at the receiver")
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class DeliveryProcess:

@@ -12,18 +12,15 @@ expected return. DTSTAMP, with no METHOD in the calendar, is when the event was 
 same as LAST-MODIFIED. The reason shows only with CALENDAR_SHOW_REASON=true.
 """
 import datetime as dt
-import logging
 
 import icalendar
 from flask import current_app, request
 
-from ..db import release_connection
-from ..web.export_streams import streamed_export
+from ..web.export_streams import streamed_batches
 from . import exports
 from .models import PAUSE_RECORD_ID_PREFIX, PauseRecord
 from .windows import span_end
 
-logger = logging.getLogger(__name__)
 CALENDAR_MIMETYPE = "text/calendar"
 PRODUCT_ID = "-//mentor-status-service//pause records//EN"
 CALENDAR_NAME = "Mentor pauses"
@@ -80,9 +77,8 @@ def event(row, now, domain, show_reason):
 
 
 def calendar_response(batches, now, filename="pause-records.ics"):
-    """A streamed calendar of `batches` (an iterator of lists of calendar rows), within the limits
-    every export shares, as the CSV export is sent: each batch read when the client has taken the
-    one before, its connection given back to the pool before its events are sent."""
+    """A streamed calendar of `batches` (an iterator of lists of calendar rows), batch by batch and
+    within the limits every export shares (web/export_streams.py), as the CSV export is sent."""
     domain, show_reason = current_app.config["CALENDAR_DOMAIN"], current_app.config["CALENDAR_SHOW_REASON"]
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -93,30 +89,8 @@ def calendar_response(batches, now, filename="pause-records.ics"):
     frame = calendar.to_ical()
     end = b"END:VCALENDAR\r\n"
 
-    def open_body():
-        return _chunks(next(batches, []), batches, frame[:-len(end)], end, now, domain, show_reason, filename)
+    def events(rows):
+        return b"".join(event(row, now, domain, show_reason).to_ical() for row in rows)
 
-    return streamed_export(open_body, CALENDAR_MIMETYPE, filename)
-
-
-def _chunks(first, batches, head, end, now, domain, show_reason, filename):
-    rows, chunk = first, head
-    try:
-        while True:
-            chunk += b"".join(event(row, now, domain, show_reason).to_ical() for row in rows)
-            rows = None  # not held while the chunk is sent
-            yield chunk
-            try:
-                rows = next(batches)
-            except StopIteration:
-                break
-            finally:
-                release_connection()
-            chunk = b""
-        yield end
-    except Exception:
-        # The status line is sent: the client can only learn of the fault from a body cut short.
-        logger.exception("Calendar export of %s stopped", filename)
-        raise
-    finally:
-        batches.close()
+    return streamed_batches(batches, events, CALENDAR_MIMETYPE, filename, "Calendar", head=frame[:-len(end)],
+                            tail=end)

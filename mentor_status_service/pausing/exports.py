@@ -1,5 +1,6 @@
 """The lists as CSV: which requests want it, the cells of each row, and a body streamed batch by
-batch, each batch read on a connection given back to the pool before its rows are sent.
+batch, each batch read on a connection given back to the pool before its rows are sent; and the
+list views' one choice between that CSV and a JSON page (`list_or_csv`).
 
 RFC 4180 through the standard library's `csv` (CRLF line ends, fields quoted where they hold a
 comma, a quote or a line break). The header and the cells are derived from the response schemas
@@ -10,15 +11,14 @@ shows it rather than running it as a formula.
 """
 import csv
 import io
-import logging
 
 from flask import request
 
-from ..db import release_connection
-from ..web.export_streams import streamed_export
+from ..web.export_streams import streamed_batches
+from ..web.links import list_links
+from ..web.rendering import list_response
 from .rendering import MENTOR_STATUS, PAUSE_RECORD
 
-logger = logging.getLogger(__name__)
 CSV_MIMETYPE = "text/csv"
 MENTOR_STATUS_FIELDS = MENTOR_STATUS.header
 mentor_status_cells = MENTOR_STATUS.cells  # a row of `lookups.MENTOR_COLUMNS`
@@ -47,38 +47,26 @@ def wants_csv(args):
 
 def csv_response(batches, header, cells, filename):
     """A streamed CSV response of `batches` (an iterator of lists of rows, each turned into cells by
-    `cells`), within the limits every export shares (export_streams). The first batch is read in
-    the view, so that a database fault is still the view's error (a 503); each later one is read
-    when the client has taken the one before, and its connection goes back to the pool before its
-    rows are sent. A client that goes away closes the generator, which reads no more."""
-    def open_body():
-        return _csv_chunks(next(batches, []), batches, header, cells, filename)
-
-    return streamed_export(open_body, CSV_MIMETYPE, filename)
-
-
-def _csv_chunks(first, batches, header, cells, filename):
+    `cells`), batch by batch and within the limits every export shares (web/export_streams.py)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    rows, first = first, None
-    try:
-        while True:
-            writer.writerows(map(cells, rows))
-            chunk = buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-            rows = None  # not held while the chunk is sent
-            yield chunk
-            try:
-                rows = next(batches)
-            except StopIteration:
-                return
-            finally:
-                release_connection()
-    except Exception:
-        # The status line is sent: the client can only learn of the fault from a body cut short.
-        logger.exception("CSV export of %s stopped", filename)
-        raise
-    finally:
-        batches.close()
+
+    def text(write, rows):
+        write(rows)
+        chunk = buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        return chunk
+
+    return streamed_batches(batches, lambda rows: text(writer.writerows, map(cells, rows)), CSV_MIMETYPE, filename,
+                            "CSV", head=text(writer.writerow, header))
+
+
+def list_or_csv(args, shape, read_page, read_all, filename):
+    """A list view's response to `args`: when the request wants CSV (wants_csv), every row that
+    `read_all(**args)` gives, as `shape` declares its cells, in `filename`; else the JSON page
+    `read_page(**args)` gives, rendered as `shape` declares, with its Link header."""
+    if wants_csv(args):
+        return csv_response(read_all(**args), shape.header, shape.cells, filename)
+    rows, total, next_cursor = read_page(**args)
+    return list_response(rows, shape.render_row, args, total, next_cursor), list_links(args, total, next_cursor)

@@ -6,8 +6,8 @@ from ..changes.rendering import change_entry_row
 from ..changes.schemas import HistorySchema
 from ..web.api import CSV_BODY_MIMETYPE, LINK_HEADER, ApiBlueprint
 from ..web.etags import ETAG_HEADER, if_match
-from ..web.links import list_links, page_links
-from ..web.rendering import list_page, list_response, respond
+from ..web.links import page_links
+from ..web.rendering import list_page, respond
 from ..web.schemas import PageArgsSchema
 from . import exports, imports, reads, rendering, rules
 from .schemas import (
@@ -40,12 +40,8 @@ class MentorStatuses(MethodView):
         `cursor` continues from `next_cursor`. Filters combine; an unknown parameter is a 422. As
         CSV (`Accept: text/csv` or `format=csv`): every matching row, in order, unpaged.
         """
-        if exports.wants_csv(args):
-            return exports.csv_response(reads.export_mentor_statuses(**args), exports.MENTOR_STATUS_FIELDS,
-                                        exports.mentor_status_cells, "mentor-statuses.csv")
-        rows, total, next_cursor = reads.list_mentor_statuses(**args)
-        return list_response(rows, rendering.mentor_status_row, args, total, next_cursor), \
-            list_links(args, total, next_cursor)
+        return exports.list_or_csv(args, rendering.MENTOR_STATUS, reads.list_mentor_statuses,
+                                   reads.export_mentor_statuses, "mentor-statuses.csv")
 
     @blp.arguments(MentorStatusCreateSchema(), example={"mentor_id": "mentor-099", "status": "active",
                                                       "is_paused": False})

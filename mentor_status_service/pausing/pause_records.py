@@ -6,8 +6,7 @@ from ..db import utc_now
 from ..web import auth
 from ..web.api import LINK_HEADER, ApiBlueprint
 from ..web.etags import ETAG_HEADER, if_match
-from ..web.links import list_links
-from ..web.rendering import list_response, respond
+from ..web.rendering import respond
 from . import calendars, exports, reads, rendering, rules
 from .schemas import (
     PauseRecordCreateSchema,
@@ -45,12 +44,8 @@ class PauseRecords(MethodView):
         if calendars.wants_calendar(args):
             now = utc_now()
             return calendars.calendar_response(reads.export_pause_records(now=now, calendar=True, **args), now)
-        if exports.wants_csv(args):
-            return exports.csv_response(reads.export_pause_records(**args), exports.PAUSE_RECORD_FIELDS,
-                                        exports.pause_record_cells, "pause-records.csv")
-        rows, total, next_cursor = reads.list_pause_records(**args)
-        return list_response(rows, rendering.pause_record_row, args, total, next_cursor), \
-            list_links(args, total, next_cursor)
+        return exports.list_or_csv(args, rendering.PAUSE_RECORD, reads.list_pause_records,
+                                   reads.export_pause_records, "pause-records.csv")
 
     @blp.arguments(PauseRecordCreateSchema(), example={"mentor_id": "mentor-042", "start_date": "2026-03-26T00:00:00Z",
                                                      "expected_return_date": "2026-05-01T00:00:00Z",

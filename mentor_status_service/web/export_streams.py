@@ -5,16 +5,21 @@ clients that request one and stop reading cannot stop the instance:
   taken without waiting); beyond, a 503 with Retry-After before anything is read, and the slot is
   given back when the response is closed (read to its end, abandoned, or its client gone);
 - the body goes out in pieces of at most PIECE_BYTES, each made from a batch of rows sized by
-  bytes (pausing/rules.py `_batches`), so a worker holds about one batch per export whatever the rows' size;
+  bytes (pausing/reads.py `_batches`), so a worker holds about one batch per export whatever the rows' size;
+- each batch is read when the client has taken the one before, its connection given back to the
+  pool before its rows are sent (`streamed_batches`, for every format);
 - a response none of whose bytes can be sent for SEND_TIMEOUT_S is abandoned: the gunicorn worker
   puts that send timeout on the response's socket (server/worker.py HeadDeadlineWorker).
 """
+import logging
 import threading
 
 from flask import current_app, g, request, stream_with_context
 
+from ..db import release_connection
 from ..errors import DomainError
 
+logger = logging.getLogger(__name__)
 PIECE_BYTES = 64 * 1024
 RETRY_AFTER_S = 5
 
@@ -45,6 +50,43 @@ def streamed_export(open_body, mimetype, filename):
     response.call_on_close(release)  # a client gone, an abandoned send: closed all the same
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def streamed_batches(batches, render, mimetype, filename, label, head=b"", tail=b""):
+    """A streamed export of `batches` (an iterator of lists of rows): `head`, each batch as the bytes
+    `render(rows)` gives, then `tail`. The first batch is read here, in the view, so that a database
+    fault is still the view's error (a 503); each later one is read when the client has taken the
+    one before, and its connection goes back to the pool before its rows are sent. A client that
+    goes away closes the generator, which reads no more. `label` names the format in the log line
+    of an export that fails once its body has begun."""
+    def open_body():
+        return _batch_chunks(next(batches, []), batches, render, head, tail, f"{label} export of {filename}")
+
+    return streamed_export(open_body, mimetype, filename)
+
+
+def _batch_chunks(first, batches, render, head, tail, what):
+    rows, chunk, first = first, head, None  # the first batch held by `rows` alone
+    try:
+        while True:
+            chunk += render(rows)
+            rows = None  # not held while the chunk is sent
+            yield chunk
+            try:
+                rows = next(batches)
+            except StopIteration:
+                break
+            finally:
+                release_connection()
+            chunk = b""
+        if tail:
+            yield tail
+    except Exception:
+        # The status line is sent: the client can only learn of the fault from a body cut short.
+        logger.exception("%s stopped", what)
+        raise
+    finally:
+        batches.close()
 
 
 def _take_slot():

@@ -16,11 +16,10 @@ import pytest
 import requests
 from servers import (
     Gunicorn,
-    api_invariant_violations,
-    http_get_json,
+    consistency_violations,
+    fresh_postgresql_url,
     invariant_violations,
     postgresql_url_or_skip,
-    reset_postgresql,
     sqlite_integrity,
 )
 
@@ -130,8 +129,7 @@ def run_bursts(base_urls, database_url):
                        for n, url in enumerate(spread(base_urls, BURST))])
     assert codes(responses) == {200: BURST}
 
-    assert invariant_violations(database_url) == []
-    assert api_invariant_violations(http_get_json(first)) == []
+    assert consistency_violations(database_url, first) == []
     for url in base_urls:
         assert requests.get(f"{url}/readyz", timeout=30).status_code == 200
 
@@ -148,8 +146,7 @@ def test_bursts_against_gunicorn_on_sqlite_with_four_workers(tmp_path):
 
 
 def test_bursts_against_gunicorn_on_postgresql_with_four_workers():
-    database_url = postgresql_url_or_skip()
-    reset_postgresql(database_url)
+    database_url = fresh_postgresql_url()
     with Gunicorn(database_url, workers=4) as server:
         run_bursts([server.base_url], database_url)
         output = server.output()
@@ -160,8 +157,8 @@ def test_bursts_against_gunicorn_on_postgresql_with_four_workers():
 @pytest.mark.parametrize("route", ["direct", "pgbouncer"])
 def test_bursts_split_between_two_gunicorn_instances_sharing_postgresql(route, request):
     """Directly, and through PgBouncer in transaction pooling mode (migrations included)."""
-    reset_postgresql(postgresql_url_or_skip())
-    database_url = request.getfixturevalue("pgbouncer_url") if route == "pgbouncer" else postgresql_url_or_skip()
+    direct_url = fresh_postgresql_url()
+    database_url = request.getfixturevalue("pgbouncer_url") if route == "pgbouncer" else direct_url
     # Both start at once: the migration must run exactly once between them (an advisory lock).
     servers = [Gunicorn(database_url, workers=4).start(wait=False) for _ in range(2)]
     try:

@@ -9,17 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
-from servers import (
-    REPO_ROOT,
-    Gunicorn,
-    TcpProxy,
-    fetch_rows,
-    invariant_violations,
-    postgresql_url_or_skip,
-    reset_postgresql,
-    wait_until,
-    with_port,
-)
+from servers import REPO_ROOT, Gunicorn, fetch_rows, invariant_violations, postgresql_behind_proxy, wait_until
 
 from mentor_status_service.db.migrate import MIGRATIONS_DIR
 
@@ -30,11 +20,8 @@ PASSWORD = "never-logged-7f3a"
 
 
 def test_gunicorn_started_before_the_database_serves_503_then_migrates_and_serves_without_a_restart():
-    direct_url = postgresql_url_or_skip()
-    reset_postgresql(direct_url)
-    target = urlparse(direct_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)  # its port: nothing listens yet
-    parsed = urlparse(with_port(direct_url, proxy.port))
+    proxy, proxied_url, direct_url = postgresql_behind_proxy()  # its port: nothing listens yet
+    parsed = urlparse(proxied_url)
     # A password in the URL (trust authentication ignores it) that must never reach the logs.
     service_url = parsed._replace(netloc=f"{parsed.username or 'postgres'}:{PASSWORD}@{parsed.hostname}:"
                                          f"{parsed.port}").geturl()

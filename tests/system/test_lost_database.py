@@ -7,18 +7,16 @@ While the database is gone the API answers 503 JSON (no traceback, no SQL), /rea
 import itertools
 import threading
 import time
-from urllib.parse import urlparse
 
 import pytest
 import requests
 from servers import (
     Gunicorn,
-    TcpProxy,
     fetch_rows,
     free_port,
     invariant_violations,
+    postgresql_behind_proxy,
     postgresql_url_or_skip,
-    reset_postgresql,
     wait_until,
     with_port,
 )
@@ -74,11 +72,9 @@ def test_flask_app_with_the_database_on_a_closed_port_answers_503_json():
 @pytest.fixture
 def proxied_postgresql():
     """The test database reached through a proxy the test can stop and start."""
-    url = postgresql_url_or_skip()
-    reset_postgresql(url)
-    target = urlparse(url)
-    with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as proxy:
-        yield proxy, with_port(url, proxy.port), url
+    proxy, proxied_url, direct_url = postgresql_behind_proxy()
+    with proxy:
+        yield proxy, proxied_url, direct_url
 
 
 def test_gunicorn_survives_the_database_vanishing_and_resumes_when_it_returns(proxied_postgresql):
