@@ -98,12 +98,17 @@ class MentorListShape(NamedTuple):
         """The conditions of `out_during` and `available_during` (windows.list_conditions)."""
         return windows.list_conditions(self.out, self.available, mentor_column, not_inactive, windows_, now)
 
-    def row_conditions(self, keys, paused_rows=False):
+    def row_conditions(self, keys, paused_rows=None):
         """The filters as conditions on a mentor joined to its active pause, for the lists sorted
-        by something other than mentor_id (`paused_rows`: the branch of a pause date's values,
-        whose every mentor has an active pause)."""
+        by something other than mentor_id; `paused_rows` True or False: only the mentors paused, or
+        only those not (a branch of a pause date's values, whose every mentor has an active pause,
+        or one half of `split_by_pause`)."""
         status, before, now, *windows_ = keys
         conditions = []
+        if paused_rows is not None and not self.paused_only:
+            conditions.append(paused_is(MentorStatus, paused_rows))
+            if paused_rows:  # an inner join: the pause's own conditions can then lead the plan
+                conditions.append(ActivePause.id.is_null(False))
         # Paused or not as the mentor's own `paused`, beside the joined pause: the sort's index
         # within it (migration 0014) is then one range, where the pause alone made the database
         # walk every mentor in order and probe its pause.
@@ -117,12 +122,12 @@ class MentorListShape(NamedTuple):
             conditions.append(ActivePause.expected_return_date < before)
         if self.overdue is True:
             conditions.append(ActivePause.expected_return_date < now)
-        elif self.overdue is False and paused_rows:
+        elif self.overdue is False and (paused_rows or self.paused_only):
             # The joined pause's own date, not NOT EXISTS: the pauses not overdue are then read along
             # the index by expected return (none, or a few), where the anti join probed every active
             # pause in the sort's order.
             conditions.append(ActivePause.expected_return_date.is_null() | (ActivePause.expected_return_date >= now))
-        elif self.overdue is False:
+        elif self.overdue is False and paused_rows is None:
             conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
         if self.empty:
             conditions.append(SQL("1 = 0"))
@@ -135,9 +140,18 @@ class MentorListShape(NamedTuple):
             conditions.append(ActivePause.id.is_null() | (ActivePause.start_date > now) | (ActivePause.end_date <= now))
         return conditions
 
-    def sorted_rows(self, plan, keys, value, tie):
+    def split_by_pause(self, plan):
+        """Whether the page of `plan` is read as two halves, the mentors paused and the others:
+        `overdue=false` sorted by a mentor column lists both, and in one walk of the sort's index
+        the database would probe the pause of every overdue mentor met before the page's rows
+        (pausing a mentor updates its last_updated, so they tend to come first)."""
+        return (self.overdue is False and not self.paused_only and self.status != "unpaused"
+                and self.is_paused is not False and plan.sort.key in ("last_updated", "created_at"))
+
+    def sorted_rows(self, plan, keys, value, tie, paused_rows=None):
         """The mentors of one branch of `plan` (a `SortPlan` on a key other than mentor_id), as
-        rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position."""
+        rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position;
+        `paused_rows` as `row_conditions` takes it."""
         key = _MENTOR_SORT_COLUMNS[plan.sort.key]
         pause_field = plan.sort.key in MENTOR_NULLABLE_SORT_KEYS
         # A pause field's values and their tie key both come from the active pause, so that its
@@ -146,7 +160,7 @@ class MentorListShape(NamedTuple):
         from_pause = pause_field and (not plan.nulls or self.paused_only)
         tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
         query = join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
-        conditions = self.row_conditions(keys, paused_rows=from_pause and not plan.nulls)
+        conditions = self.row_conditions(keys, True if from_pause and not plan.nulls else paused_rows)
         null_condition = None
         if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
             conditions.append(SQL("1 = 0"))  # a mentor not paused has no pause field
@@ -158,6 +172,14 @@ class MentorListShape(NamedTuple):
         return keyset(query, plan, key, tie_column, value, tie, null_condition)
 
     def page(self, plan, keys, value, tie, limit, offset):
+        if self.split_by_pause(plan):
+            # Each half along its own index (migration 0014), its first rows merged in the sort's order.
+            halves = [MentorStatus.select(SQL("*")).from_(self.sorted_rows(plan, keys, value, tie, paused).limit(
+                limit + offset).alias(f"half{number}")) for number, paused in enumerate((False, True))]
+            both = (halves[0] + halves[1]).alias("both")
+            order = [SQL(f'"both"."{name}"') for name in (plan.sort.key, "mentor_id")]
+            return MentorStatus.select(SQL("*")).from_(both).order_by(
+                *(column.desc() for column in order) if plan.sort.descending else order).limit(limit).offset(offset)
         if plan.sort.key != "mentor_id":
             return self.sorted_rows(plan, keys, value, tie).limit(limit).offset(offset)
         # The page's ids first, then their rows: the join costs only the page's own rows.

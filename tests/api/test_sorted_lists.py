@@ -11,6 +11,7 @@ from servers import wait_until
 
 from mentor_status_service.db import database
 from mentor_status_service.pausing.models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS
+from mentor_status_service.pausing.schemas import MentorStatusListArgsSchema, PauseRecordListArgsSchema, WindowField
 
 MENTORS = "/api/v1/mentor-statuses"
 RECORDS = "/api/v1/pause-records"
@@ -80,7 +81,8 @@ MENTOR_FILTERS = [
     {"is_paused": "true", "overdue": "false", "expected_return_before": "2031-01-01"},
 ]
 RECORD_FILTERS = [{}, {"is_active": "true"}, {"is_active": "false"}, {"reason": "travel"}, {"mentor_id": "b"},
-                  {"reason": "illness", "is_active": "false"}]
+                  {"reason": "illness", "is_active": "false"}, {"state": "active"}, {"state": "ended"},
+                  {"state": "scheduled"}]
 
 
 def mentor_picked(row, filters, now="2026-12-06T00:00:00Z"):
@@ -95,7 +97,18 @@ def mentor_picked(row, filters, now="2026-12-06T00:00:00Z"):
 
 def record_picked(row, filters):
     return ((filters.get("is_active") is None or row["is_active"] == (filters["is_active"] == "true"))
-            and filters.get("reason") in (None, row["reason"]) and filters.get("mentor_id") in (None, row["mentor_id"]))
+            and filters.get("reason") in (None, row["reason"]) and filters.get("mentor_id") in (None, row["mentor_id"])
+            and filters.get("state") in (None, row["state"]))
+
+
+@pytest.mark.parametrize("schema, crossed", [(MentorStatusListArgsSchema, MENTOR_FILTERS),
+                                             (PauseRecordListArgsSchema, RECORD_FILTERS)])
+def test_every_filter_a_list_takes_is_crossed_with_every_sort_here(schema, crossed):
+    """A filter added to a list's schema fails here until the test below crosses it with every sort
+    (the windows are crossed in test_windows.py, against their own computed lists)."""
+    filters = {name for name, field in schema().fields.items() if not isinstance(field, WindowField)
+               and name not in ("page", "limit", "cursor", "sort", "format", "key")}
+    assert filters == {name for query in crossed for name in query}
 
 
 def read_by_pages(client, path, query, limit=3):

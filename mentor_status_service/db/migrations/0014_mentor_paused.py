@@ -37,6 +37,8 @@ INDEXES = {
     # which read every ended pause's end along `pause_record_end` before the first active one.
     "pause_record_active_end": "pause_record (end_date, id) WHERE state = 'active'",
 }
+REPLACED = {"mentor_status_status_last_updated": "mentor_status (base_status, last_updated, mentor_id)",
+            "mentor_status_status_created_at": "mentor_status (base_status, created_at, mentor_id)"}
 CONCURRENT_STATEMENTS = index_builds.concurrent_statements(INDEXES)
 
 
