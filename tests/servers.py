@@ -10,6 +10,7 @@ import threading
 from urllib.parse import urlparse
 
 import requests
+from peewee import PostgresqlDatabase
 
 from harness import servers
 from harness.servers import REPO_ROOT, HttpReceiver, free_port, wait_until  # noqa: F401 (the tests import them from here)
@@ -216,6 +217,13 @@ def table_violations(db):
         problems.append(f"mentor {mentor_id!r} has `paused` out of step with its pauses")
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
+    day = "CAST(expected_return_date AS DATE)" if isinstance(db, PostgresqlDatabase) else "date(expected_return_date)"
+    kept_days = dict(rows("SELECT day, SUM(pauses) FROM (SELECT day, pauses FROM return_day_totals UNION ALL SELECT "
+                          "day, pauses FROM return_day_totals_delta) AS kept GROUP BY day HAVING SUM(pauses) <> 0"))
+    counted_days = dict(rows(f"SELECT {day}, COUNT(*) FROM pause_record WHERE state = 'active' AND "
+                             f"expected_return_date IS NOT NULL GROUP BY {day}"))
+    if kept_days != counted_days:
+        problems.append(f"active pauses due per day: kept {kept_days}, the tables hold {counted_days}")
     names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended", "pauses_scheduled")
     # The totals are the folded row plus the deltas of writes not folded in yet.
     [stored] = rows("SELECT " + ", ".join(f"t.{name} + (SELECT COALESCE(SUM({name}), 0) FROM list_totals_delta)"
