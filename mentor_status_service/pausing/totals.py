@@ -6,17 +6,21 @@ No row is shared by the writes that keep them: each write INSERTs its own row of
 the same statement, so it sees each write's change whole or not at all. Every `FOLD_EVERY`-th
 delta, its write also folds the deltas into `list_totals` and deletes them, unless another fold
 holds that row (then the next one folds): folding is the only thing that locks `list_totals`, and
-it never waits for it.
+it never waits for it. The totals per reason (reason_totals.py) are kept the same way, and folded
+and recounted with these.
 """
 from collections import Counter
+from typing import NamedTuple
 
 from peewee import OperationalError
 
 from ..db import PreparedQuery, database, is_postgresql, sqlstate
+from . import reason_totals
 from .models import ListTotals, ListTotalsDelta
 
 NAMES = ListTotals.NAMES
 FOLD_EVERY = 256
+_REASON = "reason"  # a reason's key in TotalsMoved: (_REASON, reason)
 # A paused mentor is counted once, as its active pause record.
 TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
 _UNPAUSED_MENTORS_SQL = ("SELECT COUNT(*) FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS "
@@ -51,6 +55,12 @@ class TotalsMoved(Counter):
             if state:
                 self[f"pauses_{state}"] += step
 
+    def reason(self, before, after, count=1):
+        """`count` pause records went from reason `before` to `after` (None: absent, or no reason)."""
+        for reason, step in ((before, -count), (after, count)):
+            if reason is not None:
+                self[(_REASON, reason)] += step
+
 
 _INSERT_DELTA = PreparedQuery(lambda db, *deltas: ListTotalsDelta.insert(
     {getattr(ListTotalsDelta, name): delta for name, delta in zip(NAMES, deltas)}).returning(ListTotalsDelta.id),
@@ -58,11 +68,15 @@ _INSERT_DELTA = PreparedQuery(lambda db, *deltas: ListTotalsDelta.insert(
 
 
 def add(moved):
-    """Record `moved` ({name: delta}) within the write's transaction; nothing if nothing moved."""
-    if not any(moved.values()):
-        return
-    delta_id = _INSERT_DELTA.execute(*(moved.get(name, 0) for name in NAMES)).fetchone()[0]
-    if delta_id % FOLD_EVERY == 0:
+    """Record `moved` (a TotalsMoved) within the write's transaction; nothing if nothing moved."""
+    deltas = [moved.get(name, 0) for name in NAMES]
+    reasons = {key[1]: delta for key, delta in moved.items() if isinstance(key, tuple) and delta}
+    fold_due = False
+    if any(deltas):
+        fold_due = _INSERT_DELTA.execute(*deltas).fetchone()[0] % FOLD_EVERY == 0
+    if reasons:
+        fold_due = reason_totals.insert(reasons, FOLD_EVERY) or fold_due
+    if fold_due:
         _fold(database.obj)
 
 
@@ -86,6 +100,7 @@ def _fold(db):
                               "FOR UPDATE SKIP LOCKED").fetchone()
         if held is not None:
             db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
+            reason_totals.fold_within(db)
         return
     # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
     sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in NAMES)
@@ -94,6 +109,7 @@ def _fold(db):
         db.execute_sql("UPDATE list_totals SET " + ", ".join(f"{name} = {name} + ?" for name in NAMES) +
                        f" WHERE id = {ListTotals.ROW_ID}", row[1:])
         db.execute_sql("DELETE FROM list_totals_delta WHERE id <= ?", (row[0],))
+    reason_totals.fold_within(db)
 
 
 def read():
@@ -143,9 +159,14 @@ def due_before(moment):
     raise AssertionError("the last bound is larger than any table")
 
 
+class Recounted(NamedTuple):
+    lists: dict  # {name: count} of NAMES
+    reasons: dict  # {reason: count}
+
+
 def recount(db=database):
     """Count every total again from the tables (after a restore or a bulk load by SQL), exactly,
-    while writes go on; returns the totals.
+    while writes go on, the totals per reason too; returns them (a Recounted).
 
     The counts and the deltas deleted are read in one snapshot (PostgreSQL's REPEATABLE READ;
     SQLite's IMMEDIATE transaction holds the whole database), in which each write is seen whole,
@@ -171,7 +192,8 @@ def recount(db=database):
                     db.execute_sql(f"INSERT INTO list_totals (id, {', '.join(NAMES)}) SELECT {row_id}, {selects}")
                 db.execute_sql("DELETE FROM list_totals_delta")
                 row = db.execute_sql(f"SELECT {', '.join(NAMES)} FROM list_totals WHERE id = {row_id}").fetchone()
-            return dict(zip(NAMES, row))
+                reasons = reason_totals.recount_within(db)
+            return Recounted(dict(zip(NAMES, row)), reasons)
         except OperationalError as error:
             if attempt == 4 or sqlstate(error) != "40001":
                 raise
