@@ -46,15 +46,18 @@ def of_mentor(mentor_id):
         (PauseRecord.mentor == mentor_id) & PauseRecord.reason.is_null(False)).group_by(PauseRecord.reason).tuples()
 
 
-def insert(moves, fold_every):
-    """Within the write's transaction: a delta row for each of `moves` ({reason: records}, none
-    zero); whether one of them is due to be folded (its id a multiple of `fold_every`)."""
+def insert_statement(moves, param):
+    """The INSERT ... RETURNING id of a delta row for each of `moves` ({reason: records}, none zero),
+    and its parameters."""
+    rows = ", ".join([f"({param}, {param})"] * len(moves))
+    return (f"INSERT INTO reason_totals_delta (reason, records) VALUES {rows} RETURNING id",
+            [value for move in sorted(moves.items()) for value in move])
+
+
+def insert(moves):
+    """Within the write's transaction: a delta row for each of `moves`; returns their ids."""
     db = database.obj
-    row = f"({db.param}, {db.param})"
-    cursor = db.execute_sql(f"INSERT INTO reason_totals_delta (reason, records) VALUES "
-                            f"{', '.join([row] * len(moves))} RETURNING id",
-                            [value for move in sorted(moves.items()) for value in move])
-    return any(number % fold_every == 0 for (number,) in cursor.fetchall())
+    return [number for (number,) in db.execute_sql(*insert_statement(moves, db.param)).fetchall()]
 
 
 def fold_within(db):

@@ -62,6 +62,8 @@ class TotalsMoved(Counter):
                 self[(_REASON, reason)] += step
 
 
+_INSERT_DELTA_SQL = (f"INSERT INTO list_totals_delta ({', '.join(NAMES)}) VALUES ({{}}) RETURNING id, "
+                     "(SELECT array_agg(id) FROM reasons)")
 _INSERT_DELTA = PreparedQuery(lambda db, *deltas: ListTotalsDelta.insert(
     {getattr(ListTotalsDelta, name): delta for name, delta in zip(NAMES, deltas)}).returning(ListTotalsDelta.id),
     keys=len(NAMES))
@@ -71,13 +73,20 @@ def add(moved):
     """Record `moved` (a TotalsMoved) within the write's transaction; nothing if nothing moved."""
     deltas = [moved.get(name, 0) for name in NAMES]
     reasons = {key[1]: delta for key, delta in moved.items() if isinstance(key, tuple) and delta}
-    fold_due = False
-    if any(deltas):
-        fold_due = _INSERT_DELTA.execute(*deltas).fetchone()[0] % FOLD_EVERY == 0
-    if reasons:
-        fold_due = reason_totals.insert(reasons, FOLD_EVERY) or fold_due
-    if fold_due:
-        _fold(database.obj)
+    db, ids = database.obj, []
+    if any(deltas) and reasons and is_postgresql(db):
+        # One round trip for both: the reasons' INSERT runs as a CTE of this one.
+        reasons_sql, params = reason_totals.insert_statement(reasons, db.param)
+        sql = f"WITH reasons AS ({reasons_sql}) " + _INSERT_DELTA_SQL.format(", ".join([db.param] * len(NAMES)))
+        delta_id, reason_ids = db.execute_sql(sql, params + deltas).fetchone()
+        ids = [delta_id, *reason_ids]
+    else:
+        if any(deltas):
+            ids.append(_INSERT_DELTA.execute(*deltas).fetchone()[0])
+        if reasons:
+            ids += reason_totals.insert(reasons)
+    if any(number % FOLD_EVERY == 0 for number in ids):
+        _fold(db)
 
 
 def fold(db=database):
