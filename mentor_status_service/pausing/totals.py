@@ -62,11 +62,12 @@ class TotalsMoved(Counter):
                 self[(_REASON, reason)] += step
 
 
-_INSERT_DELTA_SQL = (f"INSERT INTO list_totals_delta ({', '.join(NAMES)}) VALUES ({{}}) RETURNING id, "
-                     "(SELECT array_agg(id) FROM reasons)")
 _INSERT_DELTA = PreparedQuery(lambda db, *deltas: ListTotalsDelta.insert(
     {getattr(ListTotalsDelta, name): delta for name, delta in zip(NAMES, deltas)}).returning(ListTotalsDelta.id),
     keys=len(NAMES))
+# On PostgreSQL, a write that moves reasons too inserts both deltas in one round trip: theirs as a CTE.
+_INSERT_WITH_REASONS = ("WITH reasons AS ({reasons}) INSERT INTO list_totals_delta (" + ", ".join(NAMES) +
+                        ") VALUES ({marks}) RETURNING id, (SELECT array_agg(id) FROM reasons)")
 
 
 def add(moved):
@@ -75,9 +76,8 @@ def add(moved):
     reasons = {key[1]: delta for key, delta in moved.items() if isinstance(key, tuple) and delta}
     db, ids = database.obj, []
     if any(deltas) and reasons and is_postgresql(db):
-        # One round trip for both: the reasons' INSERT runs as a CTE of this one.
         reasons_sql, params = reason_totals.insert_statement(reasons, db.param)
-        sql = f"WITH reasons AS ({reasons_sql}) " + _INSERT_DELTA_SQL.format(", ".join([db.param] * len(NAMES)))
+        sql = _INSERT_WITH_REASONS.format(reasons=reasons_sql, marks=", ".join([db.param] * len(NAMES)))
         delta_id, reason_ids = db.execute_sql(sql, params + deltas).fetchone()
         ids = [delta_id, *reason_ids]
     else:
@@ -90,7 +90,8 @@ def add(moved):
 
 
 def fold(db=database):
-    """Add the deltas to `list_totals` and delete them, in a transaction of its own."""
+    """Add the deltas to `list_totals` (and the reasons' to `reason_totals`) and delete them, in a
+    transaction of its own."""
     db = getattr(db, "obj", db)
     with db.atomic():
         _fold(db)
