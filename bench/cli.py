@@ -39,6 +39,8 @@ def parse_args(argv):
     parser.add_argument("--scale", action="store_true", help="every list combination (each filter value of the "
                         "list schemas x every sort, bench/combinations.py) at 10,000 and 1,000,000 rows side by side; "
                         "with --cases, those wrk cases at each size too (wrk -t1 -c4 unless given)")
+    parser.add_argument("--only", metavar="SUBSTRING", help="--scale: only the combinations whose path and query "
+                        "(as in the table, e.g. `reason=`) contain SUBSTRING")
     parser.add_argument("--memory", type=int, metavar="REQUESTS", help="drive the mixed case until REQUESTS "
                         "requests were answered, reading each worker's RSS along the way")
     parser.add_argument("--writes", action="store_true", help="PostgreSQL only: pgbench at 1, 4, 16, 64 writers, the "
@@ -216,6 +218,8 @@ def run_combinations(args, workdir):
     """Every combination of filter and sort of each list (bench/combinations.py), on PostgreSQL, at
     each of SCALE_ROWS at once: {"p50_ms": [{url: p50} per size], "problems": [...]}."""
     combos, problems = combinations.generate()
+    if args.only:
+        combos = combinations.containing(combos, args.only)
     for problem in problems:
         log(problem)
     log(f"{len(combos)} combinations of filters and sorts")

@@ -98,6 +98,11 @@ def url_of(path, query):
     return f"{path}?{urlencode(query)}" if query else path
 
 
+def containing(combos, text):
+    """The combinations whose path and query, as the table shows them, contain `text` (`--only`)."""
+    return [(path, query) for path, query in combos if text in unquote(url_of(path, query))]
+
+
 def scan(base_urls, combos, log=print):
     """[{url: p50 ms}, ...], one per service of `base_urls`, of each combination's first page (None
     when it did not answer 200). The services are asked in turn, request by request, so that a

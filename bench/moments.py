@@ -53,6 +53,7 @@ def add_scheduled_pauses(url, rows):
                            f"'scheduled', {mark})", [(f"moment-{i:06d}", due, back, now, due) for i in range(rows)])
         cursor.execute("INSERT INTO list_totals_delta (mentors_active, mentors_inactive, pauses_active, pauses_ended, "
                        f"pauses_scheduled) VALUES ({mark}, 0, 0, 0, {mark})", (rows, rows))
+        cursor.execute(f"INSERT INTO reason_totals_delta (reason, records) VALUES ('travel', {mark})", (rows,))
         cursor.execute("COMMIT")
     finally:
         connection.close()

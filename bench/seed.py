@@ -156,7 +156,8 @@ def migrate_url(url):
 
 
 def recount_url(url):
-    """The list totals the service keeps as it writes, counted once after the bulk load."""
+    """The list totals and the totals per reason the service keeps as it writes, counted once after
+    the bulk load."""
     database = open_database(url)
     try:
         totals.recount(database)

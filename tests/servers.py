@@ -7,6 +7,7 @@ import os
 import selectors
 import socket
 import threading
+from collections import Counter
 from urllib.parse import urlparse
 
 import requests
@@ -236,6 +237,14 @@ def table_violations(db):
         [(count,)] = rows(f"SELECT COUNT(*) {source}")
         if total != count:
             problems.append(f"list total {name} is {total}, the tables hold {count}")
+    # The totals per reason: each reason's row plus its deltas not folded in yet.
+    kept = dict(rows("SELECT reason, SUM(records) FROM (SELECT reason, records FROM reason_totals UNION ALL "
+                     "SELECT reason, records FROM reason_totals_delta) AS kept GROUP BY reason"))
+    counted = dict(rows("SELECT reason, COUNT(*) FROM pause_record WHERE reason IS NOT NULL GROUP BY reason"))
+    for reason in sorted(set(kept) | set(counted)):
+        total, count = int(kept.get(reason, 0)), counted.get(reason, 0)
+        if total != count:
+            problems.append(f"reason total {reason!r} is {total}, the tables hold {count}")
     return problems
 
 
@@ -274,6 +283,11 @@ def api_invariant_violations(get):
                                  is mentor["pause_reason"] is None):
             problems.append(f"{mentor['mentor_id']!r}: pause fields set while not paused")
     problems += [f"active record for unknown mentor {mentor_id!r}" for mentor_id in active]
+    reasons = Counter(record["reason"] for record in every("/api/v1/pause-records") if record["reason"])
+    for reason, count in sorted(reasons.items()):
+        total = get("/api/v1/pause-records", {"reason": reason, "limit": 1})["pagination"]["total"]
+        if total != count:
+            problems.append(f"the list of reason {reason!r} has total {total}, {count} records have it")
     return problems
 
 

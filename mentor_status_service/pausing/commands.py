@@ -20,9 +20,12 @@ from .schedule import Scheduler
 
 @db_cli.command("recount")
 def recount_command():
-    """Count the list totals again from the tables (after a restore or a bulk load); writes may go on."""
+    """Count the list totals and the totals per reason again from the tables (after a restore or a
+    bulk load); writes may go on."""
     counted = totals.recount()
-    click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in counted.items()))
+    click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in counted.lists.items()))
+    click.echo(f"reason totals recounted: {len(counted.reasons)} reason(s), "
+               f"{sum(counted.reasons.values())} pause record(s) with one")
 
 REASONS = ("personal_leave", "certification_expiry", "parental_leave", "illness", "travel", "workload")
 

@@ -1,5 +1,6 @@
-"""The tables of pausing: mentor statuses, pause records and the list totals, as Peewee models.
-No Flask and no queries here: the reads are in queries.py, the totals' bookkeeping in totals.py."""
+"""The tables of pausing: mentor statuses, pause records, the list totals and the totals per reason,
+as Peewee models. No Flask and no queries here: the reads are in queries.py, the totals'
+bookkeeping in totals.py and reason_totals.py."""
 import json
 import re
 
@@ -144,3 +145,21 @@ class ListTotalsDelta(BaseModel):
     pauses_active = IntegerField()
     pauses_ended = IntegerField()
     pauses_scheduled = IntegerField()
+
+
+class ReasonTotals(BaseModel):
+    """How many pause records have each reason, as of the last fold of the deltas (reason_totals.py).
+    A reason is an open-ended code, so the totals are a row per reason; records without a reason
+    are not counted (no list filters on them)."""
+
+    reason = TextField(primary_key=True)
+    records = BigIntegerField()
+
+
+class ReasonTotalsDelta(BaseModel):
+    """How many pause records of one reason one write added (or, negative, took away), until it is
+    folded into `ReasonTotals`."""
+
+    id = BigAutoField()
+    reason = TextField()
+    records = IntegerField()

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from peewee import SQL, fn
 
 from ..db import PreparedByShape
-from . import totals, windows
+from . import reason_totals, totals, windows
 from .keyset import ListSort, keyset, keyset_page
 from .lookups import CALENDAR_COLUMNS, PAUSE_RECORD_COLUMNS, in_state
 from .models import PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, PauseRecord
@@ -92,6 +92,8 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
         states = {each for each in PAUSE_STATES if (state is None or each == state) and (
             is_active is None or (each == "active") == is_active)}
         total = totals.sum_of(*(f"pauses_{each}" for each in states))
+    elif with_total and shape == PauseRecordListShape.of(reason=reason):
+        total = reason_totals.read(reason)
     elif with_total:
         branches = ("ended", "open") if shape.during else (None,)
         total = sum(_PAUSE_RECORD_TOTALS.get((shape, branch)).rows(*keys)[0][0] for branch in branches)

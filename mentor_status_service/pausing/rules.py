@@ -19,7 +19,7 @@ from peewee import IntegrityError
 from ..changes.log import WriteRecord
 from ..db import checkpoint_after_erasure, database, utc_now
 from ..errors import Conflict, Invalid, InvalidRows, NotFound
-from . import bulk_writes, lookups, moments, queries, steps, totals
+from . import bulk_writes, lookups, moments, queries, reason_totals, steps, totals
 from .models import PAUSE_STATES, MentorStatus, PauseRecord
 from .totals import TotalsMoved
 
@@ -37,7 +37,7 @@ def create_mentor_status(fields):
         except IntegrityError:
             raise Conflict(f"A mentor status with mentor_id {mentor.mentor_id!r} already exists.") from None
         steps.save_pause(pause)
-        steps.record_moves(None, mentor)
+        steps.record_moves(None, mentor, reasons=(None, steps.reason_of(pause)))
         WriteRecord().append(mentor, pause)
     return mentor
 
@@ -50,14 +50,14 @@ def update_mentor_status(mentor_id, sent, precondition=None):
         mentor = lookups.lock_mentor(mentor_id, precondition)
         record = WriteRecord()
         record.note(mentor, mentor.active_pause)
-        before = mentor.status
+        before, reason_before = mentor.status, steps.reason_of(mentor.active_pause)
         pause = steps.apply_to_mentor(mentor, sent, now, current_status=before)
         if not record.changed(mentor):
             return mentor  # nothing changed: last_updated and the ETag stay
         mentor.last_updated = now
         mentor.save()
         steps.save_pause(pause)
-        steps.record_moves(before, mentor)
+        steps.record_moves(before, mentor, reasons=(reason_before, steps.reason_of(pause)))
         record.append(mentor, pause)
     return mentor
 
@@ -70,12 +70,15 @@ def delete_mentor_status(mentor_id, precondition=None):
         record.erase_mentor(mentor_id, [pause.pause_record_id for pause in PauseRecord.select(
             PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
         by_state = dict(queries.pause_states_of(mentor_id))
+        by_reason = list(reason_totals.of_mentor(mentor_id))
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
         MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()
         moved = TotalsMoved()
         moved.mentor(mentor.status, None)
         for state in PAUSE_STATES:
             moved.pause(state, None, count=by_state.get(state, 0))
+        for reason, count in by_reason:
+            moved.reason(reason, None, count=count)
         totals.add(moved)
         record.append()
     checkpoint_after_erasure()  # outside the transaction: only committed data can be checkpointed
@@ -100,6 +103,7 @@ def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
         for number, fields in rows:
             mentor = existing.get(fields["mentor_id"])
             try:
+                reason_before = steps.reason_of(mentor and mentor.active_pause)
                 if mentor is None:
                     mentor, before = MentorStatus(mentor_id=fields["mentor_id"], base_status="active",
                                                   created_at=now), None
@@ -120,7 +124,7 @@ def import_mentor_statuses(rows, mode="create", dry_run=False, errors=None):
             mentor.last_updated = now
             (created if before is None else updated).append(mentor)
             written.append((mentor, pause))
-            moved.update(steps.moves(before, mentor))
+            moved.update(steps.moves(before, mentor, reasons=(reason_before, steps.reason_of(pause))))
         if errors:
             raise InvalidRows(errors)
         counts.update(created=len(created), updated=len(updated))
@@ -173,7 +177,7 @@ def create_pause_record(fields):
             mentor.save()
             mentor.active_pause = record
         steps.save_pause(record)
-        steps.record_moves(before, mentor, pause=(None, record.state))
+        steps.record_moves(before, mentor, pause=(None, record.state), reasons=(None, record.reason))
         write.append(record, mentor)
     return record
 
@@ -194,7 +198,7 @@ def update_pause_record(pause_record_id, sent, precondition=None):
         steps.check_is_active(sent, now)
         write = WriteRecord()
         write.note(record, mentor)
-        before, state_before, was_active = mentor.status, record.state, record.is_active
+        before, state_before, was_active, reason_before = mentor.status, record.state, record.is_active, record.reason
         for name in ("start_date", "expected_return_date", "reason"):
             if name in sent:
                 setattr(record, name, sent[name])
@@ -219,7 +223,7 @@ def update_pause_record(pause_record_id, sent, precondition=None):
         steps.save_pause(record)
         if was_active or record.is_active:
             after_active_pause_changed(mentor, record, now)
-        steps.record_moves(before, mentor, pause=(state_before, record.state))
+        steps.record_moves(before, mentor, pause=(state_before, record.state), reasons=(reason_before, record.reason))
         write.append(record, mentor)
     return record
 
@@ -235,7 +239,7 @@ def delete_pause_record(pause_record_id, precondition=None):
         record.delete_instance()
         if record.is_active:
             after_active_pause_changed(mentor, None, now)
-        steps.record_moves(before, mentor, pause=(record.state, None))
+        steps.record_moves(before, mentor, pause=(record.state, None), reasons=(record.reason, None))
         write.append(mentor, deleted=[record])
 
 

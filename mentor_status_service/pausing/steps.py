@@ -77,15 +77,18 @@ def opened_or_changed_pause(mentor, sent, now):
     return pause
 
 
-def record_moves(status_before, mentor, pause=None):
+def record_moves(status_before, mentor, pause=None, reasons=None):
     """Keep the list totals exact: the mentor went from `status_before` to its status now, and a pause
-    record from one state to another (given, or else implied by the mentor pausing or resuming)."""
-    totals.add(moves(status_before, mentor, pause))
+    record from one state to another (given, or else implied by the mentor pausing or resuming), and
+    from one reason to another (`reasons`: before and after, None for absent or no reason)."""
+    totals.add(moves(status_before, mentor, pause, reasons))
 
 
-def moves(status_before, mentor, pause=None):
+def moves(status_before, mentor, pause=None, reasons=None):
     """What `record_moves` records, without recording it."""
     moved = TotalsMoved()
+    if reasons is not None:
+        moved.reason(*reasons)
     moved.mentor(status_before, mentor.status)
     paused_before, paused_after = status_before == "paused", mentor.status == "paused"
     if pause is not None:
@@ -95,6 +98,11 @@ def moves(status_before, mentor, pause=None):
     elif paused_before and not paused_after:
         moved.pause("active", "ended")
     return moved
+
+
+def reason_of(pause):
+    """The reason of `pause`, None without a pause or a reason: what the totals per reason move by."""
+    return pause.reason if pause is not None else None
 
 
 def check_is_active(sent, now):

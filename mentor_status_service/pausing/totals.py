@@ -6,17 +6,21 @@ No row is shared by the writes that keep them: each write INSERTs its own row of
 the same statement, so it sees each write's change whole or not at all. Every `FOLD_EVERY`-th
 delta, its write also folds the deltas into `list_totals` and deletes them, unless another fold
 holds that row (then the next one folds): folding is the only thing that locks `list_totals`, and
-it never waits for it.
+it never waits for it. The totals per reason (reason_totals.py) are kept the same way, and folded
+and recounted with these.
 """
 from collections import Counter
+from typing import NamedTuple
 
 from peewee import OperationalError
 
 from ..db import PreparedQuery, database, is_postgresql, sqlstate
+from . import reason_totals
 from .models import ListTotals, ListTotalsDelta
 
 NAMES = ListTotals.NAMES
 FOLD_EVERY = 256
+_REASON = "reason"  # a reason's key in TotalsMoved: (_REASON, reason)
 # A paused mentor is counted once, as its active pause record.
 TOTAL_OF_STATUS = {"active": "mentors_active", "inactive": "mentors_inactive", "paused": "pauses_active"}
 _UNPAUSED_MENTORS_SQL = ("SELECT COUNT(*) FROM mentor_status m WHERE base_status = '{}' AND NOT EXISTS "
@@ -51,23 +55,43 @@ class TotalsMoved(Counter):
             if state:
                 self[f"pauses_{state}"] += step
 
+    def reason(self, before, after, count=1):
+        """`count` pause records went from reason `before` to `after` (None: absent, or no reason)."""
+        for reason, step in ((before, -count), (after, count)):
+            if reason is not None:
+                self[(_REASON, reason)] += step
+
 
 _INSERT_DELTA = PreparedQuery(lambda db, *deltas: ListTotalsDelta.insert(
     {getattr(ListTotalsDelta, name): delta for name, delta in zip(NAMES, deltas)}).returning(ListTotalsDelta.id),
     keys=len(NAMES))
+# On PostgreSQL, a write that moves reasons too inserts both deltas in one round trip: theirs as a CTE.
+_INSERT_WITH_REASONS = ("WITH reasons AS ({reasons}) INSERT INTO list_totals_delta (" + ", ".join(NAMES) +
+                        ") VALUES ({marks}) RETURNING id, (SELECT array_agg(id) FROM reasons)")
 
 
 def add(moved):
-    """Record `moved` ({name: delta}) within the write's transaction; nothing if nothing moved."""
-    if not any(moved.values()):
-        return
-    delta_id = _INSERT_DELTA.execute(*(moved.get(name, 0) for name in NAMES)).fetchone()[0]
-    if delta_id % FOLD_EVERY == 0:
-        _fold(database.obj)
+    """Record `moved` (a TotalsMoved) within the write's transaction; nothing if nothing moved."""
+    deltas = [moved.get(name, 0) for name in NAMES]
+    reasons = {key[1]: delta for key, delta in moved.items() if isinstance(key, tuple) and delta}
+    db, ids = database.obj, []
+    if any(deltas) and reasons and is_postgresql(db):
+        reasons_sql, params = reason_totals.insert_statement(reasons, db.param)
+        sql = _INSERT_WITH_REASONS.format(reasons=reasons_sql, marks=", ".join([db.param] * len(NAMES)))
+        delta_id, reason_ids = db.execute_sql(sql, params + deltas).fetchone()
+        ids = [delta_id, *reason_ids]
+    else:
+        if any(deltas):
+            ids.append(_INSERT_DELTA.execute(*deltas).fetchone()[0])
+        if reasons:
+            ids += reason_totals.insert(reasons)
+    if any(number % FOLD_EVERY == 0 for number in ids):
+        _fold(db)
 
 
 def fold(db=database):
-    """Add the deltas to `list_totals` and delete them, in a transaction of its own."""
+    """Add the deltas to `list_totals` (and the reasons' to `reason_totals`) and delete them, in a
+    transaction of its own."""
     db = getattr(db, "obj", db)
     with db.atomic():
         _fold(db)
@@ -86,6 +110,7 @@ def _fold(db):
                               "FOR UPDATE SKIP LOCKED").fetchone()
         if held is not None:
             db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
+            reason_totals.fold_within(db)
         return
     # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
     sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in NAMES)
@@ -94,6 +119,7 @@ def _fold(db):
         db.execute_sql("UPDATE list_totals SET " + ", ".join(f"{name} = {name} + ?" for name in NAMES) +
                        f" WHERE id = {ListTotals.ROW_ID}", row[1:])
         db.execute_sql("DELETE FROM list_totals_delta WHERE id <= ?", (row[0],))
+    reason_totals.fold_within(db)
 
 
 def read():
@@ -143,9 +169,14 @@ def due_before(moment):
     raise AssertionError("the last bound is larger than any table")
 
 
+class Recounted(NamedTuple):
+    lists: dict  # {name: count} of NAMES
+    reasons: dict  # {reason: count}
+
+
 def recount(db=database):
     """Count every total again from the tables (after a restore or a bulk load by SQL), exactly,
-    while writes go on; returns the totals.
+    while writes go on, the totals per reason too; returns them (a Recounted).
 
     The counts and the deltas deleted are read in one snapshot (PostgreSQL's REPEATABLE READ;
     SQLite's IMMEDIATE transaction holds the whole database), in which each write is seen whole,
@@ -171,7 +202,8 @@ def recount(db=database):
                     db.execute_sql(f"INSERT INTO list_totals (id, {', '.join(NAMES)}) SELECT {row_id}, {selects}")
                 db.execute_sql("DELETE FROM list_totals_delta")
                 row = db.execute_sql(f"SELECT {', '.join(NAMES)} FROM list_totals WHERE id = {row_id}").fetchone()
-            return dict(zip(NAMES, row))
+                reasons = reason_totals.recount_within(db)
+            return Recounted(dict(zip(NAMES, row)), reasons)
         except OperationalError as error:
             if attempt == 4 or sqlstate(error) != "40001":
                 raise

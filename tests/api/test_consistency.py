@@ -7,7 +7,7 @@ from factories import assert_consistent, create_mentor, create_pause, get_mentor
 from mentor_status_service.changes import log as change_log
 from mentor_status_service.changes.models import ChangeEntry, ChangeLogHead
 from mentor_status_service.errors import Conflict
-from mentor_status_service.pausing import rules, totals
+from mentor_status_service.pausing import reason_totals, rules, totals
 from mentor_status_service.pausing.models import ListTotals, ListTotalsDelta, MentorStatus, PauseRecord
 
 MENTOR = "/api/v1/mentor-statuses/mentor-001"
@@ -267,8 +267,10 @@ def assert_wrote(response, status, shows):
 
 def test_list_totals_stay_exact_through_every_kind_of_write(client, runner):
     def assert_totals_exact():
-        kept = totals.read()
+        kept = totals.Recounted(totals.read(), reason_totals.read_all())
         assert totals.recount() == kept
+        for reason, count in kept.reasons.items():  # what a reason's list shows, read back from the totals
+            assert client.get(records, query_string={"reason": reason}).json["pagination"]["total"] == count
 
     def post(path, **body):
         return client.post(path, json=body)
@@ -278,11 +280,11 @@ def test_list_totals_stay_exact_through_every_kind_of_write(client, runner):
         (lambda: post(mentors, mentor_id="a", **PAUSE), 201, {"status": "paused"}),
         (lambda: post(mentors, mentor_id="b", status="inactive"), 201, {"status": "inactive"}),
         (lambda: post(mentors, mentor_id="c"), 201, {"status": "active"}),
-        (lambda: post(records, mentor_id="b", start_date="2025-01-01", end_date="2025-02-01"), 201,
+        (lambda: post(records, mentor_id="b", start_date="2025-01-01", end_date="2025-02-01", reason="illness"), 201,
          {"pause_record_id": "pause-rec-0002", "is_active": False}),
         (lambda: post(records, mentor_id="b", start_date="2026-01-01", expected_return_date="2026-01-10"), 201,
          {"pause_record_id": "pause-rec-0003", "is_active": True}),
-        (lambda: post(records, mentor_id="c", start_date="2025-01-01", end_date="2025-02-01"), 201,
+        (lambda: post(records, mentor_id="c", start_date="2025-01-01", end_date="2025-02-01", reason="travel"), 201,
          {"pause_record_id": "pause-rec-0004", "is_active": False}),
         (lambda: client.put(f"{mentors}/c", json={"status": "paused"}), 200, {"status": "paused"}),
         (lambda: client.put(f"{mentors}/c", json={"status": "inactive"}), 200, {"status": "inactive"}),
@@ -290,6 +292,10 @@ def test_list_totals_stay_exact_through_every_kind_of_write(client, runner):
          {"is_active": True, "end_date": None}),  # reopening a past pause pauses c again
         (lambda: client.put(f"{records}/pause-rec-0003", json={"expected_return_date": "2026-01-20"}), 200,
          {"is_active": True, "expected_return_date": "2026-01-20T00:00:00Z"}),
+        (lambda: client.put(f"{records}/pause-rec-0003", json={"reason": "travel"}), 200, {"reason": "travel"}),
+        (lambda: client.put(f"{mentors}/c", json={"pause_reason": "illness"}), 200, {"pause_reason": "illness"}),
+        (lambda: client.put(f"{mentors}/c", json={"pause_reason": None}), 200, {"pause_reason": None}),
+        (lambda: client.put(f"{records}/pause-rec-0003", json={"reason": "workload"}), 200, {"reason": "workload"}),
         (lambda: client.delete(f"{mentors}/a"), 200, {"deleted": True}),
         (lambda: client.delete(f"{records}/pause-rec-0004"), 200, {"deleted": True}),  # c's active pause
         (lambda: client.delete(f"{records}/pause-rec-0002"), 200, {"deleted": True}),  # b's past pause

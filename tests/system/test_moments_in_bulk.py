@@ -48,6 +48,7 @@ def add_due_pauses(database_url, count, start):
         for pause in pauses:
             moments.settle(pause, created, moments.Settings(), dates_set=True)
         moved = TotalsMoved(mentors_active=count, pauses_scheduled=count)
+        moved.reason(None, "travel", count=count)
         with database.atomic():
             bulk_writes.insert_mentors(mentors)
             bulk_writes.insert_pauses(pauses)

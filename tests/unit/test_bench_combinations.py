@@ -56,3 +56,13 @@ def test_a_filter_added_later_is_measured_or_reported():
     assert any("shape" in problem and "no generator" in problem for problem in problems)
     assert any("tag" in problem and "no generator" in problem for problem in problems)
     assert not any("shape" in query or "tag" in query for query in queries)
+
+
+def test_only_keeps_the_combinations_whose_query_contains_the_text():
+    combos, _ = combinations.generate()
+
+    chosen = combinations.containing(combos, "reason=")
+
+    assert len(chosen) == 11 and {path for path, _ in chosen} == {"/api/v1/pause-records"}
+    assert all(query["reason"] == "personal_leave" for _, query in chosen)
+    assert combinations.containing(combos, "") == combos
