@@ -7,10 +7,11 @@ import datetime as dt
 
 from ..db import is_postgresql
 
-_SUM_BEFORE = ("(SELECT COALESCE(SUM(pauses), 0) FROM return_day_totals WHERE day < {param}) + "
+# An integer on both backends (PostgreSQL's SUM of BIGINT is NUMERIC).
+_SUM_BEFORE = ("CAST((SELECT COALESCE(SUM(pauses), 0) FROM return_day_totals WHERE day < {param}) + "
                "(SELECT COALESCE(SUM(pauses), 0) FROM return_day_totals_delta WHERE day < {param}) + "
                "(SELECT COUNT(*) FROM pause_record WHERE state = 'active' AND expected_return_date >= {param} "
-               "AND expected_return_date < {param})")
+               "AND expected_return_date < {param}) AS BIGINT)")
 _UPSERT = ("INSERT INTO return_day_totals (day, pauses) SELECT day, SUM(pauses) FROM {source} GROUP BY day "
            "ON CONFLICT (day) DO UPDATE SET pauses = return_day_totals.pauses + excluded.pauses")
 _FOLD_POSTGRESQL = ("WITH folded AS (DELETE FROM return_day_totals_delta RETURNING day, pauses) " +

@@ -7,7 +7,8 @@ the same statement, so it sees each write's change whole or not at all. Every `F
 delta, its write also folds the deltas into `list_totals` and deletes them, unless another fold
 holds that row (then the next one folds): folding is the only thing that locks `list_totals`, and
 it never waits for it. The totals per reason (reason_totals.py) are kept the same way, and folded
-and recounted with these.
+and recounted with these, as are the active pauses' returns per day (return_days.py), whose deltas
+the database's triggers insert.
 """
 from collections import Counter
 from typing import NamedTuple
@@ -15,7 +16,7 @@ from typing import NamedTuple
 from peewee import OperationalError
 
 from ..db import PreparedQuery, database, is_postgresql, sqlstate
-from . import reason_totals
+from . import reason_totals, return_days
 from .models import ListTotals, ListTotalsDelta
 
 NAMES = ListTotals.NAMES
@@ -111,6 +112,7 @@ def _fold(db):
         if held is not None:
             db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
             reason_totals.fold_within(db)
+            return_days.fold_within(db)
         return
     # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
     sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in NAMES)
@@ -120,6 +122,7 @@ def _fold(db):
                        f" WHERE id = {ListTotals.ROW_ID}", row[1:])
         db.execute_sql("DELETE FROM list_totals_delta WHERE id <= ?", (row[0],))
     reason_totals.fold_within(db)
+    return_days.fold_within(db)
 
 
 def read():
@@ -135,38 +138,20 @@ def sum_of(*names):
     return sum(totals[name] for name in names)
 
 
-def _due_before_sql(param):
-    def side(condition):
-        return (f"(SELECT COUNT(*) FROM (SELECT 1 FROM pause_record WHERE state = 'active' AND {condition} "
-                f"LIMIT {param}) AS side)")
-
-    return (f"SELECT {side(f'expected_return_date < {param}')}, {side(f'expected_return_date >= {param}')}, "
-            f"{side('expected_return_date IS NULL')}, pauses_active, mentors_active, mentors_inactive "
-            f"FROM ({CURRENT_TOTALS_SQL}) AS totals")
-
-
-# How many entries of each side `due_before` reads, round after round, at most.
-DUE_BOUNDS = (256, 16_384, 2**62)
+_DUE_BEFORE_SQL = ("SELECT {due}, pauses_active, mentors_active, mentors_inactive FROM (" + CURRENT_TOTALS_SQL +
+                   ") AS totals")
 
 
 def due_before(moment):
     """How many active pauses are expected back before `moment`, and the totals (a dict) read in
-    the same statement. Counted along the index of active pauses by expected return date from both
-    sides at once, the pauses due and the others (whose count gives the due ones as `pauses_active`
-    minus it), each side read to at most a bound that grows round after round: the cost follows the
-    smaller side, not the number of pauses."""
+    the same statement: from the returns kept per day (return_days.py), a sum over the days before
+    the moment's and a count within its day, whatever the number of pauses."""
     db = database.obj
-    for bound in DUE_BOUNDS:
-        cursor = db.execute_sql(_due_before_sql(db.param), (moment, bound, moment, bound, bound))
-        due, later, open_ended, *totals = cursor.fetchone() or (None,) * 6
-        if due is None:
-            raise MissingListTotals()
-        totals = dict(zip(("pauses_active", "mentors_active", "mentors_inactive"), totals))
-        if due < bound:
-            return due, totals
-        if later < bound and open_ended < bound:
-            return totals["pauses_active"] - later - open_ended, totals
-    raise AssertionError("the last bound is larger than any table")
+    row = db.execute_sql(_DUE_BEFORE_SQL.format(due=return_days.due_before_sql(db.param)),
+                         return_days.due_before_params(moment)).fetchone()
+    if row is None:
+        raise MissingListTotals()
+    return row[0], dict(zip(("pauses_active", "mentors_active", "mentors_inactive"), row[1:]))
 
 
 class Recounted(NamedTuple):
@@ -203,6 +188,7 @@ def recount(db=database):
                 db.execute_sql("DELETE FROM list_totals_delta")
                 row = db.execute_sql(f"SELECT {', '.join(NAMES)} FROM list_totals WHERE id = {row_id}").fetchone()
                 reasons = reason_totals.recount_within(db)
+                return_days.recount_within(db)
             return Recounted(dict(zip(NAMES, row)), reasons)
         except OperationalError as error:
             if attempt == 4 or sqlstate(error) != "40001":
