@@ -256,8 +256,12 @@ def test_a_new_key_is_claimed_by_one_statement_and_a_known_one_is_read(app, monk
     sent = Sent("POST", "/api/v1/mentor-statuses", "0" * 64)
     statements = []
     execute_sql = type(database.obj).execute_sql
-    monkeypatch.setattr(type(database.obj), "execute_sql",
-                        lambda db, sql, *args, **kwargs: statements.append(sql) or execute_sql(db, sql, *args, **kwargs))
+
+    def counted(db, sql, *args, **kwargs):
+        statements.append(sql)
+        return execute_sql(db, sql, *args, **kwargs)
+
+    monkeypatch.setattr(type(database.obj), "execute_sql", counted)
 
     first, _ = idempotency.claim("anonymous", KEY, sent, 24)
     claimed_with = len(statements)
