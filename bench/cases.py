@@ -73,8 +73,10 @@ SORTED_CASES = tuple(
     Case(f"sorted_{name}{suffix}", f"GET {path.split('/')[-1]}{', cursor page 1000' if suffix else ''}",
          "fixed_path.lua", path=path, cursor_page=1000 if suffix else None)
     for name, path in SORTED_PATHS.items() for suffix in ("", "_cursor1000") if name != "unsorted" or suffix)
+# What a feature costs, by --cases beside the case it changes: the same POST, each with a key of its own.
+FEATURE_CASES = (Case("post_mentor_keyed", "POST a new mentor with an Idempotency-Key", "post_mentor_keyed.lua"),)
 CASE_NAMES = tuple(case.name for case in CASES)
-ALL_CASES = CASES + LIST_FILTER_CASES + SORTED_CASES
+ALL_CASES = CASES + LIST_FILTER_CASES + SORTED_CASES + FEATURE_CASES
 CASES_BY_NAME = {case.name: case for case in ALL_CASES}
 # --scale: every list, and GET one for reference, at 10,000 and 1,000,000 rows.
 SCALE_CASE_NAMES = ("get_mentor", "list_page", "list_paused") + tuple(

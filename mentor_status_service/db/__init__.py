@@ -1,7 +1,8 @@
 """The database: its handle and pool (handle.py), what its errors mean, the retry-once wrapper of API
 views (views.py), the tables' base model and clock (models.py), the migrations and their commands
-(migrate.py, migrations/, commands.py), and two speed-ups with their figures beside them: SQL built
-once (sql_cache.py) and SQLite's fair write turns (turns.py).
+(migrate.py, migrations/, commands.py), and three speed-ups with their figures beside them: SQL built
+once (sql_cache.py), SQLite's fair write turns (turns.py) and its WAL checkpoints made outside them
+(checkpoints.py).
 
 Other wings use the names imported here."""
 from .erasure import checkpoint_after_erasure, checkpoint_pending_erasure

@@ -10,6 +10,7 @@ from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDa
 from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from .checkpoints import FALLBACK_AUTOCHECKPOINT, Checkpointer
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, PoolExhausted, connection_lost
 from .turns import FairTurns, ProcessTurns
 
@@ -67,9 +68,9 @@ def open_service_database(url, pool_size, pool_wait_ms, statement_timeout_ms=Non
     kind, params = _check_url(url)
     pool = {"max_connections": pool_size, "timeout": pool_wait_ms / 1000}
     if kind == "sqlite":
-        # A pooled connection moves between threads, one at a time.
-        return ServiceSqliteDatabase(params, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
-                                     check_same_thread=False, **pool)
+        # A pooled connection moves between threads, one at a time. Checkpoints are checkpoints.py's.
+        return ServiceSqliteDatabase(params, pragmas={**SQLITE_PRAGMAS, "wal_autocheckpoint": FALLBACK_AUTOCHECKPOINT},
+                                     lock_type="IMMEDIATE", check_same_thread=False, **pool)
     db = ServicePostgresqlDatabase(**params, **pool)
     db.bound_waits(statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms)
     return db
@@ -136,6 +137,7 @@ class ServiceSqliteDatabase(_BeginsAtFirstStatement, _Pooled, PooledSqliteDataba
         super().__init__(database, *args, **kwargs)
         self._thread_turns = FairTurns()
         self._process_turns = ProcessTurns(f"{database}-turns")
+        self._checkpointer = Checkpointer(database)
         self._thread = threading.local()  # begin: the lock type of a BEGIN not sent yet; turn: held
 
     def _begin_for(self, lock_type=None):
@@ -167,6 +169,7 @@ class ServiceSqliteDatabase(_BeginsAtFirstStatement, _Pooled, PooledSqliteDataba
             super().commit()
         finally:
             self._end_turn()
+        self._checkpointer.committed()
 
     def rollback(self):
         try:

@@ -142,18 +142,22 @@ def claim(actor, key, sent, ttl_hours):
     expired, or its first request died); ("replay", row) when it ran; ("mismatch", row) when it came
     with another request; ("in flight", row) while its first request still runs."""
     token, now = uuid.uuid4().hex, utc_now()
+
+    def insert():
+        return database.execute(IdempotencyKey.insert(
+            actor=actor, idempotency_key=key, method=sent.method, target=sent.target,
+            body_digest=sent.body_digest, claim=token, lease_until=time.time() + LEASE_S,
+            expires_at=now + timedelta(hours=ttl_hours)).on_conflict_ignore()).rowcount
+
     with database.atomic():
+        # A new key, the usual case, is claimed by this one statement; the row is read only when it exists.
+        if insert():
+            return "claimed", token
         row = _row(actor, key)
-        if row is not None and row.expires_at <= now:
+        if row is None or row.expires_at <= now:  # expired, or deleted since the INSERT met it (given up)
             IdempotencyKey.delete().where((IdempotencyKey.actor == actor) & (IdempotencyKey.idempotency_key == key) &
                                           (IdempotencyKey.expires_at <= now)).execute()
-            row = None
-        if row is None:
-            inserted = database.execute(IdempotencyKey.insert(
-                actor=actor, idempotency_key=key, method=sent.method, target=sent.target,
-                body_digest=sent.body_digest, claim=token, lease_until=time.time() + LEASE_S,
-                expires_at=now + timedelta(hours=ttl_hours)).on_conflict_ignore()).rowcount
-            if inserted:
+            if insert():
                 return "claimed", token
             row = _row(actor, key)  # a concurrent request with this key claimed it first
         if Sent(row.method, row.target, row.body_digest) != sent:

@@ -71,11 +71,27 @@ def start_timer():
     g.metrics_started = time.perf_counter()
 
 
+# (route, method, status) -> its request counter and its latency histogram. `labels()` converts and
+# looks up its values under a lock on every call; the series, once made, never change, and there are
+# as many as routes, methods and statuses (a client cannot add any: see UNMATCHED_ROUTE, METHODS).
+_series = {}
+
+
+def _series_of(route, method, status):
+    key = (route, method, status)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = (REQUESTS.labels(route, method, status), LATENCY.labels(route, method))
+    return series
+
+
 def count_request(response):
-    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
-    method = request.method if request.method in METHODS else OTHER_METHOD
-    REQUESTS.labels(route, method, response.status_code).inc()
-    LATENCY.labels(route, method).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+    url_rule = request.url_rule
+    method = request.method
+    requests, latency = _series_of(url_rule.rule if url_rule is not None else UNMATCHED_ROUTE,
+                                   method if method in METHODS else OTHER_METHOD, response.status_code)
+    requests.inc()
+    latency.observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
     if response.status_code == 503 and not g.get("export_slots_full"):
         DATABASE_UNAVAILABLE.inc()
     return response

@@ -250,6 +250,27 @@ def test_a_repeat_while_the_first_still_runs_is_a_409_with_retry_after(app, clie
     assert MentorStatus.select().count() == 0
 
 
+def test_a_new_key_is_claimed_by_one_statement_and_a_known_one_is_read(app, monkeypatch):
+    from mentor_status_service.db import database
+
+    sent = Sent("POST", "/api/v1/mentor-statuses", "0" * 64)
+    statements = []
+    execute_sql = type(database.obj).execute_sql
+
+    def counted(db, sql, *args, **kwargs):
+        statements.append(sql)
+        return execute_sql(db, sql, *args, **kwargs)
+
+    monkeypatch.setattr(type(database.obj), "execute_sql", counted)
+
+    first, _ = idempotency.claim("anonymous", KEY, sent, 24)
+    claimed_with = len(statements)
+    second, row = idempotency.claim("anonymous", KEY, sent, 24)
+
+    assert (first, second) == ("claimed", "in flight") and row.idempotency_key == KEY
+    assert claimed_with == 1 and "INSERT" in statements[0]
+
+
 def test_a_claim_whose_request_died_is_taken_over_once_its_lease_ran_out(client):
     body = b'{"mentor_id": "mentor-002"}'
     idempotency.claim("anonymous", KEY, Sent("POST", "/api/v1/mentor-statuses",

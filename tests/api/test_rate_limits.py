@@ -208,3 +208,39 @@ def test_a_bad_setting_refuses_to_start_naming_it(environ, message):
     assert message in str(refused.value)
     assert "hunter2" not in str(refused.value)
 
+
+
+def test_memory_counts_start_no_thread_per_window(limited, monkeypatch):
+    # limits' own memory storage starts a threading.Timer whenever its last one has fired (10 ms
+    # after it started): with a pause between requests, each request would start one.
+    import threading
+    import time
+
+    client = limited(RATE_LIMIT="100/minute")
+    client.get(LIST)
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread))
+    for _ in range(3):
+        time.sleep(0.02)
+        assert client.get(LIST).status_code == 200
+
+    assert started == []
+
+
+def test_memory_counts_reset_with_their_window_and_are_swept_later(monkeypatch):
+    from mentor_status_service.web.rate_limits import SweptMemoryStorage
+
+    clock = [1000.0]
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock[0])
+    monkeypatch.setattr("mentor_status_service.web.rate_limits.time.monotonic", lambda: clock[0])
+    storage = SweptMemoryStorage("mentor-status-memory://")
+    assert storage.incr("actor:a", expiry=60) == 1
+    assert storage.incr("actor:a", expiry=60) == 2
+    clock[0] += 61  # the window is over: the count starts again when read, before any sweep
+    assert storage.get("actor:a") == 0
+    storage.incr("actor:b", expiry=60)
+    clock[0] += SweptMemoryStorage.SWEEP_EVERY_S + 60  # b's window over, and a sweep due
+    storage.incr("actor:c", expiry=60)  # sweeps b, which no one reads again
+
+    assert "actor:b" not in storage.storage and "actor:b" not in storage.expirations
+    assert storage.get("actor:c") == 1
