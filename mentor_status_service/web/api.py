@@ -140,15 +140,6 @@ class ApiBlueprint(Blueprint):
         self.before_request(require_json_body)
         self.after_request(tag_representation)
 
-    @staticmethod
-    def doc(**kwargs):
-        """flask-smorest's `doc`, documenting only (see `_documenting_only`)."""
-        return _documenting_only(Blueprint.doc(**kwargs))
-
-    def alt_response(self, *args, **kwargs):
-        """flask-smorest's `alt_response`, documenting only (see `_documenting_only`)."""
-        return _documenting_only(super().alt_response(*args, **kwargs))
-
     def bulk_body(self, max_bytes):
         """Decorates a view class (below its `route`): its writes take JSON or CSV bodies of up to
         `max_bytes`, beyond the app's MAX_CONTENT_LENGTH."""
@@ -190,14 +181,3 @@ class ApiBlueprint(Blueprint):
         return view
 
 
-def _documenting_only(decorator):
-    """`decorator`, one of flask-smorest's that only add to a view's OpenAPI description (`doc`,
-    `alt_response`), applied without the wrapper it puts around the view: that wrapper does nothing
-    but call the view, on every request, and a write is documented with about ten of them (its error
-    codes), each a proxy lookup and a call. The view keeps the description the wrapper would carry."""
-
-    def apply(view):
-        view._apidoc = decorator(view)._apidoc
-        return view
-
-    return apply
