@@ -105,13 +105,13 @@ class MentorListShape(NamedTuple):
         or one half of `split_by_pause`)."""
         status, before, now, *windows_ = keys
         conditions = []
+        # Paused or not as the mentor's own `paused`, beside the joined pause: the sort's index
+        # within it (migration 0014) is then one range, where the pause alone made the database
+        # walk every mentor in order and probe its pause.
         if paused_rows is not None and not self.paused_only:
             conditions.append(paused_is(MentorStatus, paused_rows))
             if paused_rows:  # an inner join: the pause's own conditions can then lead the plan
                 conditions.append(ActivePause.id.is_null(False))
-        # Paused or not as the mentor's own `paused`, beside the joined pause: the sort's index
-        # within it (migration 0014) is then one range, where the pause alone made the database
-        # walk every mentor in order and probe its pause.
         if self.paused_only:
             conditions += [ActivePause.id.is_null(False), paused_is(MentorStatus, True)]
         if self.status == "unpaused":
