@@ -67,9 +67,16 @@ def _batches(read):
         rows = None  # not held while the next batch is read
 
 
+# Rows of a batch whose text sizes the next: measuring every value of every row took a fifth of an
+# export's CPU (a million mentors: 3 million values looked at), where a sample tells as much.
+_SIZED_ROWS = 200
+
+
 def _next_batch_size(rows):
-    """How many rows like `rows` make about EXPORT_BATCH_BYTES (their text, and a little for the rest)."""
-    row_bytes = sum(len(value) for row in rows for value in row if isinstance(value, str)) / len(rows) + 64
+    """How many rows like `rows` make about EXPORT_BATCH_BYTES (their text, and a little for the
+    rest), judged by an even sample of them."""
+    sample = rows[::max(1, len(rows) // _SIZED_ROWS)]
+    row_bytes = sum(len(value) for row in sample for value in row if isinstance(value, str)) / len(sample) + 64
     return max(1, min(EXPORT_BATCH, int(EXPORT_BATCH_BYTES / row_bytes)))
 
 
