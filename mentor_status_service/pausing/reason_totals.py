@@ -10,7 +10,8 @@ without a reason are not counted: no list filters on them.
 """
 from peewee import SQL, fn
 
-from ..db import database, is_postgresql
+from ..db import database
+from .keyed_totals import KeyedTotals
 from .models import PauseRecord
 
 _READ = ("SELECT COALESCE((SELECT records FROM reason_totals WHERE reason = {0}), 0) + "
@@ -18,14 +19,8 @@ _READ = ("SELECT COALESCE((SELECT records FROM reason_totals WHERE reason = {0})
 _READ_ALL = ("SELECT reason, CAST(SUM(records) AS BIGINT) FROM (SELECT reason, records FROM reason_totals "
              "UNION ALL SELECT reason, records FROM reason_totals_delta) AS kept GROUP BY reason "
              "HAVING SUM(records) <> 0 ORDER BY reason")
-_UPSERT = ("INSERT INTO reason_totals (reason, records) SELECT reason, SUM(records) FROM {source} GROUP BY reason "
-           "ON CONFLICT (reason) DO UPDATE SET records = reason_totals.records + excluded.records")
-_FOLD_POSTGRESQL = ("WITH folded AS (DELETE FROM reason_totals_delta RETURNING reason, records) " +
-                    _UPSERT.format(source="folded"))
-# SQLite reads `ON CONFLICT` after a SELECT as an upsert only when the SELECT has a WHERE clause.
-_FOLD_SQLITE = _UPSERT.format(source="reason_totals_delta WHERE id <= ?")
-_RECOUNT = ("INSERT INTO reason_totals (reason, records) SELECT reason, COUNT(*) FROM pause_record "
-            "WHERE reason IS NOT NULL GROUP BY reason")
+_KEPT = KeyedTotals("reason_totals", "reason", "records")
+_RECOUNT = "SELECT reason, COUNT(*) FROM pause_record WHERE reason IS NOT NULL GROUP BY reason"
 
 
 def read(reason):
@@ -61,25 +56,10 @@ def insert(moves):
 
 
 def fold_within(db):
-    """Within the transaction of a fold, which holds `list_totals` (so no other fold or recount runs):
-    add the deltas to the rows of their reasons and delete them; a reason no record has any more
-    loses its row."""
-    if is_postgresql(db):
-        db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
-    else:
-        # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
-        (top,) = db.execute_sql("SELECT MAX(id) FROM reason_totals_delta").fetchone()
-        if top is None:
-            return
-        db.execute_sql(_FOLD_SQLITE, (top,))
-        db.execute_sql("DELETE FROM reason_totals_delta WHERE id <= ?", (top,))
-    db.execute_sql("DELETE FROM reason_totals WHERE records = 0")
+    """Within the transaction of a fold: the deltas added to their reasons' rows (keyed_totals.py)."""
+    _KEPT.fold_within(db)
 
 
 def recount_within(db):
-    """Within `totals.recount`'s snapshot: count every reason's records again and drop the deltas
-    (a write the counts missed keeps its delta, as in the list totals); returns the counts."""
-    db.execute_sql("DELETE FROM reason_totals")
-    db.execute_sql(_RECOUNT)
-    db.execute_sql("DELETE FROM reason_totals_delta")
-    return dict(db.execute_sql("SELECT reason, records FROM reason_totals ORDER BY reason").fetchall())
+    """Within `totals.recount`'s snapshot: count every reason's records again; returns the counts."""
+    return _KEPT.recount_within(db, _RECOUNT)
