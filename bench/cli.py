@@ -54,6 +54,9 @@ def parse_args(argv):
     parser.add_argument("--moments", action="store_true", help="10,000 scheduled pauses falling due at one moment "
                         "in the seeded database, applied by the service's appliers: seconds until all are, and "
                         "single writes meanwhile")
+    parser.add_argument("--applier", default="web", help="--moments: comma-separated, each run in turn on each "
+                        "backend: web (the gunicorn workers' threads) or process (SCHEDULE_IN_WEB=false and one "
+                        "`scheduler` process of the Procfile); default %(default)s")
     parser.add_argument("--rows", type=int, help="mentors and pause records to seed (default 10000; short: 500; "
                         "--csv: 1000000)")
     parser.add_argument("--duration", type=int, help="seconds per case and per ceiling (default 10; short: 2)")
@@ -71,6 +74,7 @@ def parse_args(argv):
                         "(slows that worker: ratios of a profiled run mean little)")
     args = parser.parse_args(argv)
     args.cases_given = args.cases is not None
+    args.applier = _choices(args.applier, moments.APPLIERS, parser, "--applier")
     args.rows = args.rows or (500 if args.short else 1_000_000 if args.csv else 10_000)
     args.duration = args.duration or (2 if args.short else 10)
     args.wrk_threads = args.wrk_threads or (1 if args.scale else 2)
@@ -131,7 +135,8 @@ def main(argv=None):
                               for result in run_imports(backend, args, Path(workdir))]
             text = imports.imports_table(run["imports"])
         elif args.moments:
-            run["moments"] = [run_moments(backend, args, Path(workdir)) for backend in args.backends]
+            run["moments"] = [run_moments(backend, args, Path(workdir), applier)
+                              for backend in args.backends for applier in args.applier]
             text = moments.moments_table(run["moments"])
         elif args.csv:
             run["csv"] = [result for backend in args.backends for result in run_csv(backend, args, Path(workdir))]
@@ -370,16 +375,19 @@ def run_imports(backend, args, workdir):
             seed.drop_postgresql(database_url)
 
 
-def run_moments(backend, args, workdir):
-    """bench/moments.py on a database of `args.rows` mentors and pause records, the service looking
-    for due moments every second."""
-    database_url, service, _ = servers_for(backend, args, workdir)
-    os.environ["SCHEDULE_CHECK_S"] = moments.CHECK_S  # the service started below inherits it
+def run_moments(backend, args, workdir, applier):
+    """bench/moments.py on a database of `args.rows` mentors and pause records, the service (or with
+    `applier` process, a `scheduler` process beside it) looking for due moments every second."""
+    # A directory of its own: a fresh SQLite database for each run in turn.
+    database_url, service, _ = servers_for(backend, args, Path(tempfile.mkdtemp(prefix=f"{applier}-", dir=workdir)))
+    # The service and the scheduler started below inherit them.
+    os.environ.update(SCHEDULE_CHECK_S=moments.CHECK_S, SCHEDULE_IN_WEB=str(applier == "web").lower())
     try:
-        with service:
-            return moments.run_moments(backend, service, database_url, log, 500 if args.short else moments.MOMENT_ROWS)
+        with service, moments.appliers(applier, database_url) as appliers:
+            return moments.run_moments(backend, service, database_url, log, 500 if args.short else moments.MOMENT_ROWS,
+                                       appliers)
     finally:
-        del os.environ["SCHEDULE_CHECK_S"]
+        del os.environ["SCHEDULE_CHECK_S"], os.environ["SCHEDULE_IN_WEB"]
         if backend == "postgresql":
             seed.drop_postgresql(database_url)
 

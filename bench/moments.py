@@ -1,14 +1,18 @@
 """`python -m bench --moments`: 10,000 scheduled pauses whose start falls due at one moment, applied
-by the running service's own appliers (every gunicorn worker, SCHEDULE_CHECK_S=1), timed from the
+by the running service's own appliers (every gunicorn worker, SCHEDULE_CHECK_S=1) or, with `--applier
+process`, by one `scheduler` process of the Procfile beside workers that apply none, timed from the
 moment they fall due until the last one is active, with single PUTs to other mentors sent meanwhile
 (their p99 against that without moments to apply). The pauses are added with direct SQL to a seeded
 database while the service runs, as a bulk load would leave them; the check afterwards counts each
 pause's change entries by `job:schedule` (exactly once) and compares the list totals with a count."""
 import datetime as dt
+import re
 import sqlite3
 import time
 
 import psycopg2
+
+from harness.servers import ProcfileProcess, wait_until
 
 from .imports import SingleWrites
 
@@ -17,6 +21,34 @@ TARGET_S = 10.0
 LEAD_S = 3  # the moments fall due this long after they are written
 CHECK_S = "1"
 ACTOR = "job:schedule"
+APPLIERS = ("web", "process")
+
+
+class appliers:
+    """With `applier` process, the Procfile's `scheduler` on `database_url` while `with` lasts, once it
+    looks for due moments (SCHEDULE_CHECK_S and SCHEDULE_IN_WEB come from this environment); with web,
+    nothing: the service's workers apply."""
+
+    def __init__(self, applier, database_url):
+        self.process = ProcfileProcess("scheduler", {"DATABASE_URL": database_url}) if applier == "process" else None
+
+    def __enter__(self):
+        if self.process:
+            self.process.start()
+            wait_until(lambda: "looking every" in self.process.output() or self.process.process.poll() is not None,
+                       30, message="the scheduler to start")
+            assert self.process.process.poll() is None, self.process.output()
+        return self
+
+    def applied(self):
+        """How many moments the scheduler logged it applied (None: no scheduler)."""
+        if self.process:
+            return sum(int(count) for count in re.findall(r"scheduled moments: (\d+) applied", self.process.output()))
+        return None
+
+    def __exit__(self, *exc_info):
+        if self.process:
+            self.process.__exit__(*exc_info)
 
 
 def _connect(url):
@@ -87,8 +119,9 @@ def _p99(seconds):
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
-def run_moments(backend, service, database_url, log, rows=MOMENT_ROWS):
-    """Add `rows` pauses due together to the seeded database `service` serves; time their application."""
+def run_moments(backend, service, database_url, log, rows=MOMENT_ROWS, appliers=None):
+    """Add `rows` pauses due together to the seeded database `service` serves; time their application
+    (by the `appliers` given, else the service's workers)."""
     seeded = [f"mentor-{i:07d}" for i in range(2, 200, 10)]
     with SingleWrites(service.url, seeded) as quiet:
         time.sleep(3)
@@ -107,24 +140,27 @@ def run_moments(backend, service, database_url, log, rows=MOMENT_ROWS):
         during_seconds = list(during.seconds)
     connection.close()
     applying = during_seconds
-    result = {"backend": backend, "rows": rows, "seconds": None if applied_at is None else applied_at - due_at,
+    result = {"backend": backend, "applier": "process" if appliers and appliers.process else "web", "rows": rows,
+              "seconds": None if applied_at is None else applied_at - due_at,
               "write_p99_s": _p99(applying), "write_max_s": max(applying, default=0.0), "writes": len(applying),
-              "write_p99_quiet_s": _p99(quiet.seconds), "write_failures": during.failures, **check(database_url, rows)}
-    log(f"{backend} moments: {rows:,} due together, all applied {result['seconds'] and round(result['seconds'], 2)} s "
-        f"after; single PUTs meanwhile: {len(applying)}, p99 {result['write_p99_s'] * 1000:.0f} ms (without "
+              "write_p99_quiet_s": _p99(quiet.seconds), "write_failures": during.failures, **check(database_url, rows),
+              "applied_by_process": appliers and appliers.applied()}
+    log(f"{backend} moments ({result['applier']}): {rows:,} due together, all applied "
+        f"{result['seconds'] and round(result['seconds'], 2)} s after; single PUTs meanwhile: {len(applying)}, "
+        f"p99 {result['write_p99_s'] * 1000:.0f} ms (without "
         f"{result['write_p99_quiet_s'] * 1000:.0f} ms), {during.failures} failed; {result}")
     return result
 
 
 def moments_table(results):
-    lines = ["| backend | moments due together | seconds until all applied | single PUT p99 meanwhile, ms "
+    lines = ["| backend | applier | moments due together | seconds until all applied | single PUT p99 meanwhile, ms "
              "(without moments) | slowest PUT, ms | not exactly once | totals exact | on target |",
-             "|---|---:|---:|---:|---:|---:|:-:|:-:|"]
+             "|---|---|---:|---:|---:|---:|---:|:-:|:-:|"]
     for result in results:
         seconds = result["seconds"]
         met = (seconds is not None and seconds < TARGET_S and result["write_failures"] == 0
                and result["not_exactly_once"] == 0 and result["totals_exact"])
-        lines.append(f"| {result['backend']} | {result['rows']:,} | "
+        lines.append(f"| {result['backend']} | {result['applier']} | {result['rows']:,} | "
                      f"{'not within 120' if seconds is None else f'{seconds:.2f}'} | "
                      f"{result['write_p99_s'] * 1000:.0f} ({result['write_p99_quiet_s'] * 1000:.0f}) | "
                      f"{result['write_max_s'] * 1000:.0f} | {result['not_exactly_once']} | "

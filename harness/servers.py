@@ -1,9 +1,11 @@
 """Gunicorn as a subprocess: `gunicorn -c gunicorn.conf.py <app>` from the repository root, bound to
 127.0.0.1 on a free port, in its own process group so that the master and every worker can be
-stopped or killed at once; its workers and their memory read from /proc. And what runs in a thread
+stopped or killed at once; its workers and their memory read from /proc. The Procfile's other
+process types as it writes them (`ProcfileProcess`). And what runs in a thread
 of this process beside it (`InThread`): `HttpReceiver`, for what the service calls out to."""
 import os
 import runpy
+import shlex
 import signal
 import socket
 import subprocess
@@ -196,6 +198,47 @@ class Gunicorn:
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+class ProcfileProcess:
+    """The Procfile's process type `name` (its command as written there, `flask` from PATH) run from
+    the repository root in its own process group, with `env` added to this environment; its output
+    goes to a temporary file. Stopped by SIGTERM at the end of `with` (SIGKILL after 30 s)."""
+
+    def __init__(self, name, env=None):
+        lines = dict(line.split(":", 1) for line in (REPO_ROOT / "Procfile").read_text().splitlines() if line.strip())
+        self.command = shlex.split(lines[name])
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.process = None
+        with tempfile.NamedTemporaryFile(prefix=f"procfile-{name}-", suffix=".log", delete=False) as log:
+            self.log_path = Path(log.name)
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(self.command, cwd=REPO_ROOT, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+        return self
+
+    def output(self):
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
 
 
 def vm_rss_kib(pid):

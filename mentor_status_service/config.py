@@ -260,10 +260,11 @@ class Config:
                                      f"not {self.IDEMPOTENCY_TTL_H}")
         # Encrypts webhook secrets at rest; only the cipher is kept, which shows no key.
         self.SECRETS_CIPHER = parse_secrets_key(environ.get("SECRETS_KEY", ""))
-        # Pauses over time: how soon after its moment a scheduled start, an end or a notice is applied
-        # (the longest wait between two looks for what is due), whether a pause ends by itself at its
-        # expected return, and how many days before it the return_due notice goes out (0: never).
+        # Pauses over time: the longest wait between a scheduled start, end or notice and its application,
+        # whether web workers apply them (false: only `schedule run` processes do), whether a pause ends by
+        # itself at its expected return, and how many days before it the return_due notice goes out (0: never).
         self.SCHEDULE_CHECK_S = _whole_number(environ, "SCHEDULE_CHECK_S", 30, 1, 3600)
+        self.SCHEDULE_IN_WEB = _boolean(environ, "SCHEDULE_IN_WEB", "true")
         self.PAUSE_AUTO_RETURN = _boolean(environ, "PAUSE_AUTO_RETURN", "false")
         self.RETURN_NOTICE_DAYS = _whole_number(environ, "RETURN_NOTICE_DAYS", 7, 0, 365)
         # The calendar of pause records: the domain of its UIDs, and whether a pause's reason shows.

@@ -4,7 +4,8 @@ the database's clock are read along the index of next moments and applied by
 
 Who runs it: a daemon thread in every gunicorn worker (started by gunicorn.conf.py's
 `post_worker_init`, and at the latest by the worker's first request), so that `gunicorn wsgi:app`
-alone applies every moment; `flask --app wsgi schedule run` (commands.py) may share the work.
+alone applies every moment; `flask --app wsgi schedule run` (commands.py, the Procfile's `scheduler`)
+may share the work, or do it all when SCHEDULE_IN_WEB=false keeps it out of the web workers.
 However many run, each moment is applied once: `apply_due_moments` locks the mentors as every write
 does and applies only what is still due under those locks. On SQLite each batch takes its fair
 write turn like any request (db/turns.py). A failure is logged and the next look tries again; the
@@ -157,7 +158,10 @@ def start_in_background(app):
 def install(app):
     """Have whatever process serves `app` apply pauses' moments: gunicorn.conf.py starts the applier
     as soon as a worker boots (through `app.extensions["pause_schedule"]`), and at the latest the
-    process's first request does."""
+    process's first request does. With SCHEDULE_IN_WEB false, nothing: `flask --app wsgi schedule run`
+    processes apply them instead, outside the request path."""
+    if not app.config["SCHEDULE_IN_WEB"]:
+        return
     app.extensions["pause_schedule"] = lambda: start_in_background(app)
 
     @app.before_request

@@ -477,9 +477,24 @@ def test_a_failed_apply_is_logged_and_tried_again(client, app, monkeypatch, capl
     assert "disk on fire" in caplog.text and "tried again" in caplog.text
 
 
+@pytest.mark.parametrize("in_web, appliers_started", [(True, 1), (False, 0)])
+def test_a_served_request_starts_an_applier_unless_schedule_in_web_is_false(configured, monkeypatch, in_web,
+                                                                            appliers_started):
+    started = []
+    monkeypatch.setattr(schedule, "start_in_background", started.append)  # no thread in the test process
+    app = configured(SCHEDULE_IN_WEB=in_web)
+    schedule.install(app)  # as wsgi.py does
+
+    assert app.test_client().get("/api/v1/mentor-statuses").status_code == 200
+    assert len(started) == appliers_started
+    # Nor does gunicorn.conf.py's post_worker_init find one to start as a worker boots.
+    assert ("pause_schedule" in app.extensions) is in_web
+
+
 @pytest.mark.parametrize("name, value", [("SCHEDULE_CHECK_S", "0"), ("SCHEDULE_CHECK_S", "3601"),
                                          ("SCHEDULE_CHECK_S", "5s"), ("RETURN_NOTICE_DAYS", "366"),
-                                         ("RETURN_NOTICE_DAYS", "-1"), ("PAUSE_AUTO_RETURN", "yes")])
+                                         ("RETURN_NOTICE_DAYS", "-1"), ("PAUSE_AUTO_RETURN", "yes"),
+                                         ("SCHEDULE_IN_WEB", "no")])
 def test_a_bad_schedule_setting_refuses_to_start_naming_it(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
 
