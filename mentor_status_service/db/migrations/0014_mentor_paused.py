@@ -19,7 +19,7 @@ active pauses by end date.
 """
 from peewee import PostgresqlDatabase
 
-from mentor_status_service.db import index_builds
+from mentor_status_service.db import index_builds, row_triggers
 
 # Partial on `paused`, written as the lists write it (lookups.paused_is), rather than led by it: a
 # partial index is smaller than the one by (last_updated, mentor_id) of 0006, so both planners take
@@ -53,45 +53,31 @@ def _set_paused(mentor):
 
 # When a pause's being active may have changed: inserted active, deleted active, or its state or
 # mentor changed (the WHEN clauses keep every other write from paying for the trigger).
-_WHEN = {"INSERT": "NEW.state = 'active'", "DELETE": "OLD.state = 'active'",
-         "UPDATE OF state, mentor_id": "(OLD.state = 'active' OR NEW.state = 'active') AND "
-                                       "(OLD.state <> NEW.state OR OLD.mentor_id <> NEW.mentor_id)"}
-_TRIGGERS = {"INSERT": "pause_record_paused_insert", "DELETE": "pause_record_paused_delete",
-             "UPDATE OF state, mentor_id": "pause_record_paused_update"}
+_TRIGGERS = {"INSERT": ("pause_record_paused_insert", "NEW.state = 'active'"),
+             "DELETE": ("pause_record_paused_delete", "OLD.state = 'active'"),
+             "UPDATE OF state, mentor_id": ("pause_record_paused_update",
+                                            "(OLD.state = 'active' OR NEW.state = 'active') AND "
+                                            "(OLD.state <> NEW.state OR OLD.mentor_id <> NEW.mentor_id)")}
+_FUNCTION = "mentor_status_paused"
 
-_POSTGRESQL = [
-    "ALTER TABLE mentor_status ADD COLUMN paused BOOLEAN NOT NULL DEFAULT FALSE",
-    f"UPDATE mentor_status m SET paused = TRUE WHERE {_paused('m.mentor_id')}",
-    "CREATE OR REPLACE FUNCTION mentor_status_paused() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"IF TG_OP <> 'INSERT' THEN {_set_paused('OLD.mentor_id')}; END IF; "
-    f"IF TG_OP <> 'DELETE' THEN {_set_paused('NEW.mentor_id')}; END IF; "
-    "RETURN NULL; END $$",
-    *(f"CREATE TRIGGER {_TRIGGERS[event]} AFTER {event} ON pause_record FOR EACH ROW WHEN ({when}) "
-      "EXECUTE FUNCTION mentor_status_paused()" for event, when in _WHEN.items()),
-]
-_SQLITE = [
-    "ALTER TABLE mentor_status ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
-    f"UPDATE mentor_status SET paused = 1 WHERE {_paused('mentor_status.mentor_id')}",
-    *(f"CREATE TRIGGER {_TRIGGERS[event]} AFTER {event} ON pause_record FOR EACH ROW WHEN {when} BEGIN "
-      + "".join(f"{_set_paused(f'{row}.mentor_id')}; " for row in ("OLD", "NEW")
-                if not (row == "OLD" and event == "INSERT" or row == "NEW" and event == "DELETE"))
-      + "END" for event, when in _WHEN.items()),
-]
+
+def _statements(postgresql):
+    column = "BOOLEAN NOT NULL DEFAULT FALSE" if postgresql else "INTEGER NOT NULL DEFAULT 0"
+    return [f"ALTER TABLE mentor_status ADD COLUMN paused {column}",
+            f"UPDATE mentor_status SET paused = TRUE WHERE {_paused('mentor_status.mentor_id')}",
+            *row_triggers.create_statements(postgresql, "pause_record", _FUNCTION, _TRIGGERS,
+                                            lambda row: _set_paused(f"{row}.mentor_id"))]
 
 
 def up(migrator, db):
-    for statement in _POSTGRESQL if isinstance(db, PostgresqlDatabase) else _SQLITE:
+    for statement in _statements(isinstance(db, PostgresqlDatabase)):
         db.execute_sql(statement)
     index_builds.build(db, INDEXES)
     index_builds.drop(db, REPLACED)
 
 
 def down(migrator, db):
-    postgresql = isinstance(db, PostgresqlDatabase)
-    for name in _TRIGGERS.values():
-        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}" + (" ON pause_record" if postgresql else ""))
-    if postgresql:
-        db.execute_sql("DROP FUNCTION IF EXISTS mentor_status_paused()")
+    row_triggers.drop(db, "pause_record", _TRIGGERS, _FUNCTION)
     index_builds.build(db, REPLACED)
     index_builds.drop(db, INDEXES)
     db.execute_sql("ALTER TABLE mentor_status DROP COLUMN paused")

@@ -11,17 +11,19 @@ and the fold of the list totals folds these too (pausing/return_days.py).
 """
 from peewee import PostgresqlDatabase
 
+from mentor_status_service.db import row_triggers
+
 # Whether a pause counts, as SQL on its row OLD or NEW: active, with an expected return.
 _COUNTS = "{row}.state = 'active' AND {row}.expected_return_date IS NOT NULL"
-_WHEN = {
-    "INSERT": _COUNTS.format(row="NEW"),
-    "DELETE": _COUNTS.format(row="OLD"),
-    "UPDATE OF state, expected_return_date": f"(({_COUNTS.format(row='OLD')}) OR ({_COUNTS.format(row='NEW')})) AND "
-                                             "(OLD.state <> NEW.state OR OLD.expected_return_date IS DISTINCT FROM "
-                                             "NEW.expected_return_date)",
+_TRIGGERS = {
+    "INSERT": ("pause_record_return_day_insert", _COUNTS.format(row="NEW")),
+    "DELETE": ("pause_record_return_day_delete", _COUNTS.format(row="OLD")),
+    "UPDATE OF state, expected_return_date": (
+        "pause_record_return_day_update",
+        f"(({_COUNTS.format(row='OLD')}) OR ({_COUNTS.format(row='NEW')})) AND (OLD.state <> NEW.state OR "
+        "OLD.expected_return_date IS DISTINCT FROM NEW.expected_return_date)"),
 }
-_TRIGGERS = {"INSERT": "pause_record_return_day_insert", "DELETE": "pause_record_return_day_delete",
-             "UPDATE OF state, expected_return_date": "pause_record_return_day_update"}
+_FUNCTION = "pause_record_return_day"
 
 
 def _tables(day_type, key):
@@ -36,9 +38,11 @@ def _fill(day_of):
             f"GROUP BY {day_of('expected_return_date')}")
 
 
-def _delta(row, step, day_of):
-    return (f"INSERT INTO return_day_totals_delta (day, pauses) VALUES "
-            f"({day_of(f'{row}.expected_return_date')}, {step})")
+def _delta(day_of):
+    """The statement a trigger runs for the row OLD (a day left) or NEW (a day entered), when it counts."""
+    return lambda row: (f"INSERT INTO return_day_totals_delta (day, pauses) SELECT "
+                        f"{day_of(f'{row}.expected_return_date')}, {-1 if row == 'OLD' else 1} "
+                        f"WHERE {_COUNTS.format(row=row)}")
 
 
 def _postgresql_day(column):
@@ -49,38 +53,20 @@ def _sqlite_day(column):
     return f"date({column})"
 
 
-_POSTGRESQL = [
-    *_tables("DATE", "BIGSERIAL PRIMARY KEY"),
-    _fill(_postgresql_day),
-    "CREATE OR REPLACE FUNCTION pause_record_return_day() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"IF TG_OP <> 'INSERT' AND {_COUNTS.format(row='OLD')} THEN {_delta('OLD', -1, _postgresql_day)}; END IF; "
-    f"IF TG_OP <> 'DELETE' AND {_COUNTS.format(row='NEW')} THEN {_delta('NEW', 1, _postgresql_day)}; END IF; "
-    "RETURN NULL; END $$",
-    *(f"CREATE TRIGGER {_TRIGGERS[event]} AFTER {event} ON pause_record FOR EACH ROW WHEN ({when}) "
-      "EXECUTE FUNCTION pause_record_return_day()" for event, when in _WHEN.items()),
-]
-_SQLITE = [
-    *_tables("TEXT", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-    _fill(_sqlite_day),
-    *(f"CREATE TRIGGER {_TRIGGERS[event]} AFTER {event} ON pause_record FOR EACH ROW WHEN {when} BEGIN "
-      + "".join(f"INSERT INTO return_day_totals_delta (day, pauses) SELECT {_sqlite_day(f'{row}.expected_return_date')}"
-                f", {step} WHERE {_COUNTS.format(row=row)}; "
-                for row, step in (("OLD", -1), ("NEW", 1))
-                if not (row == "OLD" and event == "INSERT" or row == "NEW" and event == "DELETE"))
-      + "END" for event, when in _WHEN.items()),
-]
+def _statements(postgresql):
+    day_of = _postgresql_day if postgresql else _sqlite_day
+    return [*(_tables("DATE", "BIGSERIAL PRIMARY KEY") if postgresql else
+              _tables("TEXT", "INTEGER PRIMARY KEY AUTOINCREMENT")),
+            _fill(day_of),
+            *row_triggers.create_statements(postgresql, "pause_record", _FUNCTION, _TRIGGERS, _delta(day_of))]
 
 
 def up(migrator, db):
-    for statement in _POSTGRESQL if isinstance(db, PostgresqlDatabase) else _SQLITE:
+    for statement in _statements(isinstance(db, PostgresqlDatabase)):
         db.execute_sql(statement)
 
 
 def down(migrator, db):
-    postgresql = isinstance(db, PostgresqlDatabase)
-    for name in _TRIGGERS.values():
-        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}" + (" ON pause_record" if postgresql else ""))
-    if postgresql:
-        db.execute_sql("DROP FUNCTION IF EXISTS pause_record_return_day()")
+    row_triggers.drop(db, "pause_record", _TRIGGERS, _FUNCTION)
     db.execute_sql("DROP TABLE return_day_totals_delta")
     db.execute_sql("DROP TABLE return_day_totals")
