@@ -1,9 +1,10 @@
 """The statements on one mentor or one pause record, by key: read as a row, read as a model, locked
-for a write (NotFound when missing), or inserted; and the columns a read returns, which rendering.py
-and exports.py turn into documents. Statements are built once per database (db/sql_cache.py)."""
+for a write (NotFound when missing), or inserted; a mentor's pending pauses and its pauses counted
+by state; and the columns a read returns, which rendering.py and exports.py turn into documents.
+Statements are built once per database (db/sql_cache.py)."""
 import re
 
-from peewee import JOIN, SQL
+from peewee import JOIN, SQL, fn
 
 from ..db import PreparedQuery, database
 from ..errors import no_mentor, no_pause_record
@@ -101,6 +102,18 @@ _INSERT_MENTOR = PreparedQuery(lambda db, *values: MentorStatus.insert(
 def insert_mentor(mentor):
     """INSERT a new mentor (as `save(force_insert=True)` would); IntegrityError if its id exists."""
     _INSERT_MENTOR.execute(*(getattr(mentor, name) for name in INSERTED_MENTOR_FIELDS))
+
+
+def pending_pauses_of(mentor_id):
+    """The scheduled and active pauses of a mentor, as models (few: they never overlap)."""
+    return list(PauseRecord.select().where((PauseRecord.mentor == mentor_id) & (
+        PauseRecord.state != SQL("'ended'"))).order_by(PauseRecord.id))
+
+
+def pause_states_of(mentor_id):
+    """(state, how many) of a mentor's pause records."""
+    return PauseRecord.select(PauseRecord.state, fn.COUNT(SQL("*"))).where(
+        PauseRecord.mentor == mentor_id).group_by(PauseRecord.state).tuples()
 
 
 # One pause record

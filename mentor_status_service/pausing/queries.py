@@ -1,6 +1,6 @@
 """The list of mentor statuses: the statements of each filter and sort (`out_during` and
 `available_during` among them, windows.py), each function beside the statement it runs, and the
-exact totals; then the pause records read by mentor or by moment. Pages are read by keyset
+exact totals; then the pause records due by moment. Pages are read by keyset
 (keyset.py); rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS`. The pause records'
 list is pause_record_lists.py."""
 from typing import NamedTuple
@@ -271,23 +271,11 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     return rows, total, last
 
 
-# Pause records by mentor or by moment
+# Pause records by moment
 
 def pauses_due_to_end(now):
     """Active pauses whose expected return date has passed."""
     return pause_records(is_active=True).where(PauseRecord.expected_return_date < now)
-
-
-def pending_pauses_of(mentor_id):
-    """The scheduled and active pauses of a mentor, as models (few: they never overlap)."""
-    return list(PauseRecord.select().where((PauseRecord.mentor == mentor_id) & (
-        PauseRecord.state != SQL("'ended'"))).order_by(PauseRecord.id))
-
-
-def pause_states_of(mentor_id):
-    """(state, how many) of a mentor's pause records."""
-    return PauseRecord.select(PauseRecord.state, fn.COUNT(SQL("*"))).where(
-        PauseRecord.mentor == mentor_id).group_by(PauseRecord.state).tuples()
 
 
 _DUE_MOMENTS = PreparedQuery(lambda db, now, limit: PauseRecord.select(PauseRecord.id).where(

@@ -69,7 +69,7 @@ def delete_mentor_status(mentor_id, precondition=None):
         record = WriteRecord()
         record.erase_mentor(mentor_id, [pause.pause_record_id for pause in PauseRecord.select(
             PauseRecord.id).where(PauseRecord.mentor == mentor_id)])
-        by_state = dict(queries.pause_states_of(mentor_id))
+        by_state = dict(lookups.pause_states_of(mentor_id))
         by_reason = list(reason_totals.of_mentor(mentor_id))
         PauseRecord.delete().where(PauseRecord.mentor == mentor_id).execute()
         MentorStatus.delete().where(MentorStatus.mentor_id == mentor_id).execute()

@@ -6,7 +6,7 @@ mentor already locked; none opens a transaction of its own."""
 from peewee import IntegrityError
 
 from ..errors import Conflict, Invalid
-from . import moments, queries, totals
+from . import lookups, moments, totals
 from .models import PauseRecord
 from .totals import TotalsMoved
 
@@ -124,7 +124,7 @@ def check_is_active(sent, now):
 def check_overlaps(record, now):
     """409 naming the other pause if `record`'s span overlaps that of another scheduled or active
     pause of its mentor (whose row the write holds locked)."""
-    for other in queries.pending_pauses_of(record.mentor_id):
+    for other in lookups.pending_pauses_of(record.mentor_id):
         if other.id != record.id and moments.overlap(record, other, now):
             this = "This pause" if record.id is None else f"Pause record {record.pause_record_id}"
             raise Conflict(f"{this} would overlap pause record {other.pause_record_id} ({other.state}) of mentor "
