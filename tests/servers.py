@@ -185,6 +185,25 @@ def invariant_violations(url):
         db.close()
 
 
+def span_days_of(pauses):
+    """(kind, day) of each count migration 0017 keeps, for pauses (start, expected return, end), as
+    its docstring defines them: a span with an end later than its start, by the days it starts and
+    ends; one without an end, by the day it starts and of its expected return, or, when that is its
+    start, by that day alone."""
+    def day(moment):
+        return str(moment)[:10]
+
+    for start, expected, end in pauses:
+        if end is not None and str(end) > str(start):
+            yield from (("ended_start", day(start)), ("ended_end", day(end)))
+        elif end is None and (expected is None or str(expected) > str(start)):
+            yield ("open_start", day(start))
+            if expected is not None:
+                yield ("open_return", day(expected))
+        elif end is None:
+            yield ("open_no_span", day(start))
+
+
 def table_violations(db):
     """the consistency invariant (docs/api.md) read from the tables themselves (not through the API), on an open Peewee
     database. Empty when it holds.
@@ -225,6 +244,12 @@ def table_violations(db):
                              f"expected_return_date IS NOT NULL GROUP BY {day}"))
     if kept_days != counted_days:
         problems.append(f"active pauses due per day: kept {kept_days}, the tables hold {counted_days}")
+    kept_spans = {(kind, str(day)): int(pauses) for kind, day, pauses in rows(
+        "SELECT kind, day, SUM(pauses) FROM (SELECT kind, day, pauses FROM span_day_totals UNION ALL SELECT kind, "
+        "day, pauses FROM span_day_totals_delta) AS kept GROUP BY kind, day HAVING SUM(pauses) <> 0")}
+    counted_spans = Counter(span_days_of(rows("SELECT start_date, expected_return_date, end_date FROM pause_record")))
+    if kept_spans != counted_spans:
+        problems.append(f"pause spans per day: kept {kept_spans}, the tables hold {dict(counted_spans)}")
     names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended", "pauses_scheduled")
     # The totals are the folded row plus the deltas of writes not folded in yet.
     [stored] = rows("SELECT " + ", ".join(f"t.{name} + (SELECT COALESCE(SUM({name}), 0) FROM list_totals_delta)"

@@ -20,8 +20,8 @@ from .schedule import Scheduler
 
 @db_cli.command("recount")
 def recount_command():
-    """Count the list totals and the totals per reason again from the tables (after a restore or a
-    bulk load); writes may go on."""
+    """Count the list totals, the totals per reason and the counts per day again from the tables
+    (after a restore or a bulk load); writes may go on."""
     counted = totals.recount()
     click.echo("list totals recounted: " + ", ".join(f"{name} {value}" for name, value in counted.lists.items()))
     click.echo(f"reason totals recounted: {len(counted.reasons)} reason(s), "

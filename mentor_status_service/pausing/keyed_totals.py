@@ -36,4 +36,5 @@ class KeyedTotals:
         db.execute_sql(f"DELETE FROM {self.table}")
         db.execute_sql(f"INSERT INTO {self.table} ({self.key}, {self.count}) {counted}")
         db.execute_sql(f"DELETE FROM {self.table}_delta")
-        return dict(db.execute_sql(f"SELECT {self.key}, {self.count} FROM {self.table} ORDER BY {self.key}").fetchall())
+        rows = db.execute_sql(f"SELECT {self.key}, {self.count} FROM {self.table} ORDER BY {self.key}").fetchall()
+        return {(key[0] if len(key) == 1 else tuple(key)): count for *key, count in rows}

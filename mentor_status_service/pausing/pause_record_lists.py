@@ -6,7 +6,7 @@ from typing import NamedTuple
 from peewee import SQL, fn
 
 from ..db import PreparedByShape
-from . import reason_totals, totals, windows
+from . import reason_totals, span_days, totals, windows
 from .keyset import ListSort, keyset, keyset_page
 from .lookups import CALENDAR_COLUMNS, PAUSE_RECORD_COLUMNS, in_state
 from .models import PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, PauseRecord
@@ -62,16 +62,30 @@ class PauseRecordListShape(NamedTuple):
                              windows.Window(window_start, window_end) if self.during else None, now, columns, branch,
                              state=self.state)
 
-    def rows(self, plan, keys, value, tie, calendar=False):
-        query = self.listing(*keys, CALENDAR_COLUMNS if calendar else PAUSE_RECORD_COLUMNS)
+    def rows(self, plan, keys, value, tie, calendar=False, branch=None):
+        query = self.listing(*keys, CALENDAR_COLUMNS if calendar else PAUSE_RECORD_COLUMNS, branch)
         return keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+
+    def page(self, plan, keys, value, tie, limit, offset, calendar=False):
+        if not self.during:
+            return self.rows(plan, keys, value, tie, calendar).limit(limit).offset(offset)
+        # Each branch of the overlap along an index of its own (migration 0013), its first rows merged
+        # in the sort's order: in one walk of the sort's index the database would read every pause of
+        # the other branch met before the page's rows (sorted by start, every ended pause of the past
+        # before the active ones).
+        halves = [PauseRecord.select(SQL("*")).from_(self.rows(plan, keys, value, tie, calendar, branch).limit(
+            limit + offset).alias(f"{branch}_half")) for branch in ("ended", "open")]
+        both = (halves[0] + halves[1]).alias("both")
+        key = "id" if plan.sort.key == "pause_record_id" or plan.nulls else plan.sort.key
+        order = [SQL(f'"both"."{name}"') for name in dict.fromkeys((key, "id"))]
+        return PauseRecord.select(SQL("*")).from_(both).order_by(
+            *(column.desc() for column in order) if plan.sort.descending else order).limit(limit).offset(offset)
 
 
 # The keys of a pause-record list's statements: mentor_id, reason, window start and end, now.
 _PAUSE_RECORD_KEYS = 5
-_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].rows(
-    spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:_PAUSE_RECORD_KEYS + 2], spec[2]).limit(
-    keys[-2]).offset(keys[-1]), keys=_PAUSE_RECORD_KEYS + 4)
+_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(
+    spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:], spec[2]), keys=_PAUSE_RECORD_KEYS + 4)
 _PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].rows(
     spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS)
 # By (shape, branch): with a window, each branch of the overlap is counted apart, along its own index.
@@ -84,7 +98,8 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
     """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`
     (`CALENDAR_COLUMNS` with `calendar`), the exact total and the position after the page's last
     row, as `mentor_page` gives them. The total is read from the list totals when at most
-    is_active and state filter the list, else counted. `during` (a windows.Window) is judged as of `now`."""
+    is_active and state filter the list, from what is kept per reason or per day when `reason` or
+    `during` does alone, else counted. `during` (a windows.Window) is judged as of `now`."""
     shape = PauseRecordListShape.of(mentor_id, is_active, reason, during, state)
     keys = (mentor_id, reason, *(during or (None, None)), now)
     total = None
@@ -94,6 +109,8 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
         total = totals.sum_of(*(f"pauses_{each}" for each in states))
     elif with_total and shape == PauseRecordListShape.of(reason=reason):
         total = reason_totals.read(reason)
+    elif with_total and shape == PauseRecordListShape.of(during=during):
+        total = span_days.overlapping(during, now)
     elif with_total:
         branches = ("ended", "open") if shape.during else (None,)
         total = sum(_PAUSE_RECORD_TOTALS.get((shape, branch)).rows(*keys)[0][0] for branch in branches)

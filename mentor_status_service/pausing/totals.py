@@ -7,8 +7,8 @@ the same statement, so it sees each write's change whole or not at all. Every `F
 delta, its write also folds the deltas into `list_totals` and deletes them, unless another fold
 holds that row (then the next one folds): folding is the only thing that locks `list_totals`, and
 it never waits for it. The totals per reason (reason_totals.py) are kept the same way, and folded
-and recounted with these, as are the active pauses' returns per day (return_days.py), whose deltas
-the database's triggers insert.
+and recounted with these, as are the active pauses' returns per day (return_days.py) and the pause
+spans' starts and ends per day (span_days.py), whose deltas the database's triggers insert.
 """
 from collections import Counter
 from typing import NamedTuple
@@ -16,10 +16,12 @@ from typing import NamedTuple
 from peewee import OperationalError
 
 from ..db import PreparedQuery, database, is_postgresql, sqlstate
-from . import reason_totals, return_days
+from . import reason_totals, return_days, span_days
 from .models import ListTotals, ListTotalsDelta
 
 NAMES = ListTotals.NAMES
+# The counts kept per key (keyed_totals.py), folded and recounted with these.
+KEPT_PER_KEY = (reason_totals, return_days, span_days)
 FOLD_EVERY = 256
 _REASON = "reason"  # a reason's key in TotalsMoved: (_REASON, reason)
 # A paused mentor is counted once, as its active pause record.
@@ -111,8 +113,7 @@ def _fold(db):
                               "FOR UPDATE SKIP LOCKED").fetchone()
         if held is not None:
             db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
-            reason_totals.fold_within(db)
-            return_days.fold_within(db)
+            _fold_kept_per_key(db)
         return
     # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
     sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in NAMES)
@@ -121,8 +122,12 @@ def _fold(db):
         db.execute_sql("UPDATE list_totals SET " + ", ".join(f"{name} = {name} + ?" for name in NAMES) +
                        f" WHERE id = {ListTotals.ROW_ID}", row[1:])
         db.execute_sql("DELETE FROM list_totals_delta WHERE id <= ?", (row[0],))
-    reason_totals.fold_within(db)
-    return_days.fold_within(db)
+    _fold_kept_per_key(db)
+
+
+def _fold_kept_per_key(db):
+    for kept in KEPT_PER_KEY:
+        kept.fold_within(db)
 
 
 def read():
@@ -187,8 +192,7 @@ def recount(db=database):
                     db.execute_sql(f"INSERT INTO list_totals (id, {', '.join(NAMES)}) SELECT {row_id}, {selects}")
                 db.execute_sql("DELETE FROM list_totals_delta")
                 row = db.execute_sql(f"SELECT {', '.join(NAMES)} FROM list_totals WHERE id = {row_id}").fetchone()
-                reasons = reason_totals.recount_within(db)
-                return_days.recount_within(db)
+                reasons, *_ = [kept.recount_within(db) for kept in KEPT_PER_KEY]
             return Recounted(dict(zip(NAMES, row)), reasons)
         except OperationalError as error:
             if attempt == 4 or sqlstate(error) != "40001":

@@ -8,8 +8,10 @@ import itertools
 
 import pytest
 from factories import create_mentor, create_pause
+from servers import invariant_violations
 
-from mentor_status_service.db import utc_now
+from mentor_status_service.db import database, utc_now
+from mentor_status_service.pausing import totals
 
 MENTORS = "/api/v1/mentor-statuses"
 RECORDS = "/api/v1/pause-records"
@@ -129,6 +131,32 @@ def test_every_window_lists_the_pauses_and_mentors_its_spans_give_with_exact_tot
         listed = client.get(MENTORS, query_string={"available_during": window, "limit": 100}).json
         assert [row["mentor_id"] for row in listed["data"]] == sorted(available), window
         assert listed["pagination"]["total"] == len(available), window
+
+
+def test_the_total_of_during_alone_is_exact_at_any_moment_of_a_day_before_and_after_a_fold(client, app, world):
+    """`during` alone reads its total from the spans kept per day (migration 0017): windows that
+    begin or end within a day on which spans begin, end or return, at now and a second either
+    side of it, and spans of no length, before and after the deltas are folded in."""
+    base, now = world["base"], world["now"]
+    create_mentor(client, "blink")
+    create_pause(client, "blink", start_date=text(base - 8 * DAY), expected_return_date=text(base - 8 * DAY))
+    create_mentor(client, "soon")
+    create_pause(client, "soon", start_date=text(base + 12 * DAY), expected_return_date=text(base + 12 * DAY))
+    half, second = dt.timedelta(hours=12), dt.timedelta(seconds=1)
+    points = [base - 40 * DAY + half, base - 20 * DAY, base - 20 * DAY + half, base - 8 * DAY + half,
+              now - second, now, now + second,
+              base + 10 * DAY, base + 10 * DAY + half, base + 12 * DAY + half, base + 25 * DAY + half]
+    for folded in (False, True):
+        if folded:
+            with app.app_context():
+                totals.fold()
+                database.close()
+        for start, end in windows(points):
+            expected = [pause["pause_record_id"] for pause in all_pauses(client) if overlaps(pause, start, end, now)]
+            listed = client.get(RECORDS, query_string={"during": interval(start, end), "limit": 100}).json
+            assert [row["pause_record_id"] for row in listed["data"]] == expected, (start, end)
+            assert listed["pagination"]["total"] == len(expected), (start, end, folded)
+    assert invariant_violations(app.config["DATABASE_URL"]) == []
 
 
 def test_a_pause_ending_at_the_window_start_or_starting_at_its_end_does_not_overlap(client, world):
