@@ -47,10 +47,10 @@ def _before(kind, inclusive):
     """SQL: how many pauses of `kind` have their column before (`inclusive`: or at) a moment; its
     parameters are `_before_params(moment)`."""
     column, rows = KINDS[kind]
-    return (f"(SELECT COALESCE(SUM(pauses), 0) FROM span_day_totals WHERE kind = '{kind}' AND day < {{p}}) + "
+    return (f"((SELECT COALESCE(SUM(pauses), 0) FROM span_day_totals WHERE kind = '{kind}' AND day < {{p}}) + "
             f"(SELECT COALESCE(SUM(pauses), 0) FROM span_day_totals_delta WHERE kind = '{kind}' AND day < {{p}}) + "
             f"(SELECT COUNT(*) FROM pause_record s WHERE {rows.format(row='s')} AND s.{column} >= {{p}} "
-            f"AND s.{column} {'<=' if inclusive else '<'} {{p}})")
+            f"AND s.{column} {'<=' if inclusive else '<'} {{p}}))")
 
 
 def _before_params(moment):
@@ -58,10 +58,12 @@ def _before_params(moment):
     return (day.date().isoformat(), day.date().isoformat(), day, moment)
 
 
-_OVERLAPPING = ("SELECT CAST(" + " - ".join([
-    _before("ended_start", False) + " + " + _before("open_start", False), f"({_before('ended_end', True)})",
-    f"({_before('open_return', True)})"]) + f" + {_before('open_return', True)} + {_before('open_no_span', True)} "
-    "AS BIGINT)")
+# Started before the window's end, less those ended by its start, less those back by it (returns
+# after now and by its start), plus the overdue ones of no length started before its end; the
+# parameters, in this order, are those of `overlapping`.
+_OVERLAPPING = "SELECT CAST({} AS BIGINT)".format(" ".join([
+    _before("ended_start", False), "+", _before("open_start", False), "-", _before("ended_end", True),
+    "- (", _before("open_return", True), "-", _before("open_return", True), ") +", _before("open_no_span", True)]))
 # Times are kept to the microsecond at most (PostgreSQL's precision): before a moment is at or before this much earlier.
 _FINEST = dt.timedelta(microseconds=1)
 
