@@ -1,10 +1,13 @@
 """What one request costs in the service's own code, without a server or a network:
-`python -m bench.inprocess [--rows 10000] [--requests 2000] [--profile list_page] [--pg-url URL]`.
+`python -m bench.inprocess [--rows 10000] [--requests 2000] [--cases get_mentor,list_page]
+[--with RATE_LIMIT=100000000/minute] [--profile list_page] [--pg-url URL]`.
 
 Seeds a database (SQLite in a temporary file unless --pg-url), then times each case through Flask's
 test client, one request at a time: GET one mentor, a list page (one of the first 50, as
 bench/lua/list_page.lua asks), the same page by cursor, and a POST. Prints µs per request; with
---profile CASE, the cProfile functions that take the most time over that case's requests.
+--with SETTING=VALUE, each case also on a second app given those settings (a feature switched on),
+the two timed in alternate runs in this one process, and the difference; with --profile CASE, the
+cProfile functions that take the most time over that case's requests (on the second app, if any).
 """
 import argparse
 import cProfile
@@ -16,6 +19,8 @@ import tempfile
 import time
 
 from . import seed
+
+RUNS = 5
 
 
 def cases(rows, tag):
@@ -31,10 +36,20 @@ def cases(rows, tag):
     }
 
 
+def settings(raw):
+    name, sep, value = raw.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected SETTING=VALUE, got {raw!r}")
+    return name, value
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--cases", help="comma-separated subset of the cases (default: all)")
+    parser.add_argument("--with", dest="beside", type=settings, action="append", metavar="SETTING=VALUE",
+                        help="also time each case on an app with this setting (repeatable), alternating")
     parser.add_argument("--profile", help="a case to run under cProfile")
     parser.add_argument("--pg-url", help="a PostgreSQL database to DROP and recreate (default: SQLite)")
     args = parser.parse_args(argv)
@@ -45,31 +60,45 @@ def main(argv=None):
                else seed.prepare_sqlite(f"{workdir}/bench.db", args.rows))
         # The access lines go to stdout, here to /dev/null: written, as under gunicorn, but not shown.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        app = create_app({"DATABASE_URL": url})
-        client = app.test_client()
-        for name, request in cases(args.rows, int(time.time())).items():
-            for _ in range(200):  # warm-up: imports, prepared statements, a connection
-                assert request(client).status_code in (200, 201)
-            profiler = cProfile.Profile() if name == args.profile else None
-            if profiler:
-                profiler.enable()
-            # CPU time of this process (SQLite runs in it), the best of five runs: on a shared machine, wall
-            # time mostly measures the wait for a core.
-            best = float("inf")
-            for _ in range(5):
-                started = time.process_time()
-                for _ in range(args.requests // 5):
-                    request(client)
-                best = min(best, (time.process_time() - started) / (args.requests // 5))
-            if profiler:
-                profiler.disable()
-            print(f"{name}: {best * 1e6:.0f} µs of CPU per request (best of 5 runs of {args.requests // 5})",
-                  file=sys.stderr)
-            if profiler:
-                pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
-                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
+        clients = [create_app({"DATABASE_URL": url}).test_client()]
+        if args.beside:
+            clients.append(create_app({"DATABASE_URL": url, **dict(args.beside)}).test_client())
+        selected = cases(args.rows, int(time.time()))
+        for name in (args.cases.split(",") if args.cases else selected):
+            best = time_case(selected[name], clients, args.requests // RUNS, profile=name == args.profile)
+            line = f"{name}: {best[0] * 1e6:.0f} µs of CPU per request"
+            if args.beside:
+                line += (f"; with {' '.join(f'{k}={v}' for k, v in args.beside)}: {best[1] * 1e6:.0f} µs "
+                         f"({(best[1] - best[0]) * 1e6:+.0f})")
+            print(f"{line} (best of {RUNS} runs of {args.requests // RUNS} each)", file=sys.stderr)
         if args.pg_url:
             seed.drop_postgresql(args.pg_url)
+
+
+def time_case(request, clients, per_run, profile=False):
+    """The best CPU time per request of each client over RUNS runs, the clients taking turns."""
+    for client in clients:
+        for _ in range(200):  # warm-up: imports, prepared statements, a connection
+            assert request(client).status_code in (200, 201)
+    profiler = cProfile.Profile() if profile else None
+    best = [float("inf")] * len(clients)
+    for _ in range(RUNS):
+        for position, client in enumerate(clients):
+            profiled = profiler and position == len(clients) - 1
+            if profiled:
+                profiler.enable()
+            # CPU time of this process (SQLite runs in it), the best of the runs: on a shared machine,
+            # wall time mostly measures the wait for a core.
+            started = time.process_time()
+            for _ in range(per_run):
+                request(client)
+            best[position] = min(best[position], (time.process_time() - started) / per_run)
+            if profiled:
+                profiler.disable()
+    if profiler:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
+    return best
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ With `redis://` storage, a Redis that does not answer within a second lets the r
 (fair use must never take the API down): the request is counted in /metrics, a WARNING is logged
 at most once a minute per process, and for the next few seconds requests pass without asking it.
 """
+import functools
 import ipaddress
 import logging
 import math
@@ -19,6 +20,7 @@ import time
 
 from flask import current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
+from limits import parse
 from limits.storage import MemoryStorage
 
 from ..errors import error_body
@@ -132,7 +134,8 @@ def init_app(app):
     limiter.init_app(app)
     app.extensions["rate_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, too_many_requests)
-    app.after_request(add_rate_limit_headers)
+    policy = policy_header(parse(limit))
+    app.after_request(lambda response: add_rate_limit_headers(limiter, policy, response))
 
 
 def storage_options(url):
@@ -163,13 +166,19 @@ def client_address():
     """The client's address: the last X-Forwarded-For hop when the peer is a proxy that
     FORWARDED_ALLOW_IPS trusts (the hop that proxy added itself), else the peer's own address.
     IPv6 addresses are reduced to their /64."""
-    peer = _address(request.remote_addr)
+    return _client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                           current_app.config["FORWARDED_ALLOW_IPS"])
+
+
+# Parsing addresses is most of a key's cost, and a few clients (or proxies) send most requests.
+@functools.lru_cache(maxsize=4096)
+def _client_address(remote_addr, forwarded, trusted):
+    peer = _address(remote_addr)
     address = peer
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded and peer is not None and _trusted(peer, current_app.config["FORWARDED_ALLOW_IPS"]):
+    if forwarded and peer is not None and _trusted(peer, trusted):
         address = _address(forwarded.rsplit(",", 1)[-1]) or peer
     if address is None:
-        return request.remote_addr or "unknown"
+        return remote_addr or "unknown"
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
     return str(address)
@@ -198,23 +207,30 @@ def too_many_requests(error):
     return error_body(429, message), 429, {"Retry-After": str(retry_after)}
 
 
-def add_rate_limit_headers(response):
+def policy_header(item):
+    """RateLimit-Policy: the same on every response, so written once."""
+    return f'"{POLICY_NAME}";q={item.amount};w={item.get_expiry()}'
+
+
+def add_rate_limit_headers(limiter, policy, response):
     """The IETF RateLimit-Policy and RateLimit headers (structured fields) on every counted response."""
-    limiter = current_app.extensions["rate_limiter"]
     current = limiter.current_limit
     if current is None:
         return response
     try:
-        remaining = max(0, current.remaining)
-        reset_in = _seconds_to_reset(current)
+        reset_at, remaining = current.window  # one read of the storage for both figures
     except limiter.storage.base_exceptions:
         return response  # the storage failed after counting this request: no figures to give
-    response.headers["RateLimit-Policy"] = f'"{POLICY_NAME}";q={current.limit.amount};w={current.limit.get_expiry()}'
-    response.headers["RateLimit"] = f'"{POLICY_NAME}";r={remaining};t={reset_in}'
+    response.headers["RateLimit-Policy"] = policy
+    response.headers["RateLimit"] = f'"{POLICY_NAME}";r={max(0, remaining)};t={_seconds_until(reset_at)}'
     return response
 
 
 def _seconds_to_reset(current):
     if current is None:
         return None
-    return max(0, math.ceil(current.window.reset_time - time.time()))
+    return _seconds_until(current.window.reset_time)
+
+
+def _seconds_until(moment):
+    return max(0, math.ceil(moment - time.time()))
