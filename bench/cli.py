@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import cases, combinations, imports, loadgen, moments, peer, report, scaling, seed
+from . import cases, combinations, imports, inprocess, loadgen, moments, peer, report, scaling, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
@@ -70,6 +70,9 @@ def parse_args(argv):
     parser.add_argument("--label", help="names the run in docs/benchmarks.md (default: from rows and mode)")
     parser.add_argument("--docs", help="markdown file to update (default docs/benchmarks.md; none with --short)")
     parser.add_argument("--no-docs", action="store_true", help="print only")
+    parser.add_argument("--with", dest="beside", type=inprocess.settings, action="append", metavar="SETTING=VALUE",
+                        help="also drive each case on a second service given this setting (repeatable; e.g. "
+                        "RATE_LIMIT=100000000/minute), right after the service as deployed, against the same ceiling")
     parser.add_argument("--profile", metavar="DIR", help="py-spy record one service worker per case into DIR "
                         "(slows that worker: ratios of a profiled run mean little)")
     args = parser.parse_args(argv)
@@ -201,11 +204,16 @@ def run_backend(backend, args, wrk, workdir, peer_executable=None, rows=None):
     database_url, service, ceiling = servers_for(backend, args, workdir, rows)
     drive = Driver(wrk, args, f"{backend[:2]}{int(time.time())}", rows)
     peer_server = peer.JsonServer(peer_executable, rows, workdir) if peer_executable else None
+    beside = Gunicorn("wsgi:app", ready_path="/healthz", log_path=workdir / f"{backend}-with.log",
+                      workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                      database_url=database_url, env=dict(args.beside)) if args.beside else None
     try:
-        with service, ceiling, (peer_server or _Nothing()):
+        with service, ceiling, (peer_server or _Nothing()), (beside or _Nothing()):
             rss_before = service.worker_rss_kib()
             drive.warm_up(service, ceiling)
-            results = measure_alternating(backend, args, drive, service, ceiling, peer_server)
+            if beside:
+                drive.run(cases.CASES[0], beside, seconds=1)
+            results = measure_alternating(backend, args, drive, service, ceiling, peer_server, beside)
             rss_after = service.worker_rss_kib()
     finally:
         if backend == "postgresql":
@@ -296,7 +304,7 @@ def prepare_database(backend, args, workdir, rows):
     return seed.prepare_postgresql(args.pg_url, rows)
 
 
-def measure_alternating(backend, args, drive, service, ceiling, peer_server=None):
+def measure_alternating(backend, args, drive, service, ceiling, peer_server=None, beside=None):
     rows = []
     before = drive.run(cases.CEILING, ceiling)
     for case in args.cases:
@@ -304,6 +312,8 @@ def measure_alternating(backend, args, drive, service, ceiling, peer_server=None
             result = drive.run(case, service)
         peer_result = drive.run(case, peer_server, script=case.peer_script) if (
             peer_server and case.peer_script) else None
+        # Its own ids for the POSTs: both services write to the one database.
+        with_result = drive.run(case, beside, tag=f"{drive.tag}w") if beside else None
         after = drive.run(cases.CEILING, ceiling)
         ceiling_rps = (before.rps + after.rps) / 2
         row = {"backend": backend, "case": case.name, "rps": result.rps, "p50_ms": result.p50_ms,
@@ -316,6 +326,10 @@ def measure_alternating(backend, args, drive, service, ceiling, peer_server=None
             row.update(peer_rps=peer_result.rps, peer_p50_ms=peer_result.p50_ms, peer_p99_ms=peer_result.p99_ms,
                        peer_ratio=peer_result.rps / ceiling_rps if ceiling_rps else 0.0)
             message += f"; json-server {peer_result.rps:.0f} req/s, ratio {row['peer_ratio']:.2f}"
+        if with_result:
+            row.update(with_settings=" ".join(f"{k}={v}" for k, v in args.beside), with_rps=with_result.rps,
+                       with_p50_ms=with_result.p50_ms, with_ratio=with_result.rps / ceiling_rps if ceiling_rps else 0.0)
+            message += f"; with {row['with_settings']} {with_result.rps:.0f} req/s, ratio {row['with_ratio']:.2f}"
         log(message)
         rows.append(row)
         before = after

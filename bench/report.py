@@ -16,11 +16,15 @@ PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "webargs", "pee
 
 def table(results):
     """One markdown table for every backend and case; `results` as cli.run_backend returns them. With
-    the peer, its req/s, p50 and ratio to the same ceiling stand beside the service's."""
+    the peer, its req/s, p50 and ratio to the same ceiling stand beside the service's; so do the second
+    service's, given --with's settings."""
     peer = any("peer_rps" in row for row in results)
+    beside = next((row["with_settings"] for row in results if "with_rps" in row), None)
     lines = ["| backend | case | req/s | p50 ms | p99 ms | ceiling req/s | ratio | target | met | errors |"
-             + (" json-server req/s | p50 ms | ratio |" if peer else ""),
-             "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|" + ("---:|---:|---:|" if peer else "")]
+             + (" json-server req/s | p50 ms | ratio |" if peer else "")
+             + (f" with {beside}: req/s | p50 ms | ratio |" if beside else ""),
+             "|---|---|---:|---:|---:|---:|---:|---:|:-:|---:|" + ("---:|---:|---:|" if peer else "")
+             + ("---:|---:|---:|" if beside else "")]
     for row in results:
         target = row["target"]
         met = "" if target is None else ("yes" if row["ratio"] >= target else "NO")
@@ -30,6 +34,8 @@ def table(results):
         if peer:
             line += (f" {row['peer_rps']:.0f} | {row['peer_p50_ms']:.1f} | {row['peer_ratio']:.2f} |"
                      if "peer_rps" in row else " | | |")
+        if beside:
+            line += f" {row['with_rps']:.0f} | {row['with_p50_ms']:.1f} | {row['with_ratio']:.2f} |"
         lines.append(line)
     return "\n".join(lines)
 

@@ -7,9 +7,10 @@ __all__ = ["REPO_ROOT", "Gunicorn", "ServerError", "free_port", "gunicorn_settin
 
 
 class Gunicorn(servers.Gunicorn):
-    """`app` under gunicorn.conf.py: `workers`, `worker_class` and `threads` None as it decides."""
+    """`app` under gunicorn.conf.py: `workers`, `worker_class` and `threads` None as it decides; `env`
+    adds settings to the environment."""
 
     def __init__(self, app, *, database_url, workers, worker_class=None, threads=None, ready_path="/healthz",
-                 log_path=None):
-        super().__init__(database_url, workers, app=app, worker_class=worker_class, threads=threads,
+                 log_path=None, env=None):
+        super().__init__(database_url, workers, env=env, app=app, worker_class=worker_class, threads=threads,
                          ready_path=ready_path, log_path=log_path)
