@@ -6,14 +6,16 @@ Seeds a database (SQLite in a temporary file unless --pg-url), then times each c
 test client, one request at a time: GET one mentor, a list page (one of the first 50, as
 bench/lua/list_page.lua asks), the same page by cursor, and a POST. Prints µs per request; with
 --with SETTING=VALUE, each case also on a second app given those settings (a feature switched on),
-the two timed in alternate runs in this one process, and the difference; with --profile CASE, the
-cProfile functions that take the most time over that case's requests (on the second app, if any).
+the two sent one request each in turn in this one process (medians, not the best run), and the
+difference; with --profile CASE, the cProfile functions that take the most time over that case's
+requests (of both apps, with --with).
 """
 import argparse
 import cProfile
 import os
 import pstats
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -70,35 +72,50 @@ def main(argv=None):
             if args.beside:
                 line += (f"; with {' '.join(f'{k}={v}' for k, v in args.beside)}: {best[1] * 1e6:.0f} µs "
                          f"({(best[1] - best[0]) * 1e6:+.0f})")
-            print(f"{line} (best of {RUNS} runs of {args.requests // RUNS} each)", file=sys.stderr)
+            how = (f"medians of {args.requests} requests to each app in turn" if args.beside
+                   else f"best of {RUNS} runs of {args.requests // RUNS}")
+            print(f"{line} ({how})", file=sys.stderr)
         if args.pg_url:
             seed.drop_postgresql(args.pg_url)
 
 
 def time_case(request, clients, per_run, profile=False):
-    """The best CPU time per request of each client over RUNS runs, the clients taking turns."""
+    """CPU time per request of each client: alone, the best of RUNS runs; beside another, the median of
+    RUNS * per_run requests sent to the clients in turn, one each, so that both see the same machine."""
     for client in clients:
         for _ in range(200):  # warm-up: imports, prepared statements, a connection
             assert request(client).status_code in (200, 201)
     profiler = cProfile.Profile() if profile else None
-    best = [float("inf")] * len(clients)
-    for _ in range(RUNS):
-        for position, client in enumerate(clients):
-            profiled = profiler and position == len(clients) - 1
-            if profiled:
-                profiler.enable()
-            # CPU time of this process (SQLite runs in it), the best of the runs: on a shared machine,
-            # wall time mostly measures the wait for a core.
-            started = time.process_time()
-            for _ in range(per_run):
-                request(client)
-            best[position] = min(best[position], (time.process_time() - started) / per_run)
-            if profiled:
-                profiler.disable()
     if profiler:
+        profiler.enable()
+    # CPU time of this process (SQLite runs in it): on a shared machine, wall time mostly measures the
+    # wait for a core.
+    best = best_of_runs(request, clients[0], per_run) if len(clients) == 1 else in_turn(request, clients, per_run)
+    if profiler:
+        profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(60)
     return best
+
+
+def best_of_runs(request, client, per_run):
+    best = float("inf")
+    for _ in range(RUNS):
+        started = time.process_time()
+        for _ in range(per_run):
+            request(client)
+        best = min(best, (time.process_time() - started) / per_run)
+    return [best]
+
+
+def in_turn(request, clients, per_run):
+    spent = [[] for _ in clients]
+    for _ in range(RUNS * per_run):
+        for position, client in enumerate(clients):
+            started = time.process_time()
+            request(client)
+            spent[position].append(time.process_time() - started)
+    return [statistics.median(times) for times in spent]
 
 
 if __name__ == "__main__":
