@@ -160,6 +160,17 @@ def test_x_forwarded_for_is_ignored_from_a_peer_that_is_not_trusted(limited):
     assert statuses == [200, 429]
 
 
+def test_an_untrusted_peer_is_counted_by_its_own_address_after_a_trusting_app_saw_the_same_headers(limited):
+    # Client addresses are remembered per peer, X-Forwarded-For and trusted proxies, not per request.
+    trusting = limited(RATE_LIMIT="1/hour")
+    untrusting = limited(RATE_LIMIT="1/hour", FORWARDED_ALLOW_IPS=Config({"FORWARDED_ALLOW_IPS": "10.0.0.0/8"})
+                         .FORWARDED_ALLOW_IPS)
+    hops = [{"X-Forwarded-For": f"198.51.100.{n}"} for n in (5, 6)]
+
+    assert [trusting.get(LIST, headers=headers).status_code for headers in hops] == [200, 200]
+    assert [untrusting.get(LIST, headers=headers).status_code for headers in hops] == [200, 429]
+
+
 def test_with_no_redis_listening_requests_pass_unchecked_and_are_counted(limited):
     client = limited(RATE_LIMIT="1/hour", RATE_LIMIT_STORAGE_URL=f"redis://127.0.0.1:{free_port()}/0")
     before = unchecked_count(client)
