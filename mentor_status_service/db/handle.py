@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__
 from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -215,12 +215,25 @@ class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgres
         return self._begin_sql
 
     def execute_sql(self, sql, params=None):
+        return super().execute_sql(self._bounded(sql), params)
+
+    def copy_csv(self, sql, params, write):
+        """Runs COPY (`sql` with `params`) TO STDOUT as CSV, bounded as `execute_sql` bounds a
+        statement, calling `write(line)` with each row's bytes as they arrive (libpq hands COPY's
+        data over a row at a time, each ending in a line feed)."""
+        cursor = self.cursor()
+        with __exception_wrapper__:  # psycopg2's errors as Peewee's, as execute_sql raises them
+            copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).decode()
+            cursor.copy_expert(self._bounded(copy), _Sink(write))
+
+    def _bounded(self, sql):
+        """`sql` after the transaction's BEGIN not sent yet, or outside one its statement timeout."""
         begin = self._unsent_begin()
         if begin:
-            sql = f"{begin}; {sql}"
-        elif self._autocommit_prefix and not self.in_transaction():
-            sql = self._autocommit_prefix + sql
-        return super().execute_sql(sql, params)
+            return f"{begin}; {sql}"
+        if self._autocommit_prefix and not self.in_transaction():
+            return self._autocommit_prefix + sql
+        return sql
 
     def commit(self):
         try:
@@ -285,3 +298,10 @@ def connected():
     finally:
         if opened and not database.is_closed() and not database.in_transaction():
             database.close()
+
+
+class _Sink:
+    """The file psycopg2's copy_expert writes to: `write` alone."""
+
+    def __init__(self, write):
+        self.write = write

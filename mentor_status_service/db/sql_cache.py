@@ -34,7 +34,20 @@ class PreparedQuery:
         """Run the query with `keys`; returns the driver's cursor."""
         return self._execute(keys, limit_one=False)[1]
 
+    def copy_csv(self, *keys):
+        """PostgreSQL: every row for `keys` as COPY writes it in CSV, a list of one bytes a row, each
+        ending in a line feed (db/handle.py `copy_csv`)."""
+        db, (_, sql, values) = self._with_values(keys, limit_one=False)
+        lines = []
+        db.copy_csv(sql, values, lines.append)
+        return lines
+
     def _execute(self, keys, limit_one):
+        db, (query, sql, values) = self._with_values(keys, limit_one)
+        return query, db.execute_sql(sql, values)
+
+    def _with_values(self, keys, limit_one):
+        """The database, and the query, its SQL and its parameters with `keys` in their places."""
         db = database.obj
         prepared = self._by_database.get(db)
         if prepared is None:
@@ -42,8 +55,8 @@ class PreparedQuery:
         if limit_one not in prepared:
             prepared[limit_one] = self._prepare(db, limit_one)
         query, sql, params = prepared[limit_one]
-        values = [keys[param.position] if isinstance(param, _Placeholder) else param for param in params]
-        return query, db.execute_sql(sql, values)
+        return db, (query, sql, [keys[param.position] if isinstance(param, _Placeholder) else param
+                                 for param in params])
 
     def _prepare(self, db, limit_one):
         query = self._build(db, *(Value(placeholder, converter=False) for placeholder in self._placeholders))

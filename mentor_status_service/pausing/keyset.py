@@ -63,10 +63,12 @@ def keyset(query, plan, key, tie_column, value, tie, null_condition=None):
     return query.order_by(*((key.desc(), tie_column.desc()) if descending else (key, tie_column)))
 
 
-def keyset_page(run, count_values, sort, nullable, key_index, after, limit, offset):
+def keyset_page(run, count_values, sort, nullable, key_index, after, limit, offset, decode=None):
     """Up to `limit` rows in the order of `sort` (after the Position `after`, or from `offset`),
     read by `run(plan, value, tie, count, offset)`: the rows with a sort value first, then, for a
-    `nullable` key, those without; and the Position after the last row when another follows."""
+    `nullable` key, those without; and the Position after the last row when another follows.
+    `decode(row)`: the row's keys as a row of the list holds them, for rows that hold them
+    otherwise (copy_pages.py)."""
     default = key_index == 0  # the sort key is the tie key
     _check_position(after, default, nullable)
     wanted = limit + 1  # one more tells whether a row follows
@@ -91,8 +93,9 @@ def keyset_page(run, count_values, sort, nullable, key_index, after, limit, offs
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    value = None if default else rows[-1][key_index]
-    return rows, cursors.Position(not default and value is None, value, rows[-1][0])
+    last = rows[-1] if decode is None else decode(rows[-1])
+    value = None if default else last[key_index]
+    return rows, cursors.Position(not default and value is None, value, last[0])
 
 
 def _check_position(after, default, nullable):

@@ -1,15 +1,17 @@
 """The list of pause records: the statements of each filter (`during` among them, windows.py) and
 sort, and the exact totals, read by keyset (keyset.py) as queries.py reads the mentors' list. Rows
-come back as the driver's tuples of `lookups.PAUSE_RECORD_COLUMNS` (or `lookups.CALENDAR_COLUMNS`)."""
+come back as the driver's tuples of `lookups.PAUSE_RECORD_COLUMNS` (or `lookups.CALENDAR_COLUMNS`, or
+copied, as CSV lines: copy_pages.py)."""
 from typing import NamedTuple
 
 from peewee import SQL, fn
 
 from ..db import PreparedByShape
-from . import reason_totals, span_days, totals, windows
+from . import copy_pages, reason_totals, span_days, totals, windows
 from .keyset import ListSort, keyset, keyset_page
 from .lookups import CALENDAR_COLUMNS, PAUSE_RECORD_COLUMNS, in_state
 from .models import PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, PauseRecord
+from .rendering import PAUSE_RECORD
 
 PAUSE_RECORD_DEFAULT_SORT = ListSort("pause_record_id")
 _PAUSE_RECORD_SORT_COLUMNS = {"pause_record_id": None, "start_date": PauseRecord.start_date,
@@ -62,18 +64,21 @@ class PauseRecordListShape(NamedTuple):
                              windows.Window(window_start, window_end) if self.during else None, now, columns, branch,
                              state=self.state)
 
-    def rows(self, plan, keys, value, tie, calendar=False, branch=None):
-        query = self.listing(*keys, CALENDAR_COLUMNS if calendar else PAUSE_RECORD_COLUMNS, branch)
-        return keyset(query, plan, _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key], PauseRecord.id, value, tie)
+    def rows(self, plan, keys, value, tie, columns=None, branch=None):
+        """`columns`: "calendar" (CALENDAR_COLUMNS), "copied" (copy_pages.py), or PAUSE_RECORD_COLUMNS."""
+        key = _PAUSE_RECORD_SORT_COLUMNS[plan.sort.key]
+        selected = CALENDAR_COLUMNS if columns == "calendar" else copy_pages.columns(
+            PAUSE_RECORD, PauseRecord.id, key) if columns == "copied" else PAUSE_RECORD_COLUMNS
+        return keyset(self.listing(*keys, selected, branch), plan, key, PauseRecord.id, value, tie)
 
-    def page(self, plan, keys, value, tie, limit, offset, calendar=False):
+    def page(self, plan, keys, value, tie, limit, offset, columns=None):
         if not self.during:
-            return self.rows(plan, keys, value, tie, calendar).limit(limit).offset(offset)
+            return self.rows(plan, keys, value, tie, columns).limit(limit).offset(offset)
         # Each branch of the overlap along an index of its own (migration 0013), its first rows merged
         # in the sort's order: in one walk of the sort's index the database would read every pause of
         # the other branch met before the page's rows (sorted by start, every ended pause of the past
         # before the active ones).
-        halves = [PauseRecord.select(SQL("*")).from_(self.rows(plan, keys, value, tie, calendar, branch).limit(
+        halves = [PauseRecord.select(SQL("*")).from_(self.rows(plan, keys, value, tie, columns, branch).limit(
             limit + offset).alias(f"{branch}_half")) for branch in ("ended", "open")]
         both = (halves[0] + halves[1]).alias("both")
         key = "id" if plan.sort.key == "pause_record_id" or plan.nulls else plan.sort.key
@@ -84,7 +89,7 @@ class PauseRecordListShape(NamedTuple):
 
 # The keys of a pause-record list's statements: mentor_id, reason, window start and end, now.
 _PAUSE_RECORD_KEYS = 5
-_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(
+_PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape, plan, columns
     spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:], spec[2]), keys=_PAUSE_RECORD_KEYS + 4)
 _PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].rows(
     spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS)
@@ -94,12 +99,14 @@ _PAUSE_RECORD_TOTALS = PreparedByShape(lambda spec, *keys: spec[0].listing(
 
 
 def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True, now=None,
-                      calendar=False, mentor_id=None, is_active=None, reason=None, during=None, state=None):
+                      calendar=False, mentor_id=None, is_active=None, reason=None, during=None, state=None,
+                      copied=False):
     """A page of `pause_records(...)` in the order of `sort`, as rows of `PAUSE_RECORD_COLUMNS`
-    (`CALENDAR_COLUMNS` with `calendar`), the exact total and the position after the page's last
-    row, as `mentor_page` gives them. The total is read from the list totals when at most
-    is_active and state filter the list, from what is kept per reason or per day when `reason` or
-    `during` does alone, else counted. `during` (a windows.Window) is judged as of `now`."""
+    (`CALENDAR_COLUMNS` with `calendar`; CSV lines, `copied`: copy_pages.py), the exact total and
+    the position after the page's last row, as `mentor_page` gives them. The total is read from
+    the list totals when at most is_active and state filter the list, from what is kept per reason
+    or per day when `reason` or `during` does alone, else counted. `during` (a windows.Window) is
+    judged as of `now`."""
     shape = PauseRecordListShape.of(mentor_id, is_active, reason, during, state)
     keys = (mentor_id, reason, *(during or (None, None)), now)
     total = None
@@ -118,11 +125,15 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
         return [], total, None
 
     def run(plan, value, tie, count, offset):
-        return _PAUSE_RECORD_PAGES.get((shape, plan, calendar)).rows(*keys, value, tie, count, offset)
+        prepared = _PAUSE_RECORD_PAGES.get((shape, plan, "calendar" if calendar else "copied" if copied else None))
+        if copied:
+            return copy_pages.read(prepared, (*keys, value, tie, count, offset), sort.key != "pause_record_id")
+        return prepared.rows(*keys, value, tie, count, offset)
 
     def count_values(plan):
         return _PAUSE_RECORD_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
 
-    rows, last = keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS,
-                             _PAUSE_RECORD_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    key_index = (sort.key != "pause_record_id") if copied else _PAUSE_RECORD_ROW_INDEX[sort.key]
+    rows, last = keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS, key_index, after,
+                             limit, (page - 1) * limit, copy_pages.position(int) if copied else None)
     return rows, total, last

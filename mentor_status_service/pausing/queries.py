@@ -1,18 +1,19 @@
 """The list of mentor statuses: the statements of each filter and sort (`out_during` and
 `available_during` among them, windows.py), each function beside the statement it runs, and the
 exact totals; then the pause records due by moment. Pages are read by keyset
-(keyset.py); rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS`. The pause records'
-list is pause_record_lists.py."""
+(keyset.py); rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS` (or, copied,
+as CSV lines: copy_pages.py). The pause records' list is pause_record_lists.py."""
 from typing import NamedTuple
 
 from peewee import SQL, fn
 
 from ..db import PreparedByShape, PreparedQuery
-from . import totals, windows
+from . import copy_pages, totals, windows
 from .keyset import ListSort, keyset, keyset_page
 from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause, paused_is
 from .models import MENTOR_SORT_KEYS, MentorStatus, PauseRecord
 from .pause_record_lists import pause_records
+from .rendering import MENTOR_STATUS
 
 _Mentor = MentorStatus.alias("m")
 _Pause = PauseRecord.alias("p")
@@ -148,7 +149,7 @@ class MentorListShape(NamedTuple):
         return (self.overdue is False and not self.paused_only and self.status != "unpaused"
                 and self.is_paused is not False and plan.sort.key in ("last_updated", "created_at"))
 
-    def sorted_rows(self, plan, keys, value, tie, paused_rows=None):
+    def sorted_rows(self, plan, keys, value, tie, paused_rows=None, columns=MENTOR_COLUMNS):
         """The mentors of one branch of `plan` (a `SortPlan` on a key other than mentor_id), as
         rows of `MENTOR_COLUMNS` in its order, after (`value`, `tie`) when the plan has a position;
         `paused_rows` as `row_conditions` takes it."""
@@ -159,7 +160,7 @@ class MentorListShape(NamedTuple):
         # listed is paused (the index's entries with a null field, by mentor_id).
         from_pause = pause_field and (not plan.nulls or self.paused_only)
         tie_column = ActivePause.mentor if from_pause else MentorStatus.mentor_id
-        query = join_active_pause(MentorStatus.select(*MENTOR_COLUMNS))
+        query = join_active_pause(MentorStatus.select(*columns))
         conditions = self.row_conditions(keys, True if from_pause and not plan.nulls else paused_rows)
         null_condition = None
         if pause_field and not plan.nulls and (self.status == "unpaused" or self.is_paused is False):
@@ -171,22 +172,23 @@ class MentorListShape(NamedTuple):
         query = query.where(*conditions) if conditions else query
         return keyset(query, plan, key, tie_column, value, tie, null_condition)
 
-    def page(self, plan, keys, value, tie, limit, offset):
+    def page(self, plan, keys, value, tie, limit, offset, columns=MENTOR_COLUMNS):
         if self.split_by_pause(plan):
             # Each half along its own index (migration 0014), its first rows merged in the sort's order.
-            halves = [MentorStatus.select(SQL("*")).from_(self.sorted_rows(plan, keys, value, tie, paused).limit(
-                limit + offset).alias(f"half{number}")) for number, paused in enumerate((False, True))]
+            halves = [MentorStatus.select(SQL("*")).from_(self.sorted_rows(
+                plan, keys, value, tie, paused, columns).limit(limit + offset).alias(f"half{number}"))
+                for number, paused in enumerate((False, True))]
             both = (halves[0] + halves[1]).alias("both")
             order = [SQL(f'"both"."{name}"') for name in (plan.sort.key, "mentor_id")]
             return MentorStatus.select(SQL("*")).from_(both).order_by(
                 *(column.desc() for column in order) if plan.sort.descending else order).limit(limit).offset(offset)
         if plan.sort.key != "mentor_id":
-            return self.sorted_rows(plan, keys, value, tie).limit(limit).offset(offset)
+            return self.sorted_rows(plan, keys, value, tie, columns=columns).limit(limit).offset(offset)
         # The page's ids first, then their rows: the join costs only the page's own rows.
         descending = plan.sort.descending
         ids = self.mentor_ids(keys, descending, tie if plan.after else None)
         ids = ids.limit(limit).offset(offset).alias("page")
-        query = join_active_pause(MentorStatus.select(*MENTOR_COLUMNS).join(
+        query = join_active_pause(MentorStatus.select(*columns).join(
             ids, on=(MentorStatus.mentor_id == ids.c.mentor_id)))
         return query.order_by(MentorStatus.mentor_id.desc() if descending else MentorStatus.mentor_id)
 
@@ -240,17 +242,21 @@ def _active_pause_exists(condition=None, mentor=_Mentor):
 # What a mentor list's statements take: status, expected_return_before, now, and the start and end of
 # the out_during and available_during windows.
 MENTOR_LIST_KEYS = 7
-_MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(
-    spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:]), keys=MENTOR_LIST_KEYS + 4)
+_MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape, plan, copied
+    spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:], columns=copy_pages.columns(
+        MENTOR_STATUS, MentorStatus.mentor_id, _MENTOR_SORT_COLUMNS.get(spec[1].sort.key)) if spec[2] else
+    MENTOR_COLUMNS), keys=MENTOR_LIST_KEYS + 4)
 _MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], keys), keys=MENTOR_LIST_KEYS)
 _MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(keys), keys=MENTOR_LIST_KEYS)
 
 
-def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_total=True, **filters):
+def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_total=True, copied=False,
+                **filters):
     """A page of mentors, filtered by whatever is given, in the order of `sort` (a ListSort), as
-    rows of `MENTOR_COLUMNS`; the exact total (None without `with_total`); and the position
-    after the page's last row when a row follows it (else None). The page is the `page`th, or
-    the one after the Position `after`. Overdue: paused, and expected back before `now`."""
+    rows of `MENTOR_COLUMNS` (`copied`: as CSV lines, copy_pages.py); the exact total (None without
+    `with_total`); and the position after the page's last row when a row follows it (else None).
+    The page is the `page`th, or the one after the Position `after`. Overdue: paused, and
+    expected back before `now`."""
     shape = MentorListShape.of(**filters)
     free = filters.get("available_during")
     shape = shape._replace(available_now=free is not None and free.start <= now < free.end)
@@ -261,13 +267,17 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
         return [], total, None  # past the end, without asking the database to skip `total` rows
 
     def run(plan, value, tie, count, offset):
-        return _MENTOR_PAGES.get((shape, plan)).rows(*keys, value, tie, count, offset)
+        prepared = _MENTOR_PAGES.get((shape, plan, copied))
+        if copied:
+            return copy_pages.read(prepared, (*keys, value, tie, count, offset), sort.key != "mentor_id")
+        return prepared.rows(*keys, value, tie, count, offset)
 
     def count_values(plan):
         return _MENTOR_BRANCH_COUNTS.get((shape, plan)).rows(*keys)[0][0]
 
-    rows, last = keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS,
-                             _MENTOR_ROW_INDEX[sort.key], after, limit, (page - 1) * limit)
+    key_index = (sort.key != "mentor_id") if copied else _MENTOR_ROW_INDEX[sort.key]
+    rows, last = keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS, key_index, after, limit,
+                             (page - 1) * limit, copy_pages.position(str) if copied else None)
     return rows, total, last
 
 

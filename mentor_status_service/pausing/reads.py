@@ -36,21 +36,22 @@ EXPORT_FIRST_BATCH = 50
 EXPORT_BATCH_BYTES = 1024 * 1024
 
 
-def export_mentor_statuses(sort=None, **filters):
-    """Every mentor listed, in the order `sort` names, as batches of rows of `lookups.MENTOR_COLUMNS`:
-    a keyset walk, one statement per batch, so that no batch holds a connection or a snapshot
-    while the rows before it are sent. `filters` are those of the list; overdue as of now."""
+def export_mentor_statuses(sort=None, copied=False, **filters):
+    """Every mentor listed, in the order `sort` names, as batches of rows of `lookups.MENTOR_COLUMNS`
+    (`copied`, on PostgreSQL: of CSV lines, copy_pages.py): a keyset walk, one statement per batch,
+    so that no batch holds a connection or a snapshot while the rows before it are sent. `filters`
+    are those of the list; overdue as of now."""
     sort, now = ListSort.parse(sort, queries.MENTOR_DEFAULT_SORT.key), utc_now()
     return _batches(lambda size, after: queries.mentor_page(size, now, sort, after=after, with_total=False,
-                                                            **filters))
+                                                            copied=copied, **filters))
 
 
-def export_pause_records(sort=None, now=None, calendar=False, **filters):
+def export_pause_records(sort=None, now=None, calendar=False, copied=False, **filters):
     """Every pause record listed, as batches of rows, as `export_mentor_statuses`; spans as of `now`
     (default: now); rows of `lookups.CALENDAR_COLUMNS` with `calendar`."""
     sort, now = ListSort.parse(sort, pause_record_lists.PAUSE_RECORD_DEFAULT_SORT.key), now or utc_now()
-    return _batches(lambda size, after: pause_record_lists.pause_record_page(size, sort, after=after, with_total=False,
-                                                                  now=now, calendar=calendar, **filters))
+    return _batches(lambda size, after: pause_record_lists.pause_record_page(
+        size, sort, after=after, with_total=False, now=now, calendar=calendar, copied=copied, **filters))
 
 
 def _batches(read):
@@ -76,7 +77,7 @@ def _next_batch_size(rows):
     """How many rows like `rows` make about EXPORT_BATCH_BYTES (their text, and a little for the
     rest), judged by an even sample of them."""
     sample = rows[::max(1, len(rows) // _SIZED_ROWS)]
-    row_bytes = sum(len(value) for row in sample for value in row if isinstance(value, str)) / len(sample) + 64
+    row_bytes = sum(len(value) for row in sample for value in row if isinstance(value, str | bytes)) / len(sample) + 64
     return max(1, min(EXPORT_BATCH, int(EXPORT_BATCH_BYTES / row_bytes)))
 
 

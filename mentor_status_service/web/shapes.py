@@ -14,6 +14,10 @@ How each type of field is written, the one place it is:
 | Dict (stored JSON)     | the stored text, passed through       | the stored text, formula-safe        |
 | null (allow_none)      | null                                  | an empty cell                        |
 
+PostgreSQL writes the same cells itself for a CSV export read with COPY (`sql_cells`): the last
+column of each row of the table above, as SQL (`_SQL_WRITERS`), the same rules: a null, or an empty
+text, an empty cell (COPY quotes an empty text, which the `csv` module does not).
+
 A Dict field's value is the compact JSON text the service stored (it wrote it with `json.dumps` from
 a value the request parser accepted), so it goes out as an `orjson.Fragment`, never parsed again.
 
@@ -23,9 +27,11 @@ would: a page renders its rows in a loop, and a call per field would cost more t
 """
 import ast
 import builtins
+import re
 
 import orjson
 from marshmallow import fields
+from peewee import SQL, NodeList, Value
 
 from .schemas import UtcDateTime, api_time
 
@@ -48,6 +54,17 @@ _WRITERS = (
     (fields.Integer, "{v}", "str({v})"),
     (fields.Dict, "_Fragment({v})", _SAFE),
 )
+# The same cells written by PostgreSQL (COPY), in the order above: `{v}` a SQL expression of the value.
+_SQL_SAFE = ("NULLIF(CASE WHEN left({v}, 1) IN (" + ", ".join(f"chr({ord(start)})" for start in sorted(_FORMULA_STARTS))
+             + ") THEN '''' || {v} ELSE {v} END, '')")
+_SQL_WRITERS = (
+    (UtcDateTime, """to_char({v}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""),  # to the second, as api_time: truncated
+    (fields.DateTime, None),
+    (fields.Boolean, "CASE WHEN {v} THEN 'true' ELSE 'false' END"),
+    (fields.String, _SQL_SAFE),
+    (fields.Integer, "{v}"),
+    (fields.Dict, _SQL_SAFE),
+)
 _HELPERS = {"_api_time": api_time, "_FORMULA_STARTS": _FORMULA_STARTS, "_Fragment": orjson.Fragment}
 
 
@@ -62,15 +79,18 @@ class Shape:
     `<attribute>_<field>` (`active_pause_start_date`).
 
     `sources`: for each field whose value is not the column of its name (or `attribute`), a Python
-    expression of the columns (and of `names`) that gives it. A field no column or source gives, a
+    expression of the columns (and of `names`) that gives it; `sql_sources` the same as SQL, each
+    column and name written `{name}` (for `sql_cells`). A field no column or source gives, a
     source of an unknown field and a field type without a writer each stop the import, naming it.
 
     Gives `header` (the field names, in order), `render_row(row)` and `render(model)` (the JSON
-    document as the schema dumps the resource) and `cells(row)` (its CSV cells).
+    document as the schema dumps the resource) and `cells(row)` (its CSV cells); `sql_cells()` the
+    same cells as PostgreSQL expressions of the columns.
     """
 
-    def __init__(self, schema, columns, sources=None, joined=None, names=None):
+    def __init__(self, schema, columns, sources=None, joined=None, names=None, sql_sources=None):
         self.schema, self.columns = schema, tuple(columns)
+        self.sql_sources = dict(sql_sources or {})
         self.sources, self.joined, self.names = dict(sources or {}), dict(joined or {}), dict(names or {})
         self.fields = schema().dump_fields
         self.header = tuple(field.data_key or name for name, field in self.fields.items())
@@ -152,3 +172,33 @@ class Shape:
             lines.extend(f"        {local} = _j_{holder}.{attribute}\n" for local, attribute in reads)
         return "".join(lines)
 
+    def sql_cells(self):
+        """The CSV cells as PostgreSQL expressions (peewee nodes) of the columns, one per field in
+        the header's order, each what `cells` gives for the same row (NULL for an empty cell)."""
+        nodes = {local: column for local, column in zip(self._locals, self.columns, strict=True)}
+        nodes.update((name, Value(value)) for name, value in self.names.items())
+        cells = []
+        for name, field in self.fields.items():
+            value = self.sql_sources.get(name)
+            if value is None:  # the column the field's Python source names, or its own
+                column = self.sources.get(name, field.attribute or name)
+                if not column.isidentifier():
+                    raise TypeError(f"{self.schema.__name__}.{name}: computed in Python; give it a SQL source")
+                value = "{" + column + "}"
+            else:
+                value = f"({value})"
+            template = next((sql for kind, sql in _SQL_WRITERS if isinstance(field, kind)), None)
+            if template is None:
+                raise TypeError(f"{self.schema.__name__}.{name}: no SQL writer for a {type(field).__name__} field")
+            cells.append(_sql(template.replace("{v}", value), nodes, f"{self.schema.__name__}.{name}"))
+        return tuple(cells)
+
+
+def _sql(template, nodes, what):
+    """`template` as a peewee node, each `{name}` in it the node `nodes` gives for that name."""
+    parts = re.split(r"\{(\w+)\}", template)
+    missing = sorted(set(parts[1::2]) - set(nodes))
+    if missing:
+        raise TypeError(f"{what}: no column or name {', '.join(missing)} for SQL")
+    return NodeList([SQL(part) if index % 2 == 0 else nodes[part] for index, part in enumerate(parts) if part],
+                    glue="")
