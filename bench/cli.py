@@ -11,13 +11,12 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from . import cases, combinations, imports, inprocess, loadgen, moments, peer, report, scaling, seed
+from . import cases, combinations, csv_exports, imports, inprocess, loadgen, moments, peer, report, scaling, seed
 from .servers import REPO_ROOT, Gunicorn, gunicorn_settings
 
 BACKENDS = ("sqlite", "postgresql")
@@ -49,6 +48,11 @@ def parse_args(argv):
                         "64 connections on one instance and on two through PgBouncer, sampling lock waits")
     parser.add_argument("--csv", action="store_true", help="export each list whole as CSV (default 1,000,000 rows): "
                         "rows/s, time to first bytes, worker RSS growth")
+    parser.add_argument("--baseline", metavar="DIR", help="--csv: also export from a service running DIR's code (a "
+                        "checkout of the code before) on the same database, alternating with this one's")
+    parser.add_argument("--rounds", type=int, default=1, help="--csv: exports of each list per service (default 1)")
+    parser.add_argument("--seeded", action="append", default=[], metavar="URL", help="--csv: a database seeded "
+                        "before (bench/seed.py) to use as it is, kept afterwards; one per backend")
     parser.add_argument("--imports", action="store_true", help="bulk loads of 10,000 mentors (short: 500) through "
                         "the import endpoint into the seeded database: seconds each, and single writes meanwhile")
     parser.add_argument("--moments", action="store_true", help="10,000 scheduled pauses falling due at one moment "
@@ -349,35 +353,6 @@ def cursor_path(base_url, path, page, limit=20):
     return f"{path}&limit={limit}&cursor={cursor}" if cursor else path
 
 
-def measure_csv_export(service, path):
-    """One export of `path` as CSV: rows, rows/s, seconds to the first bytes, and each worker's RSS
-    before and at its largest during the export (polled every 50 ms)."""
-    rss_before, peak, done = service.worker_rss_kib(), [], threading.Event()
-
-    def poll():
-        while not done.is_set():
-            peak.append(service.worker_rss_kib())
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=poll)
-    sampler.start()
-    started = time.monotonic()
-    first_bytes, rows = None, 0
-    try:
-        with urllib.request.urlopen(f"{service.url}{path}", timeout=600) as response:
-            while chunk := response.read1(1 << 16):
-                first_bytes = first_bytes or time.monotonic() - started
-                rows += chunk.count(b"\r\n")
-    finally:
-        done.set()
-        sampler.join()
-    seconds = time.monotonic() - started
-    growth = max((max(sample[i] for sample in peak if len(sample) > i) - before
-                  for i, before in enumerate(rss_before)), default=0)
-    return {"path": path, "rows": rows - 1, "seconds": seconds, "rows_per_s": (rows - 1) / seconds,
-            "first_bytes_s": first_bytes, "rss_growth_mib": growth / 1024}
-
-
 def run_imports(backend, args, workdir):
     """Each bulk load of bench/imports.py into a database of `args.rows` mentors and pause records."""
     database_url, service, _ = servers_for(backend, args, workdir)
@@ -407,24 +382,19 @@ def run_moments(backend, args, workdir, applier):
 
 
 def run_csv(backend, args, workdir):
-    """Each list exported whole as CSV from a database of `args.rows` mentors and pause records."""
-    database_url, service, _ = servers_for(backend, args, workdir)
+    """bench/csv_exports.py on a database of `args.rows` mentors and pause records (or `--seeded`)."""
+    seeded = seeded_url(backend, args)
+    database_url = seeded or prepare_database(backend, args, workdir, args.rows)
     try:
-        with service:
-            # Warm-up: imports, a connection, the CSV code, with one row: an export of every row here (as
-            # `limit=1` was, which an export ignores) filled one worker's page cache before the figures.
-            measure_csv_export(service, f"/api/v1/pause-records?format=csv&mentor_id={seed.mentor_id(1)}")
-            results = []
-            for path in ("/api/v1/mentor-statuses?format=csv", "/api/v1/pause-records?format=csv&sort=-start_date"):
-                result = {"backend": backend, **measure_csv_export(service, path)}
-                log(f"{backend} {path}: {result['rows']:,} rows in {result['seconds']:.1f} s, "
-                    f"{result['rows_per_s']:,.0f} rows/s, first bytes {result['first_bytes_s']:.3f} s, "
-                    f"RSS growth {result['rss_growth_mib']:.1f} MiB")
-                results.append(result)
+        return csv_exports.run_csv(backend, args, workdir, database_url, log)
     finally:
-        if backend == "postgresql":
+        if backend == "postgresql" and not seeded:
             seed.drop_postgresql(database_url)
-    return results
+
+
+def seeded_url(backend, args):
+    """The --seeded database of `backend`, or None."""
+    return next((url for url in args.seeded if url.startswith(backend)), None)
 
 
 class Driver:

@@ -11,6 +11,6 @@ class Gunicorn(servers.Gunicorn):
     adds settings to the environment."""
 
     def __init__(self, app, *, database_url, workers, worker_class=None, threads=None, ready_path="/healthz",
-                 log_path=None, env=None):
+                 log_path=None, env=None, root=REPO_ROOT):
         super().__init__(database_url, workers, env=env, app=app, worker_class=worker_class, threads=threads,
-                         ready_path=ready_path, log_path=log_path)
+                         ready_path=ready_path, log_path=log_path, root=root)

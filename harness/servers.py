@@ -61,11 +61,12 @@ class Gunicorn:
     None: as gunicorn.conf.py decides), and GUNICORN_CMD_ARGS (which overrides the config file) for
     a worker class or threads under test. `env` adds to the environment; ready once `ready_path`
     answers 200 and every worker is forked. The log goes to `log_path`, else a temporary file.
+    `root`: the checkout whose code runs (another one: the benchmark's baseline).
     """
 
     def __init__(self, database_url, workers=4, port=None, env=None, *, app="wsgi:app", worker_class=None,
-                 threads=None, ready_path="/healthz", log_path=None):
-        self.database_url, self.workers, self.app = database_url, workers, app
+                 threads=None, ready_path="/healthz", log_path=None, root=REPO_ROOT):
+        self.database_url, self.workers, self.app, self.root = database_url, workers, app, root
         self.worker_class, self.threads, self.ready_path = worker_class, threads, ready_path
         self.port = port or free_port()
         self.extra_env = env or {}
@@ -95,7 +96,7 @@ class Gunicorn:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
-                cwd=REPO_ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.root, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         if wait:
             try:
