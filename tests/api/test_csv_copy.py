@@ -3,6 +3,7 @@ does (`csv` over the cells web/shapes.py generates). Both must send the same byt
 tricky rows here, over many small batches, is compared byte for byte with what the worker writes
 from the rows of the list (the path SQLite takes, and PostgreSQL took before COPY)."""
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -11,9 +12,11 @@ from factories import create_mentor, create_pause
 from mentor_status_service.db import database
 from mentor_status_service.pausing import reads
 from mentor_status_service.pausing.rendering import MENTOR_STATUS, PAUSE_RECORD
+from mentor_status_service.pausing.windows import Window
 
 MENTORS = "/api/v1/mentor-statuses"
 RECORDS = "/api/v1/pause-records"
+WINDOW = "2025-01-01T00:00:00Z/2026-02-15T00:00:00Z"  # the pauses of the past, not those begun now
 
 # Written by hand (a restore, a bulk load): what the API would refuse, each cell an edge of CSV or
 # of the formula guard. (mentor id, metadata, reason of its ended pause, a timestamp of it)
@@ -71,7 +74,8 @@ def written_by_the_worker(app, export, shape, query):
     (MENTORS, {"status": "paused", "sort": "-expected_return_date"}),
     (RECORDS, {}), (RECORDS, {"sort": "-pause_record_id"}), (RECORDS, {"sort": "end_date"}),
     (RECORDS, {"sort": "-expected_return_date"}), (RECORDS, {"sort": "start_date", "is_active": "false"}),
-    (RECORDS, {"sort": "-created_at", "reason": "travel"}),
+    (RECORDS, {"sort": "-created_at", "reason": "travel"}), (RECORDS, {"during": WINDOW}),
+    (RECORDS, {"during": WINDOW, "sort": "-end_date"}), (MENTORS, {"out_during": WINDOW, "sort": "-last_updated"}),
 ])
 def test_an_export_is_byte_for_byte_what_the_worker_writes_from_the_lists_rows(client, app, monkeypatch, path, query):
     seed(client, app)
@@ -80,6 +84,7 @@ def test_an_export_is_byte_for_byte_what_the_worker_writes_from_the_lists_rows(c
     export, shape = ((reads.export_mentor_statuses, MENTOR_STATUS) if path == MENTORS
                      else (reads.export_pause_records, PAUSE_RECORD))
     parsed = {key: {"true": True, "false": False}.get(value, value) for key, value in query.items()}
+    parsed.update((key, Window(dt.datetime(2025, 1, 1), dt.datetime(2026, 2, 15))) for key in query if "during" in key)
     expected = written_by_the_worker(app, export, shape, parsed)
 
     body = client.get(path, query_string={**query, "format": "csv"}).get_data()
