@@ -1,4 +1,5 @@
-"""Reads that walk a whole table (a CSV export) without filling SQLite's page cache.
+"""Reads that walk a whole table (a CSV export): without filling SQLite's page cache, and on
+PostgreSQL as CSV that COPY writes (`copy_csv`).
 
 Each pooled SQLite connection keeps up to `cache_size` (32 MB, handle.py) of pages for the hot paths.
 An export of 1,000,000 rows reads every page of its table and index once: kept, they grew the
@@ -8,6 +9,8 @@ frees those pages at once), and then set back, so the hot paths fill it again fr
 system's file cache as they need. PostgreSQL keeps its pages in the server: nothing to do there.
 """
 from contextlib import contextmanager, suppress
+
+from peewee import __exception_wrapper__
 
 from .faults import DATABASE_ERRORS
 from .handle import SQLITE_PRAGMAS, database, is_postgresql
@@ -31,3 +34,21 @@ def small_page_cache():
             db.execute_sql(restore)
         raise
     db.execute_sql(restore)
+
+
+def copy_csv(sql, params, write):
+    """PostgreSQL: runs COPY (`sql` with `params`) TO STDOUT as CSV, bounded as every statement of
+    the service is (db.bounded), calling `write(line)` with each row's bytes as they arrive (libpq
+    hands COPY's data over a row at a time, each ending in a line feed)."""
+    db = database.obj
+    cursor = db.cursor()
+    with __exception_wrapper__:  # psycopg2's errors as Peewee's, as execute_sql raises them
+        copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).decode()
+        cursor.copy_expert(db.bounded(copy), _Sink(write))
+
+
+class _Sink:
+    """The file psycopg2's copy_expert writes to: `write` alone."""
+
+    def __init__(self, write):
+        self.write = write

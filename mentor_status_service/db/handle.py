@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__
+from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -215,18 +215,9 @@ class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgres
         return self._begin_sql
 
     def execute_sql(self, sql, params=None):
-        return super().execute_sql(self._bounded(sql), params)
+        return super().execute_sql(self.bounded(sql), params)
 
-    def copy_csv(self, sql, params, write):
-        """Runs COPY (`sql` with `params`) TO STDOUT as CSV, bounded as `execute_sql` bounds a
-        statement, calling `write(line)` with each row's bytes as they arrive (libpq hands COPY's
-        data over a row at a time, each ending in a line feed)."""
-        cursor = self.cursor()
-        with __exception_wrapper__:  # psycopg2's errors as Peewee's, as execute_sql raises them
-            copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).decode()
-            cursor.copy_expert(self._bounded(copy), _Sink(write))
-
-    def _bounded(self, sql):
+    def bounded(self, sql):
         """`sql` after the transaction's BEGIN not sent yet, or outside one its statement timeout."""
         begin = self._unsent_begin()
         if begin:
@@ -298,10 +289,3 @@ def connected():
     finally:
         if opened and not database.is_closed() and not database.in_transaction():
             database.close()
-
-
-class _Sink:
-    """The file psycopg2's copy_expert writes to: `write` alone."""
-
-    def __init__(self, write):
-        self.write = write

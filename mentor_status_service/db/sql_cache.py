@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from peewee import ForeignKeyField, Value
 
+from . import bulk_reads
 from .handle import database
 
 
@@ -36,10 +37,10 @@ class PreparedQuery:
 
     def copy_csv(self, *keys):
         """PostgreSQL: every row for `keys` as COPY writes it in CSV, a list of one bytes a row, each
-        ending in a line feed (db/handle.py `copy_csv`)."""
-        db, (_, sql, values) = self._with_values(keys, limit_one=False)
+        ending in a line feed (db/bulk_reads.py `copy_csv`)."""
+        _, (_, sql, values) = self._with_values(keys, limit_one=False)
         lines = []
-        db.copy_csv(sql, values, lines.append)
+        bulk_reads.copy_csv(sql, values, lines.append)
         return lines
 
     def _execute(self, keys, limit_one):
