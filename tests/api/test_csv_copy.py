@@ -8,8 +8,10 @@ import io
 
 import pytest
 from factories import create_mentor, create_pause
+from peewee import OperationalError
 
-from mentor_status_service.db import database
+from mentor_status_service import create_app
+from mentor_status_service.db import bulk_reads, database, faults
 from mentor_status_service.pausing import reads
 from mentor_status_service.pausing.rendering import MENTOR_STATUS, PAUSE_RECORD
 from mentor_status_service.pausing.windows import Window
@@ -92,3 +94,14 @@ def test_an_export_is_byte_for_byte_what_the_worker_writes_from_the_lists_rows(c
     assert body == expected
     rows = list(csv.reader(io.StringIO(body.decode(), newline="")))
     assert len(rows) > 3 and {len(row) for row in rows} == {len(shape.header)}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # COPY is PostgreSQL's alone
+def test_a_copy_is_bounded_by_the_statement_timeout_and_fails_with_peewees_errors(database_url, app):
+    bounded = create_app({"DATABASE_URL": database_url, "TESTING": True, "DB_STATEMENT_TIMEOUT_MS": 50})
+    lines = []
+    with bounded.app_context():
+        with pytest.raises(OperationalError) as raised:
+            bulk_reads.copy_csv("SELECT pg_sleep(%s)", [2], lines.append)
+        database.close()
+    assert faults.sqlstate(raised.value) == "57014" and lines == []  # canceled by the statement timeout
