@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from flask import g, has_request_context
 from peewee import SQL, fn
 
-from ..db import PreparedByShape, PreparedQuery, database, is_postgresql, utc_now
+from ..db import PreparedByShape, PreparedQuery, database, is_postgresql, send, utc_now
 from ..errors import Gone
 from ..web import auth
 from ..web.rendering import body
@@ -286,6 +286,8 @@ def _append(entries):
         last_change_id = _HAND_OUT_CHANGE_IDS.execute(len(entries), ChangeLogHead.ROW_ID).fetchone()[0]
         for number, entry in enumerate(entries, start=last_change_id - len(entries) + 1):
             entry["change_id"] = number
-    _INSERT_ENTRIES.get((len(entries), columns)).execute(*(entry[name] for entry in entries for name in columns))
+    # Its result is not read: a statement the write deferred (its list-totals delta) may travel with it.
+    values = [entry[name] for entry in entries for name in columns]
+    send(database.obj, *_INSERT_ENTRIES.get((len(entries), columns)).statement(*values))
 
 

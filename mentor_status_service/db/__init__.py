@@ -5,6 +5,7 @@ once (sql_cache.py), SQLite's fair write turns (turns.py) and its WAL checkpoint
 (checkpoints.py).
 
 Other wings use the names imported here."""
+from .deferred import defer, send
 from .erasure import checkpoint_after_erasure, checkpoint_pending_erasure
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, connection_lost, first_line, is_unavailable, sqlstate
 from .handle import (
@@ -24,6 +25,6 @@ from .sql_cache import PreparedByShape, PreparedQuery
 __all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedByShape", "PreparedQuery",
            "ServicePostgresqlDatabase", "checkpoint_after_erasure", "connected",
            "checkpoint_pending_erasure", "connection_lost",
-           "database", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql",
-           "is_unavailable", "migrate", "migration_status", "open_database", "release_connection", "sqlstate",
+           "database", "defer", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql",
+           "is_unavailable", "migrate", "migration_status", "open_database", "release_connection", "send", "sqlstate",
            "utc_now"]

@@ -11,6 +11,7 @@ from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from .checkpoints import FALLBACK_AUTOCHECKPOINT, Checkpointer
+from .deferred import HoldsStatements
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, PoolExhausted, connection_lost
 from .turns import FairTurns, ProcessTurns
 
@@ -184,7 +185,7 @@ class ServiceSqliteDatabase(_BeginsAtFirstStatement, _Pooled, PooledSqliteDataba
             self._thread_turns.release()
 
 
-class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgresqlDatabase):
+class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Pooled, PooledPostgresqlDatabase):
     """Timeouts that hold directly and through a transaction-pooling PgBouncer, which refuses
     per-session startup options and may give each transaction another server connection: every
     transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
@@ -212,9 +213,11 @@ class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgres
         return bool(conn.closed) or self._adapter.txn_status(conn) == self._adapter.txn_unknown
 
     def _begin_for(self, isolation_level=None):
+        self.drop_held()
         return self._begin_sql
 
     def execute_sql(self, sql, params=None):
+        self.send_held()  # deferred.py: before anything else, so that its BEGIN is not taken
         return super().execute_sql(self.bounded(sql), params)
 
     def bounded(self, sql):
@@ -227,6 +230,7 @@ class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgres
         return sql
 
     def commit(self):
+        self.send_held()
         try:
             super().commit()
         except DATABASE_ERRORS as error:
@@ -236,6 +240,7 @@ class ServicePostgresqlDatabase(_BeginsAtFirstStatement, _Pooled, PooledPostgres
         self._thread.commits = self.commits() + 1
 
     def rollback(self):
+        self.drop_held()
         try:
             super().rollback()
         except DATABASE_ERRORS as error:

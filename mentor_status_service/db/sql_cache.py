@@ -43,6 +43,11 @@ class PreparedQuery:
         bulk_reads.copy_csv(sql, values, lines.append)
         return lines
 
+    def statement(self, *keys):
+        """The SQL and parameters for `keys`, unsent (for db/deferred.py)."""
+        _, (_, sql, values) = self._with_values(keys, limit_one=False)
+        return sql, values
+
     def _execute(self, keys, limit_one):
         db, (query, sql, values) = self._with_values(keys, limit_one)
         return query, db.execute_sql(sql, values)

@@ -1,12 +1,12 @@
 """The list of pause records: the statements of each filter (`during` among them, windows.py) and
 sort, and the exact totals, read by keyset (keyset.py) as queries.py reads the mentors' list. Rows
 come back as the driver's tuples of `lookups.PAUSE_RECORD_COLUMNS` (or `lookups.CALENDAR_COLUMNS`, or
-copied, as CSV lines: copy_pages.py)."""
+copied, as CSV lines: copy_pages.py). Then the pause records due by moment."""
 from typing import NamedTuple
 
 from peewee import SQL, fn
 
-from ..db import PreparedByShape
+from ..db import PreparedByShape, PreparedQuery
 from . import copy_pages, reason_totals, span_days, totals, windows
 from .keyset import ListSort, keyset, keyset_page
 from .lookups import CALENDAR_COLUMNS, PAUSE_RECORD_COLUMNS, in_state
@@ -137,3 +137,21 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
     rows, last = keyset_page(run, count_values, sort, sort.key in PAUSE_RECORD_NULLABLE_SORT_KEYS, key_index, after,
                              limit, (page - 1) * limit, copy_pages.position(int) if copied else None)
     return rows, total, last
+
+
+# Pause records by moment
+
+def pauses_due_to_end(now):
+    """Active pauses whose expected return date has passed."""
+    return pause_records(is_active=True).where(PauseRecord.expected_return_date < now)
+
+
+_DUE_MOMENTS = PreparedQuery(lambda db, now, limit: PauseRecord.select(PauseRecord.id).where(
+    PauseRecord.next_moment_at.is_null(False) & (PauseRecord.next_moment_at <= now)).order_by(
+    PauseRecord.next_moment_at, PauseRecord.id).limit(limit), keys=2)
+
+
+def due_moments(now, limit):
+    """The numbers of up to `limit` pause records whose next moment is due at `now`, earliest first,
+    along the index of next moments."""
+    return [number for (number,) in _DUE_MOMENTS.rows(now, limit)]

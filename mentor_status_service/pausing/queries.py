@@ -1,18 +1,17 @@
 """The list of mentor statuses: the statements of each filter and sort (`out_during` and
 `available_during` among them, windows.py), each function beside the statement it runs, and the
-exact totals; then the pause records due by moment. Pages are read by keyset
+exact totals (mentor_totals.py). Pages are read by keyset
 (keyset.py); rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS` (or, copied,
 as CSV lines: copy_pages.py). The pause records' list is pause_record_lists.py."""
 from typing import NamedTuple
 
 from peewee import SQL, fn
 
-from ..db import PreparedByShape, PreparedQuery
-from . import copy_pages, totals, windows
+from ..db import PreparedByShape, is_postgresql
+from . import copy_pages, mentor_totals, totals, windows
 from .keyset import ListSort, keyset, keyset_page
 from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause, paused_is
 from .models import MENTOR_SORT_KEYS, MentorStatus, PauseRecord
-from .pause_record_lists import pause_records
 from .rendering import MENTOR_STATUS
 
 _Mentor = MentorStatus.alias("m")
@@ -200,37 +199,8 @@ class MentorListShape(NamedTuple):
         return self.mentor_ids(keys).order_by().select_from(fn.COUNT(SQL("*")))
 
     def total(self, keys):
-        """The exact number of mentors listed, read from the list totals wherever they can tell it,
-        so that a page costs what its own rows cost; counted only for a combination they cannot."""
-        status, before, now, *windows_ = keys
-        if self.empty:
-            return 0
-        if (self.out or self.available) and self.out != self.available and not self.before and self.overdue is None:
-            # One window, filtered at most by status or is_paused (windows.py).
-            return windows.list_total(self.available, status, self.is_paused, windows_, now)
-        if self.out or self.available:
-            return _MENTOR_TOTALS.get(self).rows(*keys)[0][0]
-        if self.paused_only and self.overdue is not False:
-            # Every paused mentor has one active pause: all of them, or those due before a moment
-            # (the earlier of `before` and now when both filters apply).
-            if not self.before and self.overdue is None:
-                return totals.sum_of("pauses_active")
-            return totals.due_before(min(before, now) if self.before and self.overdue else before or now)[0]
-        if self.paused_only and not self.before and self.status != "unpaused":
-            # Paused and not overdue: the active pauses less those due now.
-            due, counts = totals.due_before(now)
-            return counts["pauses_active"] - due
-        if not self.paused_only:
-            statuses = {"active", "inactive", "paused"} if status is None else {status}
-            if self.is_paused is False or self.overdue is False and self.status is not None:
-                statuses -= {"paused"}  # an unpaused mentor is never overdue
-            if self.overdue is False and statuses == {"active", "inactive", "paused"}:
-                # Every mentor but the overdue ones.
-                due, counts = totals.due_before(now)
-                return sum(counts.values()) - due
-            return totals.sum_of(*(totals.TOTAL_OF_STATUS[each] for each in statuses)) if statuses else 0
-        # Paused, expected back before a date, and not overdue: no total tells it.
-        return _MENTOR_TOTALS.get(self).rows(*keys)[0][0]
+        """The exact number of mentors listed (mentor_totals.py)."""
+        return mentor_totals.total(self, keys, lambda: _MENTOR_TOTALS.get(self).rows(*keys)[0][0])
 
 
 def _active_pause_exists(condition=None, mentor=_Mentor):
@@ -246,8 +216,15 @@ _MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape
     spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:], columns=copy_pages.columns(
         MENTOR_STATUS, MentorStatus.mentor_id, _MENTOR_SORT_COLUMNS.get(spec[1].sort.key)) if spec[2] else
     MENTOR_COLUMNS), keys=MENTOR_LIST_KEYS + 4)
+# A page's first statement with its total as a last column: (shape, plan, the totals it sums).
+_MENTOR_PAGES_WITH_TOTAL = PreparedByShape(lambda spec, *keys: spec[0].page(
+    spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:], columns=MENTOR_COLUMNS).select_extend(
+    SQL(totals.sum_sql(spec[2]))), keys=MENTOR_LIST_KEYS + 4)
 _MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], keys), keys=MENTOR_LIST_KEYS)
 _MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(keys), keys=MENTOR_LIST_KEYS)
+# On PostgreSQL (SQLite has no round trip to save), a page numbered up to this far in reads its total in
+# its own statement; one past the end then skips this many rows at most (a total read first would not).
+TOTAL_IN_PAGE_MAX_OFFSET = 1000
 
 
 def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_total=True, copied=False,
@@ -262,11 +239,21 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     shape = shape._replace(available_now=free is not None and free.start <= now < free.end)
     keys = (filters.get("status"), filters.get("expected_return_before"), now,
             *(filters.get("out_during") or (None, None)), *(free or (None, None)))
-    total = shape.total(keys) if with_total else None
-    if after is None and total is not None and (page - 1) * limit >= total:
+    offset = (page - 1) * limit
+    names = mentor_totals.names(shape, keys) if (with_total and after is None and offset <= TOTAL_IN_PAGE_MAX_OFFSET
+                                        and not copied and is_postgresql()) else None
+    total = shape.total(keys) if with_total and not names else None
+    if after is None and total is not None and offset >= total:
         return [], total, None  # past the end, without asking the database to skip `total` rows
 
     def run(plan, value, tie, count, offset):
+        nonlocal total
+        if names and total is None and not plan.nulls and not plan.after:
+            rows = _MENTOR_PAGES_WITH_TOTAL.get((shape, plan, names)).rows(*keys, value, tie, count, offset)
+            if rows and rows[0][-1] is None:
+                raise totals.MissingListTotals()
+            total = rows[0][-1] if rows else None
+            return [row[:-1] for row in rows]
         prepared = _MENTOR_PAGES.get((shape, plan, copied))
         if copied:
             return copy_pages.read(prepared, (*keys, value, tie, count, offset), sort.key != "mentor_id")
@@ -277,23 +264,7 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
 
     key_index = (sort.key != "mentor_id") if copied else _MENTOR_ROW_INDEX[sort.key]
     rows, last = keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS, key_index, after, limit,
-                             (page - 1) * limit, copy_pages.position(str) if copied else None)
+                             offset, copy_pages.position(str) if copied else None)
+    if with_total and total is None:
+        total = shape.total(keys)  # the page's own statement found no row to carry it
     return rows, total, last
-
-
-# Pause records by moment
-
-def pauses_due_to_end(now):
-    """Active pauses whose expected return date has passed."""
-    return pause_records(is_active=True).where(PauseRecord.expected_return_date < now)
-
-
-_DUE_MOMENTS = PreparedQuery(lambda db, now, limit: PauseRecord.select(PauseRecord.id).where(
-    PauseRecord.next_moment_at.is_null(False) & (PauseRecord.next_moment_at <= now)).order_by(
-    PauseRecord.next_moment_at, PauseRecord.id).limit(limit), keys=2)
-
-
-def due_moments(now, limit):
-    """The numbers of up to `limit` pause records whose next moment is due at `now`, earliest first,
-    along the index of next moments."""
-    return [number for (number,) in _DUE_MOMENTS.rows(now, limit)]

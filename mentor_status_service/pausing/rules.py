@@ -19,7 +19,7 @@ from peewee import IntegrityError
 from ..changes.log import WriteRecord
 from ..db import checkpoint_after_erasure, database, utc_now
 from ..errors import Conflict, Invalid, InvalidRows, NotFound
-from . import bulk_writes, lookups, moments, queries, reason_totals, steps, totals
+from . import bulk_writes, lookups, moments, pause_record_lists, reason_totals, steps, totals
 from .models import PAUSE_STATES, MentorStatus, PauseRecord
 from .totals import TotalsMoved
 
@@ -248,7 +248,7 @@ def resume_due_pauses(dry_run=False, around_each=None):
     date and the mentor becomes active. Returns the records ended (with dry_run, that would be).
     `around_each(record)`, a context manager, encloses each one's transaction (a trace's span)."""
     now = utc_now()
-    due = list(queries.pauses_due_to_end(now))
+    due = list(pause_record_lists.pauses_due_to_end(now))
     if dry_run:
         return due
     ended = []

@@ -26,7 +26,7 @@ from ..db import (
     is_postgresql,
     release_connection,
 )
-from . import moment_rules, queries
+from . import moment_rules, pause_record_lists
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def apply_due(now=None):
     applied, failed, busy, size = 0, set(), set(), batch_size()
     while True:
         left_out = failed | busy  # until the next look: failed, or held by another transaction
-        numbers = [number for number in queries.due_moments(now, LOOK + len(left_out)) if number not in left_out]
+        due = pause_record_lists.due_moments(now, LOOK + len(left_out))
+        numbers = [number for number in due if number not in left_out]
         if not numbers:
             return applied
         for start in range(0, len(numbers), size):

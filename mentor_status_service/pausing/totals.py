@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from peewee import OperationalError
 
-from ..db import PreparedQuery, database, is_postgresql, sqlstate
+from ..db import PreparedQuery, database, defer, is_postgresql, sqlstate
 from . import reason_totals, return_days, span_days
 from .models import ListTotals, ListTotalsDelta
 
@@ -74,22 +74,26 @@ _INSERT_WITH_REASONS = ("WITH reasons AS ({reasons}) INSERT INTO list_totals_del
 
 
 def add(moved):
-    """Record `moved` (a TotalsMoved) within the write's transaction; nothing if nothing moved."""
+    """Record `moved` (a TotalsMoved) within the write's transaction; nothing if nothing moved. The
+    delta's INSERT is deferred (db/deferred.py): on PostgreSQL it travels with the change entries'."""
     deltas = [moved.get(name, 0) for name in NAMES]
     reasons = {key[1]: delta for key, delta in moved.items() if isinstance(key, tuple) and delta}
-    db, ids = database.obj, []
+    db = database.obj
+
+    def fold_if_due(ids):
+        if any(number % FOLD_EVERY == 0 for number in ids):
+            _fold(db)
+
     if any(deltas) and reasons and is_postgresql(db):
         reasons_sql, params = reason_totals.insert_statement(reasons, db.param)
         sql = _INSERT_WITH_REASONS.format(reasons=reasons_sql, marks=", ".join([db.param] * len(NAMES)))
-        delta_id, reason_ids = db.execute_sql(sql, params + deltas).fetchone()
-        ids = [delta_id, *reason_ids]
+        defer(db, sql, params + deltas, lambda row: fold_if_due([row[0], *row[1]]))
+        return
+    reason_ids = reason_totals.insert(reasons) if reasons else []
+    if any(deltas):
+        defer(db, *_INSERT_DELTA.statement(*deltas), lambda row: fold_if_due([row[0], *reason_ids]))
     else:
-        if any(deltas):
-            ids.append(_INSERT_DELTA.execute(*deltas).fetchone()[0])
-        if reasons:
-            ids += reason_totals.insert(reasons)
-    if any(number % FOLD_EVERY == 0 for number in ids):
-        _fold(db)
+        fold_if_due(reason_ids)
 
 
 def fold(db=database):
@@ -141,6 +145,14 @@ def read():
 def sum_of(*names):
     totals = read()
     return sum(totals[name] for name in names)
+
+
+def sum_sql(names):
+    """The sum of the totals `names` now, as `sum_of` reads it, as a scalar subquery (NULL without
+    the totals' row): for a list page that reads its total in its own statement."""
+    return ("(SELECT " + " + ".join(f"t.{name} + COALESCE(d.{name}, 0)" for name in names) +
+            " FROM list_totals t CROSS JOIN (SELECT " + ", ".join(f"SUM({name}) AS {name}" for name in names) +
+            f" FROM list_totals_delta) d WHERE t.id = {ListTotals.ROW_ID})")
 
 
 _DUE_BEFORE_SQL = ("SELECT {due}, pauses_active, mentors_active, mentors_inactive FROM (" + CURRENT_TOTALS_SQL +

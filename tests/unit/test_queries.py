@@ -66,6 +66,16 @@ def test_each_mentor_filter_lists_and_counts_the_mentors_it_names(data, filters,
     assert total == len(expected) and last is None
 
 
+@pytest.mark.parametrize("page, count", [(1, 5), (3, 2), (4, 0), (1000, 0)])
+def test_a_page_by_number_tells_the_total_within_and_past_the_end(data, page, count):
+    # Within TOTAL_IN_PAGE_MAX_OFFSET the total comes with the page's rows, or without rows read
+    # apart; past it, it is read first.
+    rows, total, _ = queries.mentor_page(5, NOW, page=page)
+
+    assert [row[0] for row in rows] == sorted(MENTORS)[(page - 1) * 5:page * 5]
+    assert len(rows) == count and total == len(MENTORS)
+
+
 def sorted_by(values, descending):
     """Ids by value, ties by id, the same direction; those without a value last, by id."""
     valued = sorted((value, key) for key, value in values.items() if value is not None)
