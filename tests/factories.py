@@ -75,3 +75,20 @@ def assert_list_totals_exact(client, mentors):
     assert total("/api/v1/pause-records", is_active="false") == sum(not r["is_active"] for r in records)
     for state in ("scheduled", "active", "ended"):
         assert total("/api/v1/pause-records", state=state) == sum(r["state"] == state for r in records), state
+
+
+def create_exportable(client, mentors, ended_below):
+    """`mentors` mentors of each status in turn, with metadata that CSV must quote, some paused
+    with or without an expected return and a reason, and an ended pause (with or without a reason)
+    of every other one numbered below `ended_below`: the rows an export is checked on."""
+    notes = {"notes": 'Back "soon", maybe\nor later; ,,', "tags": ["a,b", "\"quoted\""], "ünï": "çødé"}
+    for number in range(mentors):
+        status = ("active", "paused", "inactive")[number % 3]
+        fields = {"status": status, "metadata": notes if number % 4 == 0 else {"n": number}}
+        if status == "paused":
+            fields.update(expected_return_date=f"2027-0{1 + number % 9}-01" if number % 5 else None,
+                          pause_reason="personal_leave" if number % 2 else None)
+        create_mentor(client, f"mentor-{number:03d}", **fields)
+    for number in range(0, ended_below, 2):
+        create_pause(client, f"mentor-{number:03d}", start_date="2025-01-01", end_date=f"2025-0{1 + number % 9}-02",
+                     reason="travel" if number % 3 else None)

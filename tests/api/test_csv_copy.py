@@ -7,7 +7,7 @@ import datetime as dt
 import io
 
 import pytest
-from factories import create_mentor, create_pause
+from factories import create_exportable
 from peewee import OperationalError
 
 from mentor_status_service import create_app
@@ -35,17 +35,7 @@ HAND_WRITTEN = (
 
 
 def seed(client, app):
-    notes = {"notes": 'Back "soon", maybe\nor later; ,,', "tags": ["a,b", "\"quoted\""], "ünï": "çødé"}
-    for number in range(24):
-        status = ("active", "paused", "inactive")[number % 3]
-        fields = {"status": status, "metadata": notes if number % 4 == 0 else {"n": number}}
-        if status == "paused":
-            fields.update(expected_return_date=f"2027-0{1 + number % 9}-01" if number % 5 else None,
-                          pause_reason="personal_leave" if number % 2 else None)
-        create_mentor(client, f"mentor-{number:03d}", **fields)
-    for number in range(0, 12, 2):
-        create_pause(client, f"mentor-{number:03d}", start_date="2025-01-01", end_date=f"2025-0{1 + number % 9}-02",
-                     reason="travel" if number % 3 else None)
+    create_exportable(client, 24, 12)
     with app.app_context():
         for mentor_id, metadata, reason, moment in HAND_WRITTEN:
             database.execute_sql(f"INSERT INTO mentor_status (mentor_id, base_status, metadata, created_at, "

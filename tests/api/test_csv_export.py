@@ -8,7 +8,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 import requests
-from factories import create_mentor, create_pause
+from factories import create_exportable, create_mentor, create_pause
 from servers import Gunicorn
 
 from bench.seed import drop_postgresql, prepare_postgresql, prepare_sqlite
@@ -53,20 +53,6 @@ def csv_rows(response):
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
-def seed(client):
-    notes = {"notes": 'Back "soon", maybe\nor later; ,,', "tags": ["a,b", "\"quoted\""], "ünï": "çødé"}
-    for number in range(130):
-        status = ("active", "paused", "inactive")[number % 3]
-        fields = {"status": status, "metadata": notes if number % 4 == 0 else {"n": number}}
-        if status == "paused":
-            fields.update(expected_return_date=f"2027-0{1 + number % 9}-01" if number % 5 else None,
-                          pause_reason="personal_leave" if number % 2 else None)
-        create_mentor(client, f"mentor-{number:03d}", **fields)
-    for number in range(0, 60, 2):
-        create_pause(client, f"mentor-{number:03d}", start_date="2025-01-01", end_date=f"2025-0{1 + number % 9}-02",
-                     reason="travel" if number % 3 else None)
-
-
 @pytest.mark.parametrize("path, query", [
     (MENTORS, {}), (MENTORS, {"sort": "-expected_return_date", "status": "paused"}),
     (MENTORS, {"sort": "created_at", "is_paused": "false"}), (MENTORS, {"overdue": "false", "sort": "-mentor_id"}),
@@ -75,7 +61,7 @@ def seed(client):
 ])
 @pytest.mark.parametrize("ask", ["format", "accept"])
 def test_csv_holds_the_json_lists_rows_in_its_order_with_a_header_of_its_fields(client, path, query, ask):
-    seed(client)
+    create_exportable(client, 130, 60)
     expected = json_list(client, path, query)
 
     if ask == "format":
@@ -285,7 +271,7 @@ def test_an_export_reads_its_batches_with_a_small_sqlite_page_cache_and_gives_th
     from mentor_status_service.db import bulk_reads, is_postgresql
     from mentor_status_service.pausing import reads
 
-    seed(client)
+    create_exportable(client, 130, 60)
     listed = [row["mentor_id"] for row in json_list(client, MENTORS, {})]
     monkeypatch.setattr(reads, "EXPORT_FIRST_BATCH", 7)  # several batches, of 7 rows each
     monkeypatch.setattr(reads, "EXPORT_BATCH", 7)
