@@ -3,7 +3,7 @@ the page assembled from them with the position after its last row. queries.py an
 pause_record_lists.py give the statements."""
 from typing import NamedTuple
 
-from peewee import Tuple
+from peewee import SQL, Tuple
 
 from ..db import is_postgresql
 from . import cursors
@@ -106,3 +106,14 @@ def _check_position(after, default, nullable):
         raise cursors.InvalidCursor()
     if not default and (after.value is None) != after.nulls or after.nulls and not nullable:
         raise cursors.InvalidCursor()
+
+
+def merged_halves(model, halves, order, descending, limit, offset):
+    """The rows `offset` to `offset + limit` of two statements of `model` read as one list: the
+    first `limit + offset` rows of each (each along its own index), merged with UNION ALL and
+    ordered by the columns named `order`, in the direction of `descending`."""
+    firsts = [model.select(SQL("*")).from_(half.limit(limit + offset).alias(f"half{number}"))
+              for number, half in enumerate(halves)]
+    columns = [SQL(f'"both"."{name}"') for name in order]
+    return model.select(SQL("*")).from_((firsts[0] + firsts[1]).alias("both")).order_by(
+        *(column.desc() for column in columns) if descending else columns).limit(limit).offset(offset)

@@ -8,7 +8,7 @@ from peewee import SQL, fn
 
 from ..db import PreparedByShape, PreparedQuery
 from . import copy_pages, reason_totals, span_days, totals, windows
-from .keyset import ListSort, keyset, keyset_page
+from .keyset import ListSort, keyset, keyset_page, merged_halves
 from .lookups import CALENDAR_COLUMNS, PAUSE_RECORD_COLUMNS, in_state
 from .models import PAUSE_RECORD_SORT_KEYS, PAUSE_STATES, PauseRecord
 from .rendering import PAUSE_RECORD
@@ -78,13 +78,9 @@ class PauseRecordListShape(NamedTuple):
         # in the sort's order: in one walk of the sort's index the database would read every pause of
         # the other branch met before the page's rows (sorted by start, every ended pause of the past
         # before the active ones).
-        halves = [PauseRecord.select(SQL("*")).from_(self.rows(plan, keys, value, tie, columns, branch).limit(
-            limit + offset).alias(f"{branch}_half")) for branch in ("ended", "open")]
-        both = (halves[0] + halves[1]).alias("both")
+        halves = [self.rows(plan, keys, value, tie, columns, branch) for branch in ("ended", "open")]
         key = "id" if plan.sort.key == "pause_record_id" or plan.nulls else plan.sort.key
-        order = [SQL(f'"both"."{name}"') for name in dict.fromkeys((key, "id"))]
-        return PauseRecord.select(SQL("*")).from_(both).order_by(
-            *(column.desc() for column in order) if plan.sort.descending else order).limit(limit).offset(offset)
+        return merged_halves(PauseRecord, halves, dict.fromkeys((key, "id")), plan.sort.descending, limit, offset)
 
 
 # The keys of a pause-record list's statements: mentor_id, reason, window start and end, now.

@@ -9,7 +9,7 @@ from peewee import SQL, fn
 
 from ..db import PreparedByShape, is_postgresql
 from . import copy_pages, mentor_totals, totals, windows
-from .keyset import ListSort, keyset, keyset_page
+from .keyset import ListSort, keyset, keyset_page, merged_halves
 from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause, paused_is
 from .models import MENTOR_SORT_KEYS, MentorStatus, PauseRecord
 from .rendering import MENTOR_STATUS
@@ -174,13 +174,9 @@ class MentorListShape(NamedTuple):
     def page(self, plan, keys, value, tie, limit, offset, columns=MENTOR_COLUMNS):
         if self.split_by_pause(plan):
             # Each half along its own index (migration 0014), its first rows merged in the sort's order.
-            halves = [MentorStatus.select(SQL("*")).from_(self.sorted_rows(
-                plan, keys, value, tie, paused, columns).limit(limit + offset).alias(f"half{number}"))
-                for number, paused in enumerate((False, True))]
-            both = (halves[0] + halves[1]).alias("both")
-            order = [SQL(f'"both"."{name}"') for name in (plan.sort.key, "mentor_id")]
-            return MentorStatus.select(SQL("*")).from_(both).order_by(
-                *(column.desc() for column in order) if plan.sort.descending else order).limit(limit).offset(offset)
+            halves = [self.sorted_rows(plan, keys, value, tie, paused, columns) for paused in (False, True)]
+            return merged_halves(MentorStatus, halves, (plan.sort.key, "mentor_id"), plan.sort.descending, limit,
+                                 offset)
         if plan.sort.key != "mentor_id":
             return self.sorted_rows(plan, keys, value, tie, columns=columns).limit(limit).offset(offset)
         # The page's ids first, then their rows: the join costs only the page's own rows.
