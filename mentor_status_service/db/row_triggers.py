@@ -6,17 +6,18 @@ each trigger's body."""
 from peewee import PostgresqlDatabase
 
 
-def create_statements(postgresql, table, function, triggers, statement):
+def create_statements(postgresql, table, function, triggers, statement, rows=("OLD", "NEW")):
     """The statements that create them: `triggers` {event: (name, when)}, `statement(row)` the SQL
-    run for the row "OLD" or "NEW"; `function` names PostgreSQL's."""
+    run for the row "OLD" or "NEW" (of those in `rows` only); `function` names PostgreSQL's."""
     if postgresql:
         return [f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                f"IF TG_OP <> 'INSERT' THEN {statement('OLD')}; END IF; "
-                f"IF TG_OP <> 'DELETE' THEN {statement('NEW')}; END IF; RETURN NULL; END $$",
+                + "".join(f"IF TG_OP <> '{skipped}' THEN {statement(row)}; END IF; "
+                          for row, skipped in (("OLD", "INSERT"), ("NEW", "DELETE")) if row in rows)
+                + "RETURN NULL; END $$",
                 *(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN ({when}) "
                   f"EXECUTE FUNCTION {function}()" for event, (name, when) in triggers.items())]
     return [f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN {when} BEGIN "
-            + "".join(f"{statement(row)}; " for row in _rows_of(event)) + "END"
+            + "".join(f"{statement(row)}; " for row in _rows_of(event) if row in rows) + "END"
             for event, (name, when) in triggers.items()]
 
 

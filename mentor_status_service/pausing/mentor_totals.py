@@ -18,6 +18,15 @@ def names(shape, keys):
     return tuple(totals.TOTAL_OF_STATUS[each] for each in sorted(statuses))
 
 
+def window_halves(shape, keys):
+    """For a list with one window, filtered at most by status or is_paused: how many of the mentors
+    it names are paused, and how many not (windows.py); else None."""
+    status, before, now, *windows_ = keys
+    if (shape.out or shape.available) and shape.out != shape.available and not shape.before and shape.overdue is None:
+        return windows.listed_by_pause(shape.available, status, shape.is_paused, windows_, now)
+    return None
+
+
 def total(shape, keys, count):
     """The number of mentors `shape` lists with `keys`; `count()` counts them where no total tells it."""
     status, before, now, *windows_ = keys
@@ -26,9 +35,8 @@ def total(shape, keys, count):
         return 0
     if summed:
         return totals.sum_of(*summed)
-    if (shape.out or shape.available) and shape.out != shape.available and not shape.before and shape.overdue is None:
-        # One window, filtered at most by status or is_paused (windows.py).
-        return windows.list_total(shape.available, status, shape.is_paused, windows_, now)
+    if (halves := window_halves(shape, keys)) is not None:
+        return sum(halves)
     if shape.out or shape.available:
         return count()
     if shape.paused_only and shape.overdue is not False:

@@ -85,8 +85,7 @@ class MentorListShape(NamedTuple):
                 conditions.append(paused_is(_Mentor, False))
             if self.overdue is False:
                 conditions.append(~_active_pause_exists(_Pause.expected_return_date < now))
-            conditions += self.window_conditions(_Mentor.mentor_id, (_Mentor.base_status != "inactive") |
-                                                 _active_pause_exists(), windows_, now)
+            conditions += self.window_conditions(_Mentor.mentor_id, _not_inactive(_Mentor), windows_, now)
             query = _Mentor.select(_Mentor.mentor_id)
             query = query.where(*conditions) if conditions else query
             column = _Mentor.mentor_id
@@ -131,8 +130,7 @@ class MentorListShape(NamedTuple):
             conditions.append(~_active_pause_exists(_Pause.expected_return_date < now, mentor=MentorStatus))
         if self.empty:
             conditions.append(SQL("1 = 0"))
-        conditions += self.window_conditions(MentorStatus.mentor_id, (MentorStatus.base_status != "inactive") |
-                                             ActivePause.id.is_null(False), windows_, now)
+        conditions += self.window_conditions(MentorStatus.mentor_id, _not_inactive(MentorStatus), windows_, now)
         if self.available_now:
             # Implied by the window's condition (an active pause begun by now and not ended by now
             # overlaps every window that holds now), but visible to the planner: sorted by a pause
@@ -199,6 +197,12 @@ class MentorListShape(NamedTuple):
         return mentor_totals.total(self, keys, lambda: _MENTOR_TOTALS.get(self).rows(*keys)[0][0])
 
 
+def _not_inactive(mentor):
+    """The mentor is not inactive now: its base status is not, or it is paused (its own flag, which
+    the database keeps: probing its pauses made PostgreSQL hash every active pause first)."""
+    return (mentor.base_status != "inactive") | paused_is(mentor, True)
+
+
 def _active_pause_exists(condition=None, mentor=_Mentor):
     condition = (_Pause.mentor == mentor.mentor_id) & in_state(_Pause, "active") & (
         SQL("1 = 1") if condition is None else condition)
@@ -235,10 +239,16 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     shape = shape._replace(available_now=free is not None and free.start <= now < free.end)
     keys = (filters.get("status"), filters.get("expected_return_before"), now,
             *(filters.get("out_during") or (None, None)), *(free or (None, None)))
+    halves = mentor_totals.window_halves(shape, keys)
+    if halves is not None and shape.is_paused is None and any(halves) and not all(halves):
+        # The counts say that every mentor listed is paused, or that none is: the page reads that
+        # half alone, along its own indexes, rather than walking the other half's mentors in the
+        # sort's order and probing the pauses of each one.
+        shape = shape._replace(is_paused=bool(halves[0]))
     offset = (page - 1) * limit
     names = mentor_totals.names(shape, keys) if (with_total and after is None and offset <= TOTAL_IN_PAGE_MAX_OFFSET
                                         and not copied and is_postgresql()) else None
-    total = shape.total(keys) if with_total and not names else None
+    total = (sum(halves) if halves is not None else shape.total(keys)) if with_total and not names else None
     if after is None and total is not None and offset >= total:
         return [], total, None  # past the end, without asking the database to skip `total` rows
 

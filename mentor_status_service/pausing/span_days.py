@@ -1,8 +1,10 @@
-"""The spans per day: how many pause spans begin and end on each day, kept by the database
-(migration 0017: triggers on pause_record INSERT a delta row for each day a pause leaves or enters),
-so that how many pauses overlap a window (`during`) is a few sums over days plus counts within the
-days of its ends, whatever the number of pauses. Folded with the list totals (totals.py), under
-their lock.
+"""The spans per day: how many pause spans begin and end on each day, by the status their mentor
+has now, kept by the database (migration 0017: triggers on pause_record INSERT a delta row for each
+day a pause leaves or enters; 0018 added the mentor's status, which each pause row carries as
+`status_of_mentor`), so that how many pauses overlap a window (`during`), and how many mentors of
+each status are out at an instant (windows.py), is a few sums over days plus counts within the days
+of its ends, whatever the number of pauses. Folded with the list totals (totals.py), under their
+lock.
 
 A span overlaps `[start, end)` (windows.py) when
 - it has an end date (which the CHECKs keep at or after its start) later than its start: it starts
@@ -28,29 +30,34 @@ KINDS = {  # kind: (the column whose day keys it, which pauses, as SQL on the ro
     "open_return": ("expected_return_date", "{row}.end_date IS NULL AND {row}.expected_return_date > {row}.start_date"),
     "open_no_span": ("start_date", "{row}.end_date IS NULL AND {row}.expected_return_date <= {row}.start_date"),
 }
-_KEPT = KeyedTotals("span_day_totals", "kind, day", "pauses")
+_KEPT = KeyedTotals("span_day_totals", "kind, day, status", "pauses")
+STATUSES = ("active", "paused", "inactive")
 
 
 def day_of(column, postgresql):
     return f"CAST({column} AS DATE)" if postgresql else f"date({column})"
 
 
-def spans_select(row, postgresql, source=""):
-    """A SELECT of (kind, day) for each count the pause `row` is in: OLD or NEW in a trigger, or the
-    alias of the table that `source` (a FROM clause) names."""
+def spans_select(row, postgresql, source="", by_status=True):
+    """A SELECT of (kind, day, status) for each count the pause `row` is in: OLD or NEW in a
+    trigger, or the alias of the table that `source` (a FROM clause) names; without `by_status`
+    (migration 0017, before the status), of (kind, day)."""
+    status = f", {row}.status_of_mentor AS status" if by_status else ""
     return " UNION ALL ".join(
-        f"SELECT '{kind}' AS kind, {day_of(f'{row}.{column}', postgresql)} AS day {source} "
+        f"SELECT '{kind}' AS kind, {day_of(f'{row}.{column}', postgresql)} AS day{status} {source} "
         f"WHERE {rows.format(row=row)}" for kind, (column, rows) in KINDS.items())
 
 
-def _before(kind, inclusive):
-    """SQL: how many pauses of `kind` have their column before (`inclusive`: or at) a moment; its
-    parameters are `_before_params(moment)`."""
+def _before(kind, inclusive, sign):
+    """SQL: (status, how many pauses of `kind` whose mentor has that status have their column
+    before (`inclusive`: or at) a moment, times `sign`); its parameters are `_before_params(moment)`."""
     column, rows = KINDS[kind]
-    return (f"((SELECT COALESCE(SUM(pauses), 0) FROM span_day_totals WHERE kind = '{kind}' AND day < {{p}}) + "
-            f"(SELECT COALESCE(SUM(pauses), 0) FROM span_day_totals_delta WHERE kind = '{kind}' AND day < {{p}}) + "
-            f"(SELECT COUNT(*) FROM pause_record s WHERE {rows.format(row='s')} AND s.{column} >= {{p}} "
-            f"AND s.{column} {'<=' if inclusive else '<'} {{p}}))")
+    kept = (f"SELECT status, {sign} * SUM(pauses) AS pauses FROM {{table}} WHERE kind = '{kind}' AND day < {{{{p}}}} "
+            "GROUP BY status")
+    return " UNION ALL ".join([
+        kept.format(table="span_day_totals"), kept.format(table="span_day_totals_delta"),
+        f"SELECT s.status_of_mentor, {sign} * COUNT(*) FROM pause_record s WHERE {rows.format(row='s')} "
+        f"AND s.{column} >= {{p}} AND s.{column} {'<=' if inclusive else '<'} {{p}} GROUP BY s.status_of_mentor"])
 
 
 def _before_params(moment):
@@ -60,22 +67,31 @@ def _before_params(moment):
 
 # Started before the window's end, less those ended by its start, less those back by it (returns
 # after now and by its start), plus the overdue ones of no length started before its end; the
-# parameters, in this order, are those of `overlapping`.
-_OVERLAPPING = "SELECT CAST({} AS BIGINT)".format(" ".join([
-    _before("ended_start", False), "+", _before("open_start", False), "-", _before("ended_end", True),
-    "- (", _before("open_return", True), "-", _before("open_return", True), ") +", _before("open_no_span", True)]))
+# parameters, in this order, are those of `overlapping_by_status`.
+_OVERLAPPING = "SELECT status, CAST(SUM(pauses) AS BIGINT) FROM ({}) AS signed GROUP BY status".format(
+    " UNION ALL ".join([
+        _before("ended_start", False, 1), _before("open_start", False, 1), _before("ended_end", True, -1),
+        _before("open_return", True, -1), _before("open_return", True, 1), _before("open_no_span", True, 1)]))
 # Times are kept to the microsecond at most (PostgreSQL's precision): before a moment is at or before this much earlier.
-_FINEST = dt.timedelta(microseconds=1)
+FINEST = dt.timedelta(microseconds=1)
 
 
-def overlapping(window, now):
-    """How many pause records (in any state) have a span that overlaps `window` as of `now`, in
-    one statement's snapshot."""
+def overlapping_by_status(window, now):
+    """How many pause records (in any state) have a span that overlaps `window` as of `now`, by the
+    status of their mentor ({status: count}), in one statement's snapshot."""
     db = database.obj
     back_by = max(window.start, now)  # the returns in (now, back_by] end their spans before the window
     params = (*_before_params(window.end), *_before_params(window.end), *_before_params(window.start),
-              *_before_params(back_by), *_before_params(now), *_before_params(min(now, window.end - _FINEST)))
-    return db.execute_sql(_OVERLAPPING.replace("{p}", db.param), params).fetchone()[0]
+              *_before_params(back_by), *_before_params(now), *_before_params(min(now, window.end - FINEST)))
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in db.execute_sql(_OVERLAPPING.replace("{p}", db.param), params).fetchall():
+        counts[status] += int(count)
+    return counts
+
+
+def overlapping(window, now):
+    """How many pause records (in any state) have a span that overlaps `window` as of `now`."""
+    return sum(overlapping_by_status(window, now).values())
 
 
 def fold_within(db):
@@ -83,10 +99,12 @@ def fold_within(db):
     _KEPT.fold_within(db)
 
 
-def counted(postgresql):
-    """A SELECT of (kind, day, how many) counted from the pause records."""
-    return (f"SELECT kind, day, COUNT(*) FROM ({spans_select('p', postgresql, 'FROM pause_record p')}) AS spans "
-            "GROUP BY kind, day")
+def counted(postgresql, by_status=True):
+    """A SELECT of (kind, day, status, how many) counted from the pause records (without
+    `by_status`, as spans_select takes it: of (kind, day, how many))."""
+    key = "kind, day, status" if by_status else "kind, day"
+    spans = spans_select("p", postgresql, "FROM pause_record p", by_status)
+    return f"SELECT {key}, COUNT(*) FROM ({spans}) AS spans GROUP BY {key}"
 
 
 def recount_within(db):

@@ -12,12 +12,11 @@ state the record is in.
 import datetime as dt
 from typing import NamedTuple
 
-from peewee import SQL, Case, Select, fn
+from peewee import SQL, Entity, Select, Table, fn
 
 from ..db import PreparedQuery
-from . import totals
-from .lookups import in_state
-from .models import MentorStatus, PauseRecord
+from . import span_days, totals
+from .models import PauseRecord
 
 _SQL_TIME = "%Y-%m-%d %H:%M:%S"
 
@@ -103,11 +102,11 @@ def _pause_exists(mentor_column, window_start, window_end, now):
         (_WindowPause.mentor == mentor_column) & overlaps(_WindowPause, window_start, window_end, now)))
 
 
-def list_total(available, status, is_paused, windows_, now):
-    """The total of a list with `out_during` or (`available`) `available_during`, not both, filtered
-    at most by status or is_paused: from the mentors out in the window, counted by their status now
-    (`out_by_status`), and for those available the list totals, which count the mentors of each
-    status, less those of them that are out."""
+def listed_by_pause(available, status, is_paused, windows_, now):
+    """How many mentors a list with `out_during` or (`available`) `available_during`, not both,
+    filtered at most by status or is_paused, names: (those paused, the others). From the mentors
+    out in the window, counted by their status now (`out_by_status`), and for those available the
+    list totals, which count the mentors of each status, less those of them that are out."""
     out_start, out_end, free_start, free_end = windows_
     statuses = {"active", "paused"} if available else {"active", "paused", "inactive"}
     if status is not None:
@@ -115,36 +114,61 @@ def list_total(available, status, is_paused, windows_, now):
     if is_paused is not None:
         statuses &= {"paused"} if is_paused else {"active", "inactive"}
     if not statuses:
-        return 0
+        return 0, 0
     out = out_by_status(*((free_start, free_end) if available else (out_start, out_end)), now)
-    out_listed = sum(out[each] for each in statuses)
-    if not available:
-        return out_listed
-    return totals.sum_of(*(totals.TOTAL_OF_STATUS[each] for each in statuses)) - out_listed
+    if available:
+        kept = totals.read()
+        listed = {each: kept[totals.TOTAL_OF_STATUS[each]] - out[each] for each in statuses}
+    else:
+        listed = {each: out[each] for each in statuses}
+    return listed.pop("paused", 0), sum(listed.values())
 
 
-def _out_counts(window_start, window_end, now):
-    """How many mentors have a pause (in any state) whose span overlaps the window, how many of them
-    are paused now and how many inactive. The mentors out are the union of the two branches of the
-    overlap, each an index-only range scan; each of them is then looked up by index (correlated
-    EXISTS: a join would read every active pause)."""
-    ended, open_ = PauseRecord.alias("e"), PauseRecord.alias("o")
-    out = ended.select(ended.mentor.alias("mentor_id")).where(
-        overlaps_ended(ended, window_start, window_end)).union(
-        open_.select(open_.mentor.alias("mentor_id")).where(
-            overlaps_open(open_, window_start, window_end, now))).alias("out")
-    active, mentor = PauseRecord.alias("a"), MentorStatus.alias("i")
-    paused = fn.EXISTS(active.select(SQL("1")).where((active.mentor == out.c.mentor_id) & in_state(active, "active")))
-    inactive = fn.EXISTS(mentor.select(SQL("1")).where(
-        (mentor.mentor_id == out.c.mentor_id) & (mentor.base_status == "inactive")))
-    return Select([out], [fn.COUNT(SQL("*")), fn.COUNT(Case(None, [(paused, 1)])),
-                          fn.COUNT(Case(None, [(~paused & inactive, 1)]))])
+# The mentors out in a window [a, b) are those out at the instant a, plus those not out then with a
+# pause beginning within it (after a: one holding a would make them out then). The first are
+# the spans holding a (span_days.py) less each mentor's second and later spans holding it, which
+# only the mentors listed in `mentor_overlapping_spans` have (migration 0018); the second are read
+# from the pauses that begin within the window. Each is counted by the status the mentors have now,
+# which their pauses carry (`status_of_mentor`).
+
+_Held, _Later = PauseRecord.alias("h"), PauseRecord.alias("l")
+# Not a field of the model, which would write back the value it read: only the triggers set it.
+_HELD_STATUS, _LATER_STATUS = Entity("h", "status_of_mentor"), Entity("l", "status_of_mentor")
+_OverlappingSpans = Table("mentor_overlapping_spans", ("mentor_id",))
 
 
-_OUT_COUNTS = PreparedQuery(lambda db, *keys: _out_counts(*keys).bind(db), keys=3)
+def _holds(pause, instant, now):
+    """A SQL condition: the span of `pause` holds `instant`, given as `[instant, instant + FINEST)`."""
+    return overlaps(pause, *instant, now)
+
+
+def _second_spans(instant, instant_end, now):
+    """(status, how many spans hold `instant` beyond the first of each mentor)."""
+    held = (_Held.select(_Held.mentor, _HELD_STATUS.alias("status"), fn.COUNT(SQL("*")).alias("spans"))
+            .join(_OverlappingSpans, on=(_OverlappingSpans.mentor_id == _Held.mentor))
+            .where(_holds(_Held, (instant, instant_end), now)).group_by(_Held.mentor, _HELD_STATUS).alias("held"))
+    return Select([held], [held.c.status, fn.SUM(held.c.spans - 1)]).group_by(held.c.status)
+
+
+def _beginning_within(window_start, window_end, start_end, now):
+    """(status, how many mentors not out at the window's start have a pause beginning within it)."""
+    return (_Later.select(_LATER_STATUS, fn.COUNT(_Later.mentor.distinct()))
+            .where((_Later.start_date > window_start) & overlaps(_Later, window_start, window_end, now)
+                   & ~fn.EXISTS(_Held.select(SQL("1")).where((_Held.mentor == _Later.mentor)
+                                                            & _holds(_Held, (window_start, start_end), now))))
+            .group_by(_LATER_STATUS))
+
+
+_SECOND_SPANS = PreparedQuery(lambda db, *keys: _second_spans(*keys).bind(db), keys=3)
+_BEGINNING_WITHIN = PreparedQuery(lambda db, *keys: _beginning_within(*keys).bind(db), keys=4)
 
 
 def out_by_status(window_start, window_end, now):
     """How many mentors of each status now ({status: count}) have a pause whose span overlaps the window."""
-    out, paused, inactive = _OUT_COUNTS.rows(window_start, window_end, now)[0]
-    return {"active": out - paused - inactive, "paused": paused, "inactive": inactive}
+    start_end = window_start + span_days.FINEST  # the instant of its start, as a window
+    out = span_days.overlapping_by_status(Window(window_start, start_end), now)
+    for status, spans in _SECOND_SPANS.rows(window_start, start_end, now):
+        out[status] -= int(spans)
+    for status, mentors in _BEGINNING_WITHIN.rows(window_start, window_end, start_end, now):
+        out[status] += mentors
+    return out

@@ -94,6 +94,17 @@ def world(client):
     create_pause(client, "retired", start_date=at(-40), end_date=at(-1))  # inactive, and out then
     create_mentor(client, "back", status="inactive")
     create_pause(client, "back", start_date=at(-60), end_date=at(-50))
+    # Spans of one mentor that overlap each other (past pauses may): each such mentor is out once.
+    create_mentor(client, "layered")
+    for start, end in ((-40, -10), (-30, -20), (-25, -5), (-30, -30)):  # three deep, and one of no length
+        create_pause(client, "layered", start_date=at(start), end_date=at(end))
+    create_mentor(client, "layered_paused", status="paused", pause_start_date=at(-3))
+    create_pause(client, "layered_paused", start_date=at(-12), end_date=at(-1))
+    create_pause(client, "layered_paused", start_date=at(-8), end_date=at(-2))
+    create_mentor(client, "layered_idle", status="inactive")
+    create_pause(client, "layered_idle", start_date=at(-35), end_date=at(-12))
+    create_pause(client, "layered_idle", start_date=at(-20), end_date=at(-15))
+    create_pause(client, "due", start_date=at(15), expected_return_date=at(20))  # scheduled after its active one
     points = [base + days * DAY for days in (-60, -40, -35, -30, -20, -15, -12, -5, -3, 0, 10, 15, 20, 30, 40)]
     return {"now": now, "base": base, "points": points}
 

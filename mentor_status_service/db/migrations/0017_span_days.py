@@ -50,11 +50,12 @@ def _statements(postgresql):
         f"CREATE TABLE span_day_totals_delta (id {key}, kind TEXT NOT NULL, day {day_type} NOT NULL, "
         "pauses INTEGER NOT NULL)",
         "CREATE INDEX span_day_totals_delta_kind_day ON span_day_totals_delta (kind, day)",
-        f"INSERT INTO span_day_totals (kind, day, pauses) {span_days.counted(postgresql)}",
+        f"INSERT INTO span_day_totals (kind, day, pauses) {span_days.counted(postgresql, by_status=False)}",
         *row_triggers.create_statements(
             postgresql, "pause_record", _FUNCTION, _TRIGGERS,
             lambda row: (f"INSERT INTO span_day_totals_delta (kind, day, pauses) SELECT kind, day, "
-                         f"{-1 if row == 'OLD' else 1} FROM ({span_days.spans_select(row, postgresql)}) AS spans")),
+                         f"{-1 if row == 'OLD' else 1} FROM "
+                         f"({span_days.spans_select(row, postgresql, by_status=False)}) AS spans")),
     ]
 
 
