@@ -108,5 +108,41 @@ def counted(postgresql, by_status=True):
 
 
 def recount_within(db):
-    """Within `totals.recount`'s snapshot: count every day's spans again."""
-    _KEPT.recount_within(db, counted(is_postgresql(db)))
+    """Within `totals.recount`'s snapshot: the status each pause carries and the mentors whose spans
+    may overlap set again from the tables (what SQL run with the triggers off may have left), then
+    every day's spans counted again."""
+    postgresql = is_postgresql(db)
+    status = mentor_status_sql("pause_record.mentor_id")
+    db.execute_sql(f"UPDATE pause_record SET status_of_mentor = {status} WHERE status_of_mentor <> {status}")
+    # Only the rows that differ, so that the writes going on meanwhile rarely touch the same one.
+    overlapping = overlapping_mentors(postgresql)
+    db.execute_sql(f"DELETE FROM mentor_overlapping_spans WHERE mentor_id NOT IN ({overlapping})")
+    db.execute_sql(f"INSERT INTO mentor_overlapping_spans (mentor_id) {overlapping} ON CONFLICT DO NOTHING")
+    _KEPT.recount_within(db, counted(postgresql))
+
+
+# Kept beside the spans (migration 0018), for the counts of mentors out (windows.py).
+
+STATUS_OF = "CASE WHEN {row}.paused THEN 'paused' ELSE {row}.base_status END"  # of a mentor_status row
+
+
+def mentor_status_sql(mentor):
+    """SQL: the status now of the mentor whose id is the SQL `mentor`, as its pauses carry it."""
+    return f"(SELECT {STATUS_OF.format(row='m')} FROM mentor_status m WHERE m.mentor_id = {mentor})"
+
+
+# A pause's span taken as ending at its end date, or never: those of one mentor overlap when one
+# starts before the furthest end of those that start before it (or with it, by id).
+_LATEST = {True: "TIMESTAMP 'infinity'", False: "'9999-12-31 23:59:59'"}
+
+
+def overlapping_mentors(postgresql, mentor=None):
+    """A SELECT of the mentors (of `mentor` only, an SQL expression, if given) that have two pauses
+    whose spans may overlap: a pause without an end date taken to have none (its span ends at its
+    expected return only until that passes), one ending at its start to have no span."""
+    only = f"AND mentor_id = {mentor} " if mentor else ""
+    return (f"SELECT DISTINCT mentor_id FROM (SELECT mentor_id, start_date, MAX(reach) OVER (PARTITION BY mentor_id "
+            "ORDER BY start_date, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before FROM "
+            f"(SELECT mentor_id, id, start_date, COALESCE(end_date, {_LATEST[postgresql]}) AS reach FROM pause_record "
+            f"WHERE (end_date IS NULL OR end_date > start_date) {only}) AS spans) AS ordered "
+            "WHERE reach_before > start_date")

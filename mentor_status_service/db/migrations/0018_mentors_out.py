@@ -25,29 +25,10 @@ from mentor_status_service.pausing import span_days
 
 _0017 = importlib.import_module("mentor_status_service.db.migrations.0017_span_days")
 
-_STATUS_OF = "CASE WHEN {row}.paused THEN 'paused' ELSE {row}.base_status END"
-_MENTOR_STATUS = f"(SELECT {_STATUS_OF.format(row='m')} FROM mentor_status m WHERE m.mentor_id = {{mentor}})"
-
-# A pause's span taken as ending at its end date, or never: those of one mentor overlap when one
-# starts before the furthest end of those that start before it (or with it, by id).
-_LATEST = {True: "TIMESTAMP 'infinity'", False: "'9999-12-31 23:59:59'"}
-
-
-def _overlapping_mentors(postgresql, mentor=None):
-    """A SELECT of the mentors (of `mentor` only, an SQL expression, if given) that have two pauses
-    whose spans may overlap."""
-    only = f"AND mentor_id = {mentor} " if mentor else ""
-    return (f"SELECT DISTINCT mentor_id FROM (SELECT mentor_id, start_date, MAX(reach) OVER (PARTITION BY mentor_id "
-            "ORDER BY start_date, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before FROM "
-            f"(SELECT mentor_id, id, start_date, COALESCE(end_date, {_LATEST[postgresql]}) AS reach FROM pause_record "
-            f"WHERE (end_date IS NULL OR end_date > start_date) {only}) AS spans) AS ordered "
-            "WHERE reach_before > start_date")
-
-
 def _flag(postgresql):
     return lambda row: (f"DELETE FROM mentor_overlapping_spans WHERE mentor_id = {row}.mentor_id; "
                         "INSERT INTO mentor_overlapping_spans (mentor_id) "
-                        f"{_overlapping_mentors(postgresql, f'{row}.mentor_id')}")
+                        f"{span_days.overlapping_mentors(postgresql, f'{row}.mentor_id')}")
 
 
 _FLAG_TRIGGERS = {
@@ -72,12 +53,12 @@ _SPAN_FUNCTION = _0017._FUNCTION
 
 # A mentor whose status changes hands it to its pauses, which move their spans to it.
 _MENTOR_TRIGGERS = {"UPDATE OF paused, base_status": (
-    "mentor_status_to_pauses", f"{_STATUS_OF.format(row='OLD')} <> {_STATUS_OF.format(row='NEW')}")}
+    "mentor_status_to_pauses", f"{span_days.STATUS_OF.format(row='OLD')} <> {span_days.STATUS_OF.format(row='NEW')}")}
 _MENTOR_FUNCTION = "mentor_status_to_pauses"
 
 
 def _to_pauses(row):
-    status = _STATUS_OF.format(row=row)
+    status = span_days.STATUS_OF.format(row=row)
     return (f"UPDATE pause_record SET status_of_mentor = {status} WHERE mentor_id = {row}.mentor_id "
             f"AND status_of_mentor <> {status}")
 
@@ -86,15 +67,15 @@ def _to_pauses(row):
 # PostgreSQL; SQLite, whose triggers cannot change the row, updates it after (the spans follow).
 _INSERTED_POSTGRESQL = [
     "CREATE OR REPLACE FUNCTION pause_record_status_of_mentor() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"NEW.status_of_mentor := COALESCE({_MENTOR_STATUS.format(mentor='NEW.mentor_id')}, 'active'); "
+    f"NEW.status_of_mentor := COALESCE({span_days.mentor_status_sql('NEW.mentor_id')}, 'active'); "
     "RETURN NEW; END $$",
     "CREATE TRIGGER pause_record_status_of_mentor BEFORE INSERT OR UPDATE OF mentor_id ON pause_record "
     "FOR EACH ROW EXECUTE FUNCTION pause_record_status_of_mentor()",
 ]
 _INSERTED_SQLITE = [
     f"CREATE TRIGGER pause_record_status_of_mentor_{event.split()[0].lower()} AFTER {event} ON pause_record "
-    f"FOR EACH ROW BEGIN UPDATE pause_record SET status_of_mentor = {_MENTOR_STATUS.format(mentor='NEW.mentor_id')} "
-    f"WHERE id = NEW.id AND status_of_mentor <> {_MENTOR_STATUS.format(mentor='NEW.mentor_id')}; END"
+    f"FOR EACH ROW BEGIN UPDATE pause_record SET status_of_mentor = {span_days.mentor_status_sql('NEW.mentor_id')} "
+    f"WHERE id = NEW.id AND status_of_mentor <> {span_days.mentor_status_sql('NEW.mentor_id')}; END"
     for event in ("INSERT", "UPDATE OF mentor_id")]
 
 
@@ -125,14 +106,14 @@ def up(migrator, db):
     _drop_span_tables(db, _0017._TRIGGERS)
     statements = [
         "ALTER TABLE pause_record ADD COLUMN status_of_mentor TEXT NOT NULL DEFAULT 'active'",
-        f"UPDATE pause_record SET status_of_mentor = {_MENTOR_STATUS.format(mentor='pause_record.mentor_id')} "
+        f"UPDATE pause_record SET status_of_mentor = {span_days.mentor_status_sql('pause_record.mentor_id')} "
         "WHERE mentor_id IN (SELECT mentor_id FROM mentor_status WHERE paused = TRUE OR base_status <> 'active')",
         *(_INSERTED_POSTGRESQL if postgresql else _INSERTED_SQLITE),
         *row_triggers.create_statements(postgresql, "mentor_status", _MENTOR_FUNCTION, _MENTOR_TRIGGERS, _to_pauses,
                                         rows=("NEW",)),
         *_span_tables(postgresql),
         "CREATE TABLE mentor_overlapping_spans (mentor_id TEXT PRIMARY KEY)",
-        f"INSERT INTO mentor_overlapping_spans (mentor_id) {_overlapping_mentors(postgresql)}",
+        f"INSERT INTO mentor_overlapping_spans (mentor_id) {span_days.overlapping_mentors(postgresql)}",
         *row_triggers.create_statements(postgresql, "pause_record", _FLAG_FUNCTION, _FLAG_TRIGGERS,
                                         _flag(postgresql)),
     ]
