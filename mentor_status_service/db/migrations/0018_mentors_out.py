@@ -40,14 +40,17 @@ _FLAG_TRIGGERS = {
 }
 _FLAG_FUNCTION = "pause_record_overlap"
 
-# The spans per day, now by status (0017's, with the status in their key and their UPDATE's columns).
+# The spans per day, now by status (0017's, with the status in their key). A change of the status a
+# pause carries moves its spans in the statement that makes it (`_move_spans`), for all of a
+# mentor's pauses at once; on PostgreSQL, a pause moved to another mentor takes that one's status
+# before it is written, so its UPDATE moves them.
 _SPAN_TRIGGERS = {
     "INSERT": ("pause_record_span_day_insert", "TRUE"),
     "DELETE": ("pause_record_span_day_delete", "TRUE"),
-    "UPDATE OF start_date, expected_return_date, end_date, status_of_mentor": (
+    "UPDATE OF start_date, expected_return_date, end_date, mentor_id": (
         "pause_record_span_day_update",
         "(OLD.start_date <> NEW.start_date OR OLD.expected_return_date IS DISTINCT FROM NEW.expected_return_date "
-        "OR OLD.end_date IS DISTINCT FROM NEW.end_date OR OLD.status_of_mentor <> NEW.status_of_mentor)"),
+        "OR OLD.end_date IS DISTINCT FROM NEW.end_date OR OLD.mentor_id <> NEW.mentor_id)"),
 }
 _SPAN_FUNCTION = _0017._FUNCTION
 
@@ -57,10 +60,20 @@ _MENTOR_TRIGGERS = {"UPDATE OF paused, base_status": (
 _MENTOR_FUNCTION = "mentor_status_to_pauses"
 
 
-def _to_pauses(row):
-    status = span_days.STATUS_OF.format(row=row)
-    return (f"UPDATE pause_record SET status_of_mentor = {status} WHERE mentor_id = {row}.mentor_id "
-            f"AND status_of_mentor <> {status}")
+def _move_spans(postgresql, pauses, status):
+    """The statements that give the pauses `pauses` (a condition on pause_record) the status
+    `status` (SQL), with their spans: out of the status each carried, into that one, as one
+    delta row per day, kind and status."""
+    which = f"FROM (SELECT * FROM pause_record WHERE ({pauses}) AND status_of_mentor <> {status}) AS p"
+    spans = span_days.spans_select("p", postgresql, which)
+    return (f"INSERT INTO span_day_totals_delta (kind, day, status, pauses) SELECT kind, day, status, SUM(pauses) "
+            f"FROM (SELECT kind, day, status, -1 AS pauses FROM ({spans}) AS leaving UNION ALL "
+            f"SELECT kind, day, {status}, 1 FROM ({spans}) AS entering) AS moved GROUP BY kind, day, status; "
+            f"UPDATE pause_record SET status_of_mentor = {status} WHERE ({pauses}) AND status_of_mentor <> {status}")
+
+
+def _to_pauses(postgresql):
+    return lambda row: _move_spans(postgresql, f"mentor_id = {row}.mentor_id", span_days.STATUS_OF.format(row=row))
 
 
 # A pause inserted, or moved to another mentor, takes its mentor's status: set in the row on
@@ -74,8 +87,7 @@ _INSERTED_POSTGRESQL = [
 ]
 _INSERTED_SQLITE = [
     f"CREATE TRIGGER pause_record_status_of_mentor_{event.split()[0].lower()} AFTER {event} ON pause_record "
-    f"FOR EACH ROW BEGIN UPDATE pause_record SET status_of_mentor = {span_days.mentor_status_sql('NEW.mentor_id')} "
-    f"WHERE id = NEW.id AND status_of_mentor <> {span_days.mentor_status_sql('NEW.mentor_id')}; END"
+    f"FOR EACH ROW BEGIN {_move_spans(False, 'id = NEW.id', span_days.mentor_status_sql('NEW.mentor_id'))}; END"
     for event in ("INSERT", "UPDATE OF mentor_id")]
 
 
@@ -109,8 +121,8 @@ def up(migrator, db):
         f"UPDATE pause_record SET status_of_mentor = {span_days.mentor_status_sql('pause_record.mentor_id')} "
         "WHERE mentor_id IN (SELECT mentor_id FROM mentor_status WHERE paused = TRUE OR base_status <> 'active')",
         *(_INSERTED_POSTGRESQL if postgresql else _INSERTED_SQLITE),
-        *row_triggers.create_statements(postgresql, "mentor_status", _MENTOR_FUNCTION, _MENTOR_TRIGGERS, _to_pauses,
-                                        rows=("NEW",)),
+        *row_triggers.create_statements(postgresql, "mentor_status", _MENTOR_FUNCTION, _MENTOR_TRIGGERS,
+                                        _to_pauses(postgresql), rows=("NEW",)),
         *_span_tables(postgresql),
         "CREATE TABLE mentor_overlapping_spans (mentor_id TEXT PRIMARY KEY)",
         f"INSERT INTO mentor_overlapping_spans (mentor_id) {span_days.overlapping_mentors(postgresql)}",
