@@ -143,8 +143,10 @@ GROWTH_LIMIT = 2.0
 
 
 def table(small_rows, small, large_rows, large, problems):
-    """One line per combination, the slowest growth first; problems below."""
-    lines = [f"| list | query | p50 ms at {small_rows:,} | p50 ms at {large_rows:,} | growth | within "
+    """One line per combination, the slowest growth first; problems below. `small_rows` and
+    `large_rows`: the sizes, or what else names the two sides (the services' URLs)."""
+    small_rows, large_rows = (f"{side:,}" if isinstance(side, int) else side for side in (small_rows, large_rows))
+    lines = [f"| list | query | p50 ms at {small_rows} | p50 ms at {large_rows} | growth | within "
              f"{GROWTH_LIMIT:g}x |", "|---|---|---:|---:|---:|:-:|"]
     rows = []
     for url, before in small.items():
@@ -178,7 +180,7 @@ def main(argv):
         print(f"[bench] {problem}", file=sys.stderr)
     results = scan(argv, combos)
     if len(results) == 2:
-        print(table(0, results[0], 0, results[1], problems))
+        print(table(argv[0], results[0], argv[1], results[1], problems))
     else:
         for url, p50 in sorted(results[0].items(), key=lambda item: -(item[1] or 1e9)):
             print(f"{_ms(p50):>8} {url}")
