@@ -29,20 +29,21 @@ SEED = [
        SELECT 'mentor-' || lpad(i::text, 7, '0'), CASE WHEN i % 20 = 5 THEN 'inactive' ELSE 'active' END, '{{}}',
               timestamp '2026-01-01' + i * interval '1 second', timestamp '2026-01-01' + i * interval '1 second'
        FROM generate_series(1, {rows}) i""",
-    f"""INSERT INTO pause_record (mentor_id, start_date, expected_return_date, end_date, reason, created_at)
+    f"""INSERT INTO pause_record (mentor_id, start_date, expected_return_date, end_date, reason, created_at, state)
        SELECT 'mentor-' || lpad(i::text, 7, '0'), {NOW} - ((i / 10) % 60) * interval '1 day',
               CASE WHEN i % 30 = 0 THEN NULL ELSE {NOW} - ((i / 10) % 60) * interval '1 day'
                    + (1 + (i / 10) % 89) * interval '1 day' END,
-              NULL, 'personal_leave', {NOW} - ((i / 10) % 60) * interval '1 day'
+              NULL, 'personal_leave', {NOW} - ((i / 10) % 60) * interval '1 day', 'active'
        FROM generate_series(10, {{rows}}, 10) i""",
-    f"""INSERT INTO pause_record (mentor_id, start_date, expected_return_date, end_date, reason, created_at)
+    f"""INSERT INTO pause_record (mentor_id, start_date, expected_return_date, end_date, reason, created_at, state)
        SELECT 'mentor-' || lpad(i::text, 7, '0'), {NOW} - (400 - (i / 10) % 365) * interval '1 day', NULL,
               {NOW} - (400 - (i / 10) % 365) * interval '1 day' + (1 + i % 30) * interval '1 day', 'training',
-              {NOW} - (400 - (i / 10) % 365) * interval '1 day'
+              {NOW} - (400 - (i / 10) % 365) * interval '1 day', 'ended'
        FROM generate_series(3, {{rows}}, 10) i""",
-    f"""INSERT INTO pause_record (mentor_id, start_date, expected_return_date, end_date, reason, created_at)
+    f"""INSERT INTO pause_record (mentor_id, start_date, expected_return_date, end_date, reason, created_at, state)
        SELECT 'mentor-' || lpad(i::text, 7, '0'), {NOW} + (1 + (i / 10) % 365) * interval '1 day', NULL,
-              {NOW} + (1 + (i / 10) % 365) * interval '1 day' + (1 + i % 30) * interval '1 day', 'training', {NOW}
+              {NOW} + (1 + (i / 10) % 365) * interval '1 day' + (1 + i % 30) * interval '1 day', 'training', {NOW},
+              'scheduled'
        FROM generate_series(7, {{rows}}, 10) i""",
 ]
 MENTORS, RECORDS = "/api/v1/mentor-statuses", "/api/v1/pause-records"
