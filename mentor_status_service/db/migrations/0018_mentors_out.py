@@ -64,7 +64,10 @@ def _move_spans(postgresql, pauses, status):
     """The statements that give the pauses `pauses` (a condition on pause_record) the status
     `status` (SQL), with their spans: out of the status each carried, into that one, as one
     delta row per day, kind and status."""
-    which = f"FROM (SELECT * FROM pause_record WHERE ({pauses}) AND status_of_mentor <> {status}) AS p"
+    # OFFSET 0 keeps PostgreSQL from folding the condition into each kind's own: a kind of the open
+    # pauses then walked a partial index by start for the mentor's id, every open pause of every mentor.
+    fence = " OFFSET 0" if postgresql else ""
+    which = f"FROM (SELECT * FROM pause_record WHERE ({pauses}) AND status_of_mentor <> {status}{fence}) AS p"
     spans = span_days.spans_select("p", postgresql, which)
     return (f"INSERT INTO span_day_totals_delta (kind, day, status, pauses) SELECT kind, day, status, SUM(pauses) "
             f"FROM (SELECT kind, day, status, -1 AS pauses FROM ({spans}) AS leaving UNION ALL "
@@ -80,7 +83,9 @@ def _to_pauses(postgresql):
 # PostgreSQL; SQLite, whose triggers cannot change the row, updates it after (the spans follow).
 _INSERTED_POSTGRESQL = [
     "CREATE OR REPLACE FUNCTION pause_record_status_of_mentor() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"NEW.status_of_mentor := COALESCE({span_days.mentor_status_sql('NEW.mentor_id')}, 'active'); "
+    # UPDATE OF mentor_id fires whenever the column is SET, as every save of a pause does: only a new mentor counts.
+    "IF TG_OP = 'INSERT' OR NEW.mentor_id <> OLD.mentor_id THEN "
+    f"NEW.status_of_mentor := COALESCE({span_days.mentor_status_sql('NEW.mentor_id')}, 'active'); END IF; "
     "RETURN NEW; END $$",
     "CREATE TRIGGER pause_record_status_of_mentor BEFORE INSERT OR UPDATE OF mentor_id ON pause_record "
     "FOR EACH ROW EXECUTE FUNCTION pause_record_status_of_mentor()",
