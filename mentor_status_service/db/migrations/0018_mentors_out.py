@@ -25,7 +25,9 @@ from mentor_status_service.pausing import span_days
 
 _0017 = importlib.import_module("mentor_status_service.db.migrations.0017_span_days")
 
+
 def _flag(postgresql):
+    """The statement a trigger runs for the pause row OLD or NEW: its mentor listed again or not."""
     return lambda row: (f"DELETE FROM mentor_overlapping_spans WHERE mentor_id = {row}.mentor_id; "
                         "INSERT INTO mentor_overlapping_spans (mentor_id) "
                         f"{span_days.overlapping_mentors(postgresql, f'{row}.mentor_id')}")
