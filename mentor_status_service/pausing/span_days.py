@@ -68,7 +68,7 @@ def _before_params(moment):
 # Started before the window's end, less those ended by its start, less those back by it (returns
 # after now and by its start), plus the overdue ones of no length started before its end; the
 # parameters, in this order, are those of `overlapping_by_status`.
-_OVERLAPPING = "SELECT status, CAST(SUM(pauses) AS BIGINT) FROM ({}) AS signed GROUP BY status".format(
+_OVERLAPPING = "SELECT status, CAST(SUM(pauses) AS BIGINT) AS pauses FROM ({}) AS signed GROUP BY status".format(
     " UNION ALL ".join([
         _before("ended_start", False, 1), _before("open_start", False, 1), _before("ended_end", True, -1),
         _before("open_return", True, -1), _before("open_return", True, 1), _before("open_no_span", True, 1)]))
@@ -76,17 +76,28 @@ _OVERLAPPING = "SELECT status, CAST(SUM(pauses) AS BIGINT) FROM ({}) AS signed G
 FINEST = dt.timedelta(microseconds=1)
 
 
-def overlapping_by_status(window, now):
-    """How many pause records (in any state) have a span that overlaps `window` as of `now`, by the
-    status of their mentor ({status: count}), in one statement's snapshot."""
-    db = database.obj
+def overlapping_statement(window, now):
+    """The SQL and parameters of a SELECT of (status, how many pause records, in any state, of the
+    mentors of that status, have a span that overlaps `window` as of `now`), in the database's
+    parameter style."""
     back_by = max(window.start, now)  # the returns in (now, back_by] end their spans before the window
     params = (*_before_params(window.end), *_before_params(window.end), *_before_params(window.start),
               *_before_params(back_by), *_before_params(now), *_before_params(min(now, window.end - FINEST)))
+    return _OVERLAPPING.replace("{p}", database.obj.param), params
+
+
+def by_status(rows):
+    """{status: count} of rows of (status, count), 0 for a status without one."""
     counts = dict.fromkeys(STATUSES, 0)
-    for status, count in db.execute_sql(_OVERLAPPING.replace("{p}", db.param), params).fetchall():
+    for status, count in rows:
         counts[status] += int(count)
     return counts
+
+
+def overlapping_by_status(window, now):
+    """How many pause records (in any state) have a span that overlaps `window` as of `now`, by the
+    status of their mentor ({status: count}), in one statement's snapshot."""
+    return by_status(database.obj.execute_sql(*overlapping_statement(window, now)).fetchall())
 
 
 def overlapping(window, now):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from peewee import SQL, Entity, Select, Table, fn
 
-from ..db import PreparedQuery
+from ..db import PreparedQuery, database
 from . import span_days, totals
 from .models import PauseRecord
 
@@ -147,12 +147,12 @@ def _second_spans(instant, instant_end, now):
     held = (_Held.select(_Held.mentor, _HELD_STATUS.alias("status"), fn.COUNT(SQL("*")).alias("spans"))
             .join(_OverlappingSpans, on=(_OverlappingSpans.mentor_id == _Held.mentor))
             .where(_holds(_Held, (instant, instant_end), now)).group_by(_Held.mentor, _HELD_STATUS).alias("held"))
-    return Select([held], [held.c.status, fn.SUM(held.c.spans - 1)]).group_by(held.c.status)
+    return Select([held], [held.c.status, fn.SUM(held.c.spans - 1).alias("spans")]).group_by(held.c.status)
 
 
 def _beginning_within(window_start, window_end, start_end, now):
     """(status, how many mentors not out at the window's start have a pause beginning within it)."""
-    return (_Later.select(_LATER_STATUS, fn.COUNT(_Later.mentor.distinct()))
+    return (_Later.select(_LATER_STATUS.alias("status"), fn.COUNT(_Later.mentor.distinct()).alias("mentors"))
             .where((_Later.start_date > window_start) & overlaps(_Later, window_start, window_end, now)
                    & ~fn.EXISTS(_Held.select(SQL("1")).where((_Held.mentor == _Later.mentor)
                                                             & _holds(_Held, (window_start, start_end), now))))
@@ -164,11 +164,13 @@ _BEGINNING_WITHIN = PreparedQuery(lambda db, *keys: _beginning_within(*keys).bin
 
 
 def out_by_status(window_start, window_end, now):
-    """How many mentors of each status now ({status: count}) have a pause whose span overlaps the window."""
+    """How many mentors of each status now ({status: count}) have a pause whose span overlaps the
+    window, in one statement's snapshot."""
     start_end = window_start + span_days.FINEST  # the instant of its start, as a window
-    out = span_days.overlapping_by_status(Window(window_start, start_end), now)
-    for status, spans in _SECOND_SPANS.rows(window_start, start_end, now):
-        out[status] -= int(spans)
-    for status, mentors in _BEGINNING_WITHIN.rows(window_start, window_end, start_end, now):
-        out[status] += mentors
-    return out
+    held, held_params = span_days.overlapping_statement(Window(window_start, start_end), now)
+    second, second_params = _SECOND_SPANS.statement(window_start, start_end, now)
+    later, later_params = _BEGINNING_WITHIN.statement(window_start, window_end, start_end, now)
+    sql = (f"SELECT status, SUM(mentors) FROM (SELECT status, pauses AS mentors FROM ({held}) AS held UNION ALL "
+           f"SELECT status, -spans FROM ({second}) AS second_spans UNION ALL "
+           f"SELECT status, mentors FROM ({later}) AS beginning) AS counted GROUP BY status")
+    return span_days.by_status(database.obj.execute_sql(sql, [*held_params, *second_params, *later_params]))
