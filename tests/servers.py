@@ -11,6 +11,7 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import requests
+from kept_counts import kept_count_violations
 from peewee import PostgresqlDatabase
 
 from harness import servers
@@ -185,47 +186,13 @@ def invariant_violations(url):
         db.close()
 
 
-def span_days_of(pauses):
-    """(kind, day, status) of each count migrations 0017 and 0018 keep, for pauses (start, expected
-    return, end, status of their mentor), as 0017's docstring defines them: a span with an end later
-    than its start, by the days it starts and ends; one without an end, by the day it starts and of
-    its expected return, or, when that is its start, by that day alone."""
-    def day(moment):
-        return str(moment)[:10]
-
-    for start, expected, end, status in pauses:
-        if end is not None and str(end) > str(start):
-            yield from (("ended_start", day(start), status), ("ended_end", day(end), status))
-        elif end is None and (expected is None or str(expected) > str(start)):
-            yield ("open_start", day(start), status)
-            if expected is not None:
-                yield ("open_return", day(expected), status)
-        elif end is None:
-            yield ("open_no_span", day(start), status)
-
-
-def overlapping_mentors(pauses):
-    """The mentors with two pauses (mentor, start, end) whose spans may overlap, as migration 0018
-    defines them: a pause without an end date taken to have none, one ending at its start to have
-    no span."""
-    spans = {}
-    for mentor_id, start, end in pauses:
-        if end is None or str(end) > str(start):
-            spans.setdefault(mentor_id, []).append((str(start), None if end is None else str(end)))
-    return {mentor_id for mentor_id, theirs in spans.items()
-            if any(first_start <= second_start and (first_end is None or second_start < first_end)
-                   for i, (first_start, first_end) in enumerate(theirs)
-                   for j, (second_start, _) in enumerate(theirs) if i != j)}
-
-
 def table_violations(db):
     """the consistency invariant (docs/api.md) read from the tables themselves (not through the API), on an open Peewee
     database. Empty when it holds.
 
-    The schema stores a mentor's pause only as its active record (a mentor is paused exactly
-    while it has one), so the checks are: at most one active record per mentor, no record
-    without its mentor, dates in order, a stored base status that is never "paused", and list
-    totals equal to what the tables hold.
+    The schema stores a mentor's pause only as its active record (a mentor is paused exactly while
+    it has one), so the checks are: at most one active record per mentor, no record without its
+    mentor, dates in order, a base status never "paused", and kept counts equal to the tables'.
     """
     problems = []
 
@@ -251,32 +218,7 @@ def table_violations(db):
         problems.append(f"mentor {mentor_id!r} has `paused` out of step with its pauses")
     for (mentor_id,) in rows("SELECT mentor_id FROM mentor_status WHERE last_updated < created_at"):
         problems.append(f"mentor {mentor_id!r} was updated before it was created")
-    day = "CAST(expected_return_date AS DATE)" if isinstance(db, PostgresqlDatabase) else "date(expected_return_date)"
-    kept_days = dict(rows("SELECT day, SUM(pauses) FROM (SELECT day, pauses FROM return_day_totals UNION ALL SELECT "
-                          "day, pauses FROM return_day_totals_delta) AS kept GROUP BY day HAVING SUM(pauses) <> 0"))
-    counted_days = dict(rows(f"SELECT {day}, COUNT(*) FROM pause_record WHERE state = 'active' AND "
-                             f"expected_return_date IS NOT NULL GROUP BY {day}"))
-    if kept_days != counted_days:
-        problems.append(f"active pauses due per day: kept {kept_days}, the tables hold {counted_days}")
-    kept_spans = {(kind, str(day), status): int(pauses) for kind, day, status, pauses in rows(
-        "SELECT kind, day, status, SUM(pauses) FROM (SELECT kind, day, status, pauses FROM span_day_totals UNION ALL "
-        "SELECT kind, day, status, pauses FROM span_day_totals_delta) AS kept GROUP BY kind, day, status "
-        "HAVING SUM(pauses) <> 0")}
-    counted_spans = Counter(span_days_of(rows(
-        "SELECT p.start_date, p.expected_return_date, p.end_date, CASE WHEN m.paused THEN 'paused' "
-        "ELSE m.base_status END FROM pause_record p JOIN mentor_status m ON m.mentor_id = p.mentor_id")))
-    if kept_spans != counted_spans:
-        problems.append(f"pause spans per day: kept {kept_spans}, the tables hold {dict(counted_spans)}")
-    for record_id, carried, status in rows(
-            "SELECT p.id, p.status_of_mentor, CASE WHEN m.paused THEN 'paused' ELSE m.base_status END FROM "
-            "pause_record p JOIN mentor_status m ON m.mentor_id = p.mentor_id WHERE p.status_of_mentor <> "
-            "CASE WHEN m.paused THEN 'paused' ELSE m.base_status END"):
-        problems.append(f"pause record {record_id} carries its mentor's status as {carried!r}, not {status!r}")
-    flagged = {mentor_id for (mentor_id,) in rows("SELECT mentor_id FROM mentor_overlapping_spans")}
-    overlapping = overlapping_mentors(rows("SELECT mentor_id, start_date, end_date FROM pause_record"))
-    if flagged != overlapping:
-        problems.append(f"mentors with spans that may overlap: kept {sorted(flagged)}, the tables hold "
-                        f"{sorted(overlapping)}")
+    problems += kept_count_violations(rows, isinstance(db, PostgresqlDatabase))
     names = ("mentors_active", "mentors_inactive", "pauses_active", "pauses_ended", "pauses_scheduled")
     # The totals are the folded row plus the deltas of writes not folded in yet.
     [stored] = rows("SELECT " + ", ".join(f"t.{name} + (SELECT COALESCE(SUM({name}), 0) FROM list_totals_delta)"

@@ -1,130 +1,34 @@
 """Who is out, and when: `during` on pause records, `out_during` and `available_during` on mentor
 statuses (docs/api.md, "Who is out, and when"), checked against spans computed here from the JSON
 of every pause, over every window between the dates the pauses use."""
-import csv
 import datetime as dt
-import io
 import itertools
 
 import pytest
 from factories import create_mentor, create_pause
 from servers import invariant_violations
+from windows_world import (
+    DAY,
+    MENTORS,
+    RECORDS,
+    all_pauses,
+    everything,
+    expected_lists,
+    interval,
+    make_world,
+    overlaps,
+    text,
+    walk,
+    windows,
+)
 
-from mentor_status_service.db import database, utc_now
+from mentor_status_service.db import database
 from mentor_status_service.pausing import totals
-
-MENTORS = "/api/v1/mentor-statuses"
-RECORDS = "/api/v1/pause-records"
-DAY = dt.timedelta(days=1)
-
-
-def parse(text):
-    return None if text is None else dt.datetime.fromisoformat(text.removesuffix("Z"))
-
-
-def text(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def interval(start, end):
-    return f"{text(start)}/{text(end)}"
-
-
-def span(pause, now):
-    """[start, end) of a pause as the JSON shows it; end None: no end."""
-    start, expected, end = parse(pause["start_date"]), parse(pause["expected_return_date"]), parse(pause["end_date"])
-    if end is None and expected is not None and expected > now:
-        end = expected
-    return start, end
-
-
-def overlaps(pause, start, end, now):
-    pause_start, pause_end = span(pause, now)
-    return pause_start < end and (pause_end is None or (pause_end > start and pause_end > pause_start))
-
-
-def walk(client, path, **query):
-    """Every row of a list, by following next_cursor two rows at a time; and the total of each page."""
-    rows, totals, cursor = [], set(), None
-    while True:
-        params = {**query, "limit": 2, **({"cursor": cursor} if cursor else {})}
-        response = client.get(path, query_string=params)
-        assert response.status_code == 200, response.json
-        rows += response.json["data"]
-        totals.add(response.json["pagination"]["total"])
-        cursor = response.json["pagination"]["next_cursor"]
-        if cursor is None:
-            return rows, totals
-
-
-def everything(client, path, **query):
-    response = client.get(path, query_string={**query, "format": "csv"})
-    assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.text)))
 
 
 @pytest.fixture
 def world(client):
-    """Mentors whose pauses lie before, around and after now, at whole days from `base` (a midnight
-    at least a day away from now, so that no span changes while a test runs)."""
-    now = utc_now()
-    base = (now - 2 * DAY).replace(hour=0, minute=0, second=0)
-
-    def at(days):
-        return text(base + days * DAY)
-
-    create_mentor(client, "free")  # active, never paused
-    create_mentor(client, "idle", status="inactive")  # inactive, never paused
-    create_mentor(client, "ended")
-    create_pause(client, "ended", start_date=at(-40), end_date=at(-30), reason="personal_leave")
-    create_mentor(client, "twice")
-    create_pause(client, "twice", start_date=at(-30), end_date=at(-20))  # begins exactly when one of ended's ends
-    create_pause(client, "twice", start_date=at(-20), end_date=at(-10), reason="training")  # and again
-    create_mentor(client, "overdue", status="paused", pause_start_date=at(-20), expected_return_date=at(-5),
-                  pause_reason="sick_leave")  # active, past its expected return: no end
-    create_mentor(client, "due", status="paused", pause_start_date=at(-10), expected_return_date=at(10))
-    create_mentor(client, "open", status="paused", pause_start_date=at(-3))  # no expected return: no end
-    create_mentor(client, "ahead")
-    create_pause(client, "ahead", start_date=at(20), end_date=at(30), reason="personal_leave")
-    create_mentor(client, "later")
-    create_pause(client, "later", start_date=at(25), expected_return_date=at(35))  # no end date, begins later
-    create_mentor(client, "instant")
-    create_pause(client, "instant", start_date=at(-15), end_date=at(-15))  # a span of no length
-    create_mentor(client, "retired", status="inactive")
-    create_pause(client, "retired", start_date=at(-40), end_date=at(-1))  # inactive, and out then
-    create_mentor(client, "back", status="inactive")
-    create_pause(client, "back", start_date=at(-60), end_date=at(-50))
-    # Spans of one mentor that overlap each other (past pauses may): each such mentor is out once.
-    create_mentor(client, "layered")
-    for start, end in ((-40, -10), (-30, -20), (-25, -5), (-30, -30)):  # three deep, and one of no length
-        create_pause(client, "layered", start_date=at(start), end_date=at(end))
-    create_mentor(client, "layered_paused", status="paused", pause_start_date=at(-3))
-    create_pause(client, "layered_paused", start_date=at(-12), end_date=at(-1))
-    create_pause(client, "layered_paused", start_date=at(-8), end_date=at(-2))
-    create_mentor(client, "layered_idle", status="inactive")
-    create_pause(client, "layered_idle", start_date=at(-35), end_date=at(-12))
-    create_pause(client, "layered_idle", start_date=at(-20), end_date=at(-15))
-    create_pause(client, "due", start_date=at(15), expected_return_date=at(20))  # scheduled after its active one
-    points = [base + days * DAY for days in (-60, -40, -35, -30, -20, -15, -12, -5, -3, 0, 10, 15, 20, 30, 40)]
-    return {"now": now, "base": base, "points": points}
-
-
-def windows(points):
-    return list(itertools.combinations(points, 2))
-
-
-def all_pauses(client):
-    return [dict(row, end_date=row["end_date"] or None, expected_return_date=row["expected_return_date"] or None)
-            for row in everything(client, RECORDS)]
-
-
-def expected_lists(client, start, end, now):
-    pauses = all_pauses(client)
-    mentors = {row["mentor_id"]: row for row in everything(client, MENTORS)}
-    out = {pause["mentor_id"] for pause in pauses if overlaps(pause, start, end, now)}
-    available = {mentor_id for mentor_id, row in mentors.items() if row["status"] != "inactive"} - out
-    during = [pause["pause_record_id"] for pause in pauses if overlaps(pause, start, end, now)]
-    return during, out, available, mentors
+    return make_world(client)
 
 
 def test_every_window_lists_the_pauses_and_mentors_its_spans_give_with_exact_totals(client, world):
@@ -168,74 +72,6 @@ def test_the_total_of_during_alone_is_exact_at_any_moment_of_a_day_before_and_af
             assert [row["pause_record_id"] for row in listed["data"]] == expected, (start, end)
             assert listed["pagination"]["total"] == len(expected), (start, end, folded)
     assert invariant_violations(app.config["DATABASE_URL"]) == []
-
-
-def test_the_mentors_out_of_each_status_stay_exact_as_statuses_and_spans_change(client, app, world):
-    """The mentors out are counted by the status each has now, which its pauses carry, and over the
-    mentors whose spans may overlap (migration 0018): after a resume, a pause, a change of base
-    status (through the API and by SQL), pauses moved to overlap and apart, and a deletion."""
-    now, base = world["now"], world["base"]
-    layered = [row["pause_record_id"] for row in all_pauses(client) if row["mentor_id"] == "layered"]
-    changes = [
-        lambda: client.put(f"{MENTORS}/layered_paused", json={"status": "active"}),
-        lambda: client.put(f"{MENTORS}/layered", json={"status": "paused", "pause_start_date": text(base - DAY)}),
-        lambda: client.put(f"{MENTORS}/twice", json={"status": "inactive"}),
-        lambda: client.put(f"{RECORDS}/{layered[0]}", json={"start_date": text(base - 4 * DAY),
-                                                             "end_date": text(base - 3 * DAY)}),
-        lambda: client.put(f"{RECORDS}/{layered[2]}", json={"start_date": text(base - 60 * DAY),
-                                                             "end_date": text(base - 50 * DAY)}),
-        lambda: client.delete(f"{RECORDS}/{layered[1]}"),
-    ]
-    for step, change in enumerate([*changes, None]):
-        if change is None:
-            # An operator's SQL: the triggers move the pauses to the mentor's new status as for the
-            # service's writes; the list totals, which the service keeps, want the recount that
-            # docs/operations.md asks for after such a fix.
-            with app.app_context():
-                database.obj.execute_sql("UPDATE mentor_status SET base_status = 'active' WHERE mentor_id = 'back'")
-                assert invariant_violations(app.config["DATABASE_URL"]) == [
-                    "list total mentors_active is 6, the tables hold 7",
-                    "list total mentors_inactive is 5, the tables hold 4"]
-                totals.recount()
-                database.close()
-        else:
-            assert change().status_code in (200, 204)
-        for (start, end), status in itertools.product(windows(world["points"])[::4], [None, "active", "paused",
-                                                                                      "inactive"]):
-            _, out, available, mentors = expected_lists(client, start, end, now)
-            for name, chosen in (("out_during", out), ("available_during", available)):
-                expected = sorted(mentor_id for mentor_id in chosen if status in (None, mentors[mentor_id]["status"]))
-                query = {name: interval(start, end), "limit": 100, **({"status": status} if status else {})}
-                listed = client.get(MENTORS, query_string=query).json
-                assert [row["mentor_id"] for row in listed["data"]] == expected, query
-                assert listed["pagination"]["total"] == len(expected), (query, step)
-        assert invariant_violations(app.config["DATABASE_URL"]) == []
-
-
-def test_a_recount_sets_again_the_status_pauses_carry_and_the_mentors_whose_spans_overlap(client, app, world):
-    """What SQL run with the triggers off could leave (a bulk load, a restore): pauses carrying
-    another status than their mentor's, a mentor whose spans overlap not listed, one listed whose do
-    not. The recount of docs/operations.md sets them again, and the lists are exact after it."""
-    now = world["now"]
-    with app.app_context():
-        db = database.obj
-        db.execute_sql("UPDATE pause_record SET status_of_mentor = 'inactive' WHERE mentor_id = 'overdue'")
-        db.execute_sql("DELETE FROM mentor_overlapping_spans WHERE mentor_id = 'layered'")
-        db.execute_sql("INSERT INTO mentor_overlapping_spans (mentor_id) VALUES ('free')")
-        problems = invariant_violations(app.config["DATABASE_URL"])
-        assert any("carries its mentor's status as 'inactive', not 'paused'" in problem for problem in problems)
-        assert any(problem.startswith("mentors with spans that may overlap") for problem in problems)
-        totals.recount()
-        database.close()
-    assert invariant_violations(app.config["DATABASE_URL"]) == []
-    for start, end in windows(world["points"])[::3]:
-        _, out, _, mentors = expected_lists(client, start, end, now)
-        for status in ("paused", "inactive"):
-            expected = sorted(mentor_id for mentor_id in out if mentors[mentor_id]["status"] == status)
-            listed = client.get(MENTORS, query_string={"out_during": interval(start, end), "status": status,
-                                                       "limit": 100}).json
-            assert ([row["mentor_id"] for row in listed["data"]], listed["pagination"]["total"]) == (
-                expected, len(expected))
 
 
 def test_a_pause_ending_at_the_window_start_or_starting_at_its_end_does_not_overlap(client, world):

@@ -46,14 +46,10 @@ _FLAG_FUNCTION = "pause_record_overlap"
 # pause carries moves its spans in the statement that makes it (`_move_spans`), for all of a
 # mentor's pauses at once; on PostgreSQL, a pause moved to another mentor takes that one's status
 # before it is written, so its UPDATE moves them.
-_SPAN_TRIGGERS = {
-    "INSERT": ("pause_record_span_day_insert", "TRUE"),
-    "DELETE": ("pause_record_span_day_delete", "TRUE"),
-    "UPDATE OF start_date, expected_return_date, end_date, mentor_id": (
-        "pause_record_span_day_update",
-        "(OLD.start_date <> NEW.start_date OR OLD.expected_return_date IS DISTINCT FROM NEW.expected_return_date "
-        "OR OLD.end_date IS DISTINCT FROM NEW.end_date OR OLD.mentor_id <> NEW.mentor_id)"),
-}
+_SPAN_TRIGGERS = dict(_0017._TRIGGERS)
+_UPDATE_NAME, _UPDATE_WHEN = _SPAN_TRIGGERS.pop("UPDATE OF start_date, expected_return_date, end_date")
+_SPAN_TRIGGERS["UPDATE OF start_date, expected_return_date, end_date, mentor_id"] = (
+    _UPDATE_NAME, f"({_UPDATE_WHEN} OR OLD.mentor_id <> NEW.mentor_id)")
 _SPAN_FUNCTION = _0017._FUNCTION
 
 # A mentor whose status changes hands it to its pauses, which move their spans to it.
