@@ -203,7 +203,7 @@ def prepare_postgresql(url, rows):
             _copy(cursor, "pause_record", PAUSE_COLUMNS, pause_record_rows(rows))
             _copy(cursor, "change_entry", CHANGE_COLUMNS, change_entry_rows(rows))
             cursor.execute(HEAD_SQL)
-        recount_url(url)  # which deletes the deltas the triggers wrote during the COPY
+        recount_url(url)  # once committed; it deletes the deltas the triggers wrote during the COPY
         # What autovacuum would soon do in a live database: the deltas' dead rows gone (every total
         # read past 2,000,000 of them at 1,000,000 rows), planner statistics, visibility map.
         connection.autocommit = True
