@@ -21,7 +21,7 @@ def names(shape, keys):
 def window_halves(shape, keys):
     """For a list with one window, filtered at most by status or is_paused: how many of the mentors
     it names are paused, and how many not (windows.py); else None."""
-    status, before, now, *windows_ = keys
+    status, before, now, *windows_, _among = keys
     if (shape.out or shape.available) and shape.out != shape.available and not shape.before and shape.overdue is None:
         return windows.listed_by_pause(shape.available, status, shape.is_paused, windows_, now)
     return None
@@ -29,7 +29,7 @@ def window_halves(shape, keys):
 
 def total(shape, keys, count):
     """The number of mentors `shape` lists with `keys`; `count()` counts them where no total tells it."""
-    status, before, now, *windows_ = keys
+    status, before, now, *windows_, _among = keys
     summed = names(shape, keys)
     if shape.empty or summed == ():
         return 0

@@ -3,6 +3,7 @@
 exact totals (mentor_totals.py). Pages are read by keyset
 (keyset.py); rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS` (or, copied,
 as CSV lines: copy_pages.py). The pause records' list is pause_record_lists.py."""
+import json
 from typing import NamedTuple
 
 from peewee import SQL, fn
@@ -42,6 +43,7 @@ class MentorListShape(NamedTuple):
     out: bool  # out_during given: a pause overlaps its window
     available: bool  # available_during given: not inactive, and no pause overlaps its window
     available_now: bool = False  # ... and its window holds now
+    paused_among: bool = False  # the paused mentors listed are among the ids of the key `among`
 
     @classmethod
     def of(cls, status=None, is_paused=None, expected_return_before=None, overdue=None, out_during=None,
@@ -63,7 +65,7 @@ class MentorListShape(NamedTuple):
         from the index of active pauses by mentor when every mentor listed is paused, else from
         the mentors' primary key, so that a page is an ordered index scan joined to nothing but
         its own rows. `keys`: those of `MENTOR_LIST_KEYS`."""
-        status, before, now, *windows_ = keys
+        status, before, now, *windows_, among = keys
         if self.paused_only:
             conditions = [in_state(_Pause, "active")]
             if self.before:
@@ -75,6 +77,8 @@ class MentorListShape(NamedTuple):
             if self.empty:
                 conditions.append(SQL("1 = 0"))
             conditions += self.window_conditions(_Pause.mentor, None, windows_, now)  # paused: not inactive
+            if self.paused_among:
+                conditions.append(windows.among(_Pause.mentor, among))
             query = _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions)
             column = _Pause.mentor
         else:
@@ -102,7 +106,7 @@ class MentorListShape(NamedTuple):
         by something other than mentor_id; `paused_rows` True or False: only the mentors paused, or
         only those not (a branch of a pause date's values, whose every mentor has an active pause,
         or one half of `split_by_pause`)."""
-        status, before, now, *windows_ = keys
+        status, before, now, *windows_, among = keys
         conditions = []
         # Paused or not as the mentor's own `paused`, beside the joined pause: the sort's index
         # within it (migration 0014) is then one range, where the pause alone made the database
@@ -113,6 +117,8 @@ class MentorListShape(NamedTuple):
                 conditions.append(ActivePause.id.is_null(False))
         if self.paused_only:
             conditions += [ActivePause.id.is_null(False), paused_is(MentorStatus, True)]
+        if self.paused_among and (self.paused_only or paused_rows):
+            conditions.append(windows.among(MentorStatus.mentor_id, among))
         if self.status == "unpaused":
             conditions += [MentorStatus.base_status == status, paused_is(MentorStatus, False)]
         if self.is_paused is False:
@@ -209,9 +215,9 @@ def _active_pause_exists(condition=None, mentor=_Mentor):
     return fn.EXISTS(_Pause.select(SQL("1")).where(condition))
 
 
-# What a mentor list's statements take: status, expected_return_before, now, and the start and end of
-# the out_during and available_during windows.
-MENTOR_LIST_KEYS = 7
+# What a mentor list's statements take: status, expected_return_before, now, the start and end of the
+# out_during and available_during windows, and the ids (a JSON array) the paused mentors are among.
+MENTOR_LIST_KEYS = 8
 _MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape, plan, copied
     spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:], columns=copy_pages.columns(
         MENTOR_STATUS, MentorStatus.mentor_id, _MENTOR_SORT_COLUMNS.get(spec[1].sort.key)) if spec[2] else
@@ -238,13 +244,20 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     free = filters.get("available_during")
     shape = shape._replace(available_now=free is not None and free.start <= now < free.end)
     keys = (filters.get("status"), filters.get("expected_return_before"), now,
-            *(filters.get("out_during") or (None, None)), *(free or (None, None)))
+            *(filters.get("out_during") or (None, None)), *(free or (None, None)), None)
     halves = mentor_totals.window_halves(shape, keys)
     if halves is not None and shape.is_paused is None and any(halves) and not all(halves):
         # The counts say that every mentor listed is paused, or that none is: the page reads that
         # half alone, along its own indexes, rather than walking the other half's mentors in the
         # sort's order and probing the pauses of each one.
         shape = shape._replace(is_paused=bool(halves[0]))
+    if (halves is not None and shape.available and 0 < halves[0] <= windows.FEW_PAUSED
+            and (shape.paused_only or shape.is_paused or sort.key in MENTOR_NULLABLE_SORT_KEYS)):
+        # A statement reads the paused mentors alone, and they are few: from the pauses that
+        # can leave them available (windows.py), not by walking every paused mentor in its order.
+        among = windows.available_paused_candidates(free, now)
+        if among is not None:
+            shape, keys = shape._replace(paused_among=True), (*keys[:-1], json.dumps(among))
     offset = (page - 1) * limit
     names = mentor_totals.names(shape, keys) if (with_total and after is None and offset <= TOTAL_IN_PAGE_MAX_OFFSET
                                         and not copied and is_postgresql()) else None

@@ -4,21 +4,25 @@ left; checked against spans computed from the JSON of every pause."""
 import itertools
 
 import pytest
+from factories import create_mentor
 from servers import invariant_violations
 from windows_world import (
     DAY,
     MENTORS,
     RECORDS,
     all_pauses,
+    everything,
     expected_lists,
     interval,
     make_world,
     text,
+    walk,
     windows,
 )
 
 from mentor_status_service.db import database
 from mentor_status_service.pausing import totals
+from mentor_status_service.pausing import windows as window_sql
 
 
 @pytest.fixture
@@ -92,3 +96,47 @@ def test_a_recount_sets_again_the_status_pauses_carry_and_the_mentors_whose_span
                                                        "limit": 100}).json
             assert ([row["mentor_id"] for row in listed["data"]], listed["pagination"]["total"]) == (
                 expected, len(expected))
+
+
+def test_few_paused_mentors_available_are_read_from_the_ranges_where_their_active_pause_misses_the_window(
+        client, app, world, monkeypatch):
+    """When the counts say few paused mentors are available in a window, the pages that read paused
+    mentors alone take them from the active pauses whose spans miss it (windows.py): starting after
+    it, ending before it by an end date or a return still to come, or of no length. The lists are
+    those the spans give, and the same when there are too many such pauses and the page walks."""
+    now, base = world["now"], world["base"]
+    create_mentor(client, "ending", status="paused", pause_start_date=text(base - 4 * DAY),
+                  expected_return_date=text(base + 30 * DAY))
+    (ending,) = [row["pause_record_id"] for row in all_pauses(client) if row["mentor_id"] == "ending"]
+    assert client.put(f"{RECORDS}/{ending}", json={"end_date": text(base + 5 * DAY)}).status_code == 200
+    # Active pauses of no length, one without an end date and one with: only SQL makes them (the API
+    # schedules a pause that starts after now).
+    for mentor_id, end_date in (("instant_active", "NULL"), ("instant_ending", "start_date")):
+        create_mentor(client, mentor_id, status="paused", pause_start_date=text(base - DAY))
+        with app.app_context():
+            db = database.obj
+            db.execute_sql(f"UPDATE pause_record SET start_date = {db.param}, expected_return_date = {db.param} "
+                           f"WHERE mentor_id = '{mentor_id}'", (base + 12 * DAY, base + 12 * DAY))
+            db.execute_sql(f"UPDATE pause_record SET end_date = {end_date} WHERE mentor_id = '{mentor_id}'")
+            database.close()
+    found = []
+    read = window_sql.available_paused_candidates
+    monkeypatch.setattr(window_sql, "available_paused_candidates", lambda *args: found.append(read(*args)) or found[-1])
+    points = sorted({*world["points"], base + 5 * DAY, base + 6 * DAY, base + 12 * DAY, base + 13 * DAY})
+    queries = [{"sort": "expected_return_date"}, {"is_paused": "true", "sort": "-mentor_id"},
+               {"status": "paused", "sort": "pause_start_date"}, {"is_paused": "true", "sort": "-last_updated"}]
+    for walks in (False, True):
+        if walks:
+            monkeypatch.setattr(window_sql, "_CANDIDATES_MAX", 0)
+        for (start, end), extra in itertools.product(windows(points)[::2], queries):
+            _, _, available, _ = expected_lists(client, start, end, now)
+            ordered = [row["mentor_id"] for row in everything(client, MENTORS, **extra)]
+            expected = [mentor_id for mentor_id in ordered if mentor_id in available]
+            rows, totals_seen = walk(client, MENTORS, available_during=interval(start, end), **extra)
+            assert ([row["mentor_id"] for row in rows], totals_seen) == (expected, {len(expected)}), (extra, walks)
+        read_from_ranges = {mentor_id for ids in found if ids for mentor_id in ids}
+        if walks:
+            assert read_from_ranges == set()
+        else:
+            assert {"due", "ending", "instant_active", "instant_ending"} <= read_from_ranges
+        found.clear()
