@@ -1,8 +1,8 @@
 """The database: its handle and pool (handle.py), what its errors mean, the retry-once wrapper of API
 views (views.py), the tables' base model and clock (models.py), the migrations and their commands
-(migrate.py, migrations/, commands.py), and three speed-ups with their figures beside them: SQL built
+(migrate.py, migrations/, commands.py), and four speed-ups with their figures beside them: SQL built
 once (sql_cache.py), SQLite's fair write turns (turns.py) and its WAL checkpoints made outside them
-(checkpoints.py).
+(checkpoints.py), and PostgreSQL's churned tables vacuumed after folds (vacuums.py).
 
 Other wings use the names imported here."""
 from .deferred import defer, send
@@ -17,6 +17,7 @@ from .handle import (
     is_postgresql,
     open_database,
     release_connection,
+    vacuum_soon,
 )
 from .migrate import ensure_schema, migrate, migration_status
 from .models import BaseModel, utc_now
@@ -27,4 +28,4 @@ __all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedBySh
            "checkpoint_pending_erasure", "connection_lost",
            "database", "defer", "discard_connection", "ensure_schema", "first_line", "init_app", "is_postgresql",
            "is_unavailable", "migrate", "migration_status", "open_database", "release_connection", "send", "sqlstate",
-           "utc_now"]
+           "utc_now", "vacuum_soon"]

@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+import psycopg2
 from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
@@ -14,6 +15,7 @@ from .checkpoints import FALLBACK_AUTOCHECKPOINT, Checkpointer
 from .deferred import HoldsStatements
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, PoolExhausted, connection_lost
 from .turns import FairTurns, ProcessTurns
+from .vacuums import Vacuumer
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +202,11 @@ class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Poole
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._thread = threading.local()  # commits: how many; begin: the BEGIN not sent yet
+        self._vacuumer = Vacuumer(lambda: psycopg2.connect(database=self.database, **self.connect_params))
+
+    def vacuum_soon(self, tables):
+        """Have this process vacuum `tables` shortly, outside the transaction asking (vacuums.py)."""
+        self._vacuumer.soon(tables)
 
     def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
         settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
@@ -256,6 +263,14 @@ class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Poole
 
 def is_postgresql(db=database):
     return isinstance(getattr(db, "obj", db), PostgresqlDatabase)
+
+
+def vacuum_soon(db, tables):
+    """On the service's PostgreSQL database, `tables` vacuumed shortly by a thread of this process
+    (vacuums.py); elsewhere (SQLite, whose DELETE leaves no dead rows to read past; a job's plain
+    database) nothing."""
+    if isinstance(db, ServicePostgresqlDatabase):
+        db.vacuum_soon(tables)
 
 
 def discard_connection(all_idle=False):

@@ -1,7 +1,7 @@
 """Counts kept per key (a reason, a day) in a table `(key, count)`, plus the rows of its `_delta`
 table that writes INSERT and no fold has added yet: how reason_totals.py and return_days.py keep
 theirs, folded and recounted with the list totals (totals.py), under their lock."""
-from ..db import is_postgresql
+from ..db import is_postgresql, vacuum_soon
 
 
 class KeyedTotals:
@@ -20,6 +20,7 @@ class KeyedTotals:
         runs): add the deltas to their keys' rows and delete them; a key whose count is 0 loses its row."""
         if is_postgresql(db):
             db.execute_sql(self._fold_postgresql)
+            vacuum_soon(db, (self.table, f"{self.table}_delta"))
         else:
             # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.
             (top,) = db.execute_sql(f"SELECT MAX(id) FROM {self.table}_delta").fetchone()

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from peewee import OperationalError
 
-from ..db import PreparedQuery, database, defer, is_postgresql, sqlstate
+from ..db import PreparedQuery, database, defer, is_postgresql, sqlstate, vacuum_soon
 from . import reason_totals, return_days, span_days
 from .models import ListTotals, ListTotalsDelta
 
@@ -117,6 +117,7 @@ def _fold(db):
                               "FOR UPDATE SKIP LOCKED").fetchone()
         if held is not None:
             db.execute_sql(_FOLD_POSTGRESQL)  # one statement: what it adds is exactly what it deletes
+            vacuum_soon(db, ("list_totals", "list_totals_delta"))
             _fold_kept_per_key(db)
         return
     # SQLite: the IMMEDIATE transaction holds the database, so nothing comes between these statements.

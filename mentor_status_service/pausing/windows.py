@@ -104,7 +104,7 @@ def _pause_exists(mentor_column, window_start, window_end, now):
 
 
 # The paused mentors available in a window, when the counts say they are few (queries.py): each has
-# an active pause whose span does not overlap the window, which one of three ranges of the active
+# an active pause whose span does not overlap the window, which one of four ranges of the active
 # pauses' indexes holds. Read from those ranges they cost what the ranges hold, where a page walking
 # the active pauses in its sort's order would probe every mentor out in the window before them.
 FEW_PAUSED = 1000  # at most this many by the counts
@@ -112,16 +112,19 @@ _CANDIDATES_MAX = 2 * FEW_PAUSED  # past it (mentors out for a pause of another 
 _Active = PauseRecord.alias("a")
 
 
-def _not_overlapping(window_start, window_end, now, earlier):
-    """A SELECT of the mentors whose active pause's span does not overlap the window, from three
-    ranges each read along its index and cut after `_CANDIDATES_MAX` (`earlier`: the earlier of
-    the window's end and now). Together they hold the complement of `overlaps`, given the CHECKs
-    that keep an end and an expected return at or after the start: a pause starting at or after
-    the window's end, or after now with no length; one with an end date by the window's start, or
-    with no length; one without, due back after now and by the window's start."""
+def _not_overlapping(window_start, window_end, now):
+    """A SELECT of the mentors whose active pause's span does not overlap the window, from four
+    ranges each read along its index and cut after `_CANDIDATES_MAX`. Together they hold the
+    complement of `overlaps`, given the CHECKs that keep an end and an expected return at or after
+    the start: a pause starting at or after the window's end (its index alone tells: the one range
+    whose conditions would otherwise send the planner to every active pause); one of no length
+    without an end date, starting after now and before the window's end; one with an end date
+    before the window's end, by its start or of no length; one without, due back after now and by
+    the window's start."""
     start, end, expected = _Active.start_date, _Active.end_date, _Active.expected_return_date
     ranges = [
-        (start, [start >= earlier, (start >= window_end) | ((start > now) & end.is_null() & (expected == start))]),
+        (start, [start >= window_end]),
+        (start, [start > now, start < window_end, end.is_null(), expected == start]),
         (end, [end.is_null(False), end < window_end, (end <= window_start) | (end == start)]),
         (expected, [end.is_null(), expected > now, expected <= window_start]),
     ]
@@ -129,16 +132,16 @@ def _not_overlapping(window_start, window_end, now, earlier):
     selects = [Select([_Active.select(_Active.mentor).where(in_state(_Active, "active"), *conditions)
                        .order_by(column).limit(_CANDIDATES_MAX + 1).alias(f"range{number}")], [SQL("mentor_id")])
                for number, (column, conditions) in enumerate(ranges)]
-    return selects[0] + selects[1] + selects[2]
+    return selects[0] + selects[1] + selects[2] + selects[3]
 
 
-_NOT_OVERLAPPING = PreparedQuery(lambda db, *keys: _not_overlapping(*keys).bind(db), keys=4)
+_NOT_OVERLAPPING = PreparedQuery(lambda db, *keys: _not_overlapping(*keys).bind(db), keys=3)
 
 
 def available_paused_candidates(window, now):
     """The ids of the paused mentors that may be available in `window` (every one that is, and
     those out for a pause of another state), or None when there are more than `_CANDIDATES_MAX`."""
-    rows = _NOT_OVERLAPPING.rows(window.start, window.end, now, min(window.end, now))
+    rows = _NOT_OVERLAPPING.rows(window.start, window.end, now)
     return [row[0] for row in rows] if len(rows) <= _CANDIDATES_MAX else None
 
 

@@ -1,0 +1,79 @@
+"""PostgreSQL: the tables that folds churn vacuumed by a thread of each process, not left to autovacuum.
+
+Every write inserts delta rows (the list totals', and the database's triggers insert those of the
+returns and the spans per day: a status change moves the spans of every pause of its mentor), and
+every fold deletes them and updates the kept rows: thousands of dead rows a second under a steady
+load of writes. Each total reads its deltas along their index, dead entries included, until VACUUM
+removes them. Autovacuum may be off (it was on the machine these figures come from: docs/benchmarks.md,
+"Dead deltas"), and when on it looks at a table once a minute at most (autovacuum_naptime). Here a
+fold wakes its process's vacuumer, which runs `VACUUM (SKIP_LOCKED, TRUNCATE FALSE)` on the tables
+it names from a connection of its own, opened for it and closed after, at most every
+`VACUUM_EVERY_S`: a table another process is vacuuming is skipped, never waited for, and the empty
+pages at a table's end are kept for the next deltas (giving them back to the system would take a
+lock that every write's delta waits for). A vacuum reclaims the rows of every fold
+committed before it, so the dead rows stay those of a few seconds of writes.
+"""
+import logging
+import os
+import threading
+import time
+
+import psycopg2
+
+from .faults import first_line
+
+logger = logging.getLogger(__name__)
+
+VACUUM_EVERY_S = 2.0
+_STATEMENT_TIMEOUT_MS = 60_000
+
+
+class Vacuumer:
+    """Vacuums tables of the PostgreSQL database that `connect()` opens a connection to, from a
+    daemon thread of this process started at the first vacuum asked for (a forked worker starts its own)."""
+
+    def __init__(self, connect):
+        self._connect = connect
+        self._tables = set()
+        self._pid = None
+        self._due = None
+        self._start_lock = threading.Lock()
+
+    def soon(self, tables):
+        """Vacuum `tables` (names) within `VACUUM_EVERY_S`, after the transaction asking commits."""
+        self._tables.update(tables)
+        self._thread_event().set()
+
+    def _thread_event(self):
+        if self._pid != os.getpid():
+            with self._start_lock:
+                if self._pid != os.getpid():
+                    self._due = threading.Event()
+                    threading.Thread(target=self._run, args=(self._due,), name="vacuum", daemon=True).start()
+                    self._pid = os.getpid()
+        return self._due
+
+    def _run(self, due):
+        while True:
+            due.wait()
+            # The fold that woke this commits with its write, moments later: its rows go in the next vacuum.
+            time.sleep(VACUUM_EVERY_S)
+            due.clear()
+            self.vacuum(sorted(self._tables))
+
+    def vacuum(self, tables):
+        """One VACUUM of `tables`; a failure is logged, and the next fold asks again."""
+        try:
+            connection = self._connect()
+        except psycopg2.Error as error:
+            logger.warning("vacuum of %s: cannot connect: %s", ", ".join(tables), first_line(error))
+            return
+        try:
+            connection.autocommit = True  # VACUUM runs outside a transaction
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {_STATEMENT_TIMEOUT_MS}")
+                cursor.execute("VACUUM (SKIP_LOCKED, TRUNCATE FALSE) " + ", ".join(f'"{table}"' for table in tables))
+        except psycopg2.Error as error:
+            logger.warning("vacuum of %s failed: %s", ", ".join(tables), first_line(error))
+        finally:
+            connection.close()
