@@ -15,7 +15,7 @@ class Case:
     target_postgresql: float | None = None
     path: str | None = None  # for fixed_path.lua: the one request it sends
     peer_script: str | None = None  # the same request against json-server (bench/peer.py)
-    # With fixed_path.lua: ask for the list's `cursor_page`th page by cursor (bench/cli.py takes the
+    # With fixed_path.lua: ask for the list's `cursor_page`th page by cursor (bench/driver.py takes the
     # cursor from page cursor_page - 1, or from the deepest page a smaller list has).
     cursor_page: int | None = None
 

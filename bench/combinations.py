@@ -164,7 +164,7 @@ def table(small_rows, small, large_rows, large, problems):
 
 
 def table_of(sizes, scanned):
-    """`table` of what cli.run_combinations returns, scanned at `sizes` (smaller first)."""
+    """`table` of what runs.run_combinations returns, scanned at `sizes` (smaller first)."""
     (small_rows, large_rows), (small, large) = sizes, scanned["p50_ms"]
     return table(small_rows, small, large_rows, large, scanned["problems"])
 

@@ -15,7 +15,7 @@ PACKAGES = ("flask", "werkzeug", "flask-smorest", "marshmallow", "webargs", "pee
 
 
 def table(results):
-    """One markdown table for every backend and case; `results` as cli.run_backend returns them. With
+    """One markdown table for every backend and case; `results` as runs.run_backend returns them. With
     the peer, its req/s, p50 and ratio to the same ceiling stand beside the service's; so do the second
     service's, given --with's settings."""
     peer = any("peer_rps" in row for row in results)
@@ -44,7 +44,7 @@ SCALE_LIMIT = 2.0  # a list's p50 at the larger size, at most this many times it
 
 
 def scale_table(scale):
-    """Each case's p50 at each size, and the growth; `scale` as cli.run_scale returns it."""
+    """Each case's p50 at each size, and the growth; `scale` as runs.run_scale returns it."""
     lines = ["| backend | case | rows | p50 ms | p99 ms | req/s | rows | p50 ms | p99 ms | req/s | p50 growth | "
              f"within {SCALE_LIMIT:g}x |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|"]
     for backend, by_rows in scale.items():
@@ -79,7 +79,7 @@ MEMORY_LIMIT = 0.10  # growth of a worker's RSS from after the warm-up to the en
 
 
 def memory_run_table(memory_run):
-    """RSS of each worker after the warm-up and at the end; `memory_run` as cli.run_memory returns it."""
+    """RSS of each worker after the warm-up and at the end; `memory_run` as runs.run_memory returns it."""
     lines = ["| backend | requests after warm-up | RSS per worker after warm-up, MiB | at the end, MiB "
              "| largest growth | "
              f"within {MEMORY_LIMIT:.0%} |", "|---|---:|---|---|---:|:-:|"]
@@ -149,8 +149,8 @@ def markdown_block(label, run):
             f"worker(s), {settings['threads']} thread(s) each. Load: wrk -t{settings['wrk_threads']} "
             f"-c{settings['connections']}, {settings['duration']} s per case.")
     if "combinations" in run:
-        from .cli import SCALE_ROWS
         from .combinations import table_of as combinations_table
+        from .runs import SCALE_ROWS
 
         body = combinations_table(SCALE_ROWS, run["combinations"])
         if "scale" in run:

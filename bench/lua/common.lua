@@ -34,3 +34,11 @@ end
 function mentor_id(i)
   return string.format("mentor-%07d", i)
 end
+
+-- The body of a POST of a new mentor, `prefix-<run tag>-<thread>-<n>`: unique across runs and threads.
+function new_mentor(prefix, n)
+  return string.format(
+    '{"mentor_id": "%s-%s-%d-%d", "status": "active", ' ..
+    '"metadata": {"initiated_by": "coordinator-007", "notes": "created by bench"}}',
+    prefix, run_tag, tid, n)
+end
