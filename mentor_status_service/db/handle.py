@@ -208,6 +208,11 @@ class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Poole
         """Have this process vacuum `tables` shortly, outside the transaction asking (vacuums.py)."""
         self._vacuumer.soon(tables)
 
+    def close_all(self):
+        """Every connection closed, and this process's vacuums ended (a test's app, a job's end)."""
+        self._vacuumer.stop()
+        super().close_all()
+
     def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
         settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
             ("statement_timeout", statement_timeout_ms), ("lock_timeout", lock_timeout_ms),

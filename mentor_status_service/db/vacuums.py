@@ -16,7 +16,6 @@ committed before it, so the dead rows stay those of a few seconds of writes.
 import logging
 import os
 import threading
-import time
 
 import psycopg2
 
@@ -25,44 +24,64 @@ from .faults import first_line
 logger = logging.getLogger(__name__)
 
 VACUUM_EVERY_S = 2.0
-_STATEMENT_TIMEOUT_MS = 60_000
 
 
 class Vacuumer:
     """Vacuums tables of the PostgreSQL database that `connect()` opens a connection to, from a
-    daemon thread of this process started at the first vacuum asked for (a forked worker starts its own)."""
+    daemon thread of this process started at the first vacuum asked for (a forked worker starts its
+    own), until `stop()`."""
 
     def __init__(self, connect):
         self._connect = connect
         self._tables = set()
         self._pid = None
         self._due = None
+        self._stopping = threading.Event()
         self._start_lock = threading.Lock()
 
     def soon(self, tables):
-        """Vacuum `tables` (names) within `VACUUM_EVERY_S`, after the transaction asking commits."""
+        """Vacuum `tables` (names) within `VACUUM_EVERY_S`, after the transaction asking commits.
+        Never raises into that transaction: a thread that cannot start is logged, and the next fold asks again."""
         self._tables.update(tables)
-        self._thread_event().set()
+        due = self._thread_event()
+        if due is not None:
+            due.set()
+
+    def stop(self):
+        """End this process's thread (after the vacuum it may be running); `soon` starts none after."""
+        self._stopping.set()
+        if self._due is not None:
+            self._due.set()
 
     def _thread_event(self):
-        if self._pid != os.getpid():
+        if self._pid != os.getpid() and not self._stopping.is_set():
             with self._start_lock:
                 if self._pid != os.getpid():
-                    self._due = threading.Event()
-                    threading.Thread(target=self._run, args=(self._due,), name="vacuum", daemon=True).start()
-                    self._pid = os.getpid()
+                    due = threading.Event()
+                    try:
+                        threading.Thread(target=self._run, args=(due,), name="vacuum", daemon=True).start()
+                    except RuntimeError as error:  # no thread to be had: the next fold tries again
+                        logger.warning("vacuums: cannot start a thread: %s", error)
+                        return None
+                    self._due, self._pid = due, os.getpid()
         return self._due
 
     def _run(self, due):
-        while True:
+        while not self._stopping.is_set():
             due.wait()
             # The fold that woke this commits with its write, moments later: its rows go in the next vacuum.
-            time.sleep(VACUUM_EVERY_S)
+            if self._stopping.wait(VACUUM_EVERY_S):
+                return
             due.clear()
-            self.vacuum(sorted(self._tables))
+            try:
+                self.vacuum(sorted(self._tables))
+            except Exception:  # the thread must outlive anything a vacuum meets
+                logger.exception("vacuums: a vacuum failed")
 
     def vacuum(self, tables):
-        """One VACUUM of `tables`; a failure is logged, and the next fold asks again."""
+        """One VACUUM of `tables`; a failure is logged, and the next fold asks again. No timeout is
+        set: the tables are small, SKIP_LOCKED waits for no lock, and a session SET would outlive
+        this connection in a transaction-pooling PgBouncer."""
         try:
             connection = self._connect()
         except psycopg2.Error as error:
@@ -71,8 +90,10 @@ class Vacuumer:
         try:
             connection.autocommit = True  # VACUUM runs outside a transaction
             with connection.cursor() as cursor:
-                cursor.execute(f"SET statement_timeout = {_STATEMENT_TIMEOUT_MS}")
                 cursor.execute("VACUUM (SKIP_LOCKED, TRUNCATE FALSE) " + ", ".join(f'"{table}"' for table in tables))
+            for notice in connection.notices:  # a table not vacuumed, say for want of being its owner
+                if "lock not available" not in notice:  # another process is vacuuming it: as designed
+                    logger.warning("vacuum of %s: %s", ", ".join(tables), notice.strip())
         except psycopg2.Error as error:
             logger.warning("vacuum of %s failed: %s", ", ".join(tables), first_line(error))
         finally:

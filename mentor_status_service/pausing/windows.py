@@ -115,16 +115,16 @@ _Active = PauseRecord.alias("a")
 def _not_overlapping(window_start, window_end, now):
     """A SELECT of the mentors whose active pause's span does not overlap the window, from four
     ranges each read along its index and cut after `_CANDIDATES_MAX`. Together they hold the
-    complement of `overlaps`, given the CHECKs that keep an end and an expected return at or after
-    the start: a pause starting at or after the window's end (its index alone tells: the one range
-    whose conditions would otherwise send the planner to every active pause); one of no length
-    without an end date, starting after now and before the window's end; one with an end date
-    before the window's end, by its start or of no length; one without, due back after now and by
-    the window's start."""
+    complement of `overlaps`, and no pause is in two, given the CHECKs that keep an end and an
+    expected return at or after the start: a pause starting at or after the window's end (its index
+    alone tells: the one range whose conditions would otherwise send the planner to every active
+    pause); one of no length without an end date, starting after now and within the window; one
+    with an end date before the window's end, by its start or of no length; one without, due back
+    after now and by the window's start."""
     start, end, expected = _Active.start_date, _Active.end_date, _Active.expected_return_date
     ranges = [
         (start, [start >= window_end]),
-        (start, [start > now, start < window_end, end.is_null(), expected == start]),
+        (start, [start > now, start > window_start, start < window_end, end.is_null(), expected == start]),
         (end, [end.is_null(False), end < window_end, (end <= window_start) | (end == start)]),
         (expected, [end.is_null(), expected > now, expected <= window_start]),
     ]

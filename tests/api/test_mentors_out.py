@@ -125,13 +125,13 @@ def test_few_paused_mentors_available_are_read_from_the_ranges_where_their_activ
     points = sorted({*world["points"], base + 5 * DAY, base + 6 * DAY, base + 12 * DAY, base + 13 * DAY})
     queries = [{"sort": "expected_return_date"}, {"is_paused": "true", "sort": "-mentor_id"},
                {"status": "paused", "sort": "pause_start_date"}, {"is_paused": "true", "sort": "-last_updated"}]
+    available = {(start, end): expected_lists(client, start, end, now)[2] for start, end in windows(points)[::2]}
+    ordered = {str(extra): [row["mentor_id"] for row in everything(client, MENTORS, **extra)] for extra in queries}
     for walks in (False, True):
         if walks:
             monkeypatch.setattr(window_sql, "_CANDIDATES_MAX", 0)
-        for (start, end), extra in itertools.product(windows(points)[::2], queries):
-            _, _, available, _ = expected_lists(client, start, end, now)
-            ordered = [row["mentor_id"] for row in everything(client, MENTORS, **extra)]
-            expected = [mentor_id for mentor_id in ordered if mentor_id in available]
+        for (start, end), extra in itertools.product(available, queries):
+            expected = [mentor_id for mentor_id in ordered[str(extra)] if mentor_id in available[start, end]]
             rows, totals_seen = walk(client, MENTORS, available_during=interval(start, end), **extra)
             assert ([row["mentor_id"] for row in rows], totals_seen) == (expected, {len(expected)}), (extra, walks)
         read_from_ranges = {mentor_id for ids in found if ids for mentor_id in ids}

@@ -51,3 +51,30 @@ def test_a_vacuum_that_fails_is_logged_and_the_next_one_runs(app, caplog):
     assert 'vacuum of no_such_table failed: relation "no_such_table" does not exist' in caplog.text
     vacuumer.vacuum(["list_totals_delta"])
     assert last_vacuums()["list_totals_delta"] is not None
+
+
+def test_the_vacuum_thread_outlives_an_error_and_ends_when_stopped(monkeypatch, caplog):
+    monkeypatch.setattr(vacuums, "VACUUM_EVERY_S", 0.01)
+    vacuumer, asked = vacuums.Vacuumer(connect=None), []
+
+    def vacuum(tables):
+        asked.append(tables)
+        if len(asked) == 1:
+            raise ValueError("not a database error")
+
+    monkeypatch.setattr(vacuumer, "vacuum", vacuum)
+
+    def soon_then_wait(tables, count):
+        vacuumer.soon(tables)
+        deadline = time.monotonic() + 5
+        while len(asked) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    soon_then_wait(["list_totals_delta"], 1)
+    soon_then_wait(["span_day_totals_delta"], 2)
+    assert asked == [["list_totals_delta"], ["list_totals_delta", "span_day_totals_delta"]]
+    assert "vacuums: a vacuum failed" in caplog.text
+    vacuumer.stop()
+    vacuumer.soon(["reason_totals_delta"])
+    time.sleep(10 * vacuums.VACUUM_EVERY_S)
+    assert len(asked) == 2
