@@ -10,7 +10,7 @@ from peewee import SQL, fn
 
 from ..db import PreparedByShape, is_postgresql
 from . import copy_pages, mentor_totals, totals, windows
-from .keyset import ListSort, keyset, keyset_page, merged_halves
+from .keyset import ListSort, SortPlan, keyset, keyset_page, merged_halves
 from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause, paused_is
 from .models import MENTOR_SORT_KEYS, MentorStatus, PauseRecord
 from .rendering import MENTOR_STATUS
@@ -203,6 +203,22 @@ class MentorListShape(NamedTuple):
         return mentor_totals.total(self, keys, lambda: _MENTOR_TOTALS.get(self).rows(*keys)[0][0])
 
 
+def _few_paused_candidates(shape, halves, sort, now, free):
+    """When a statement of the page reads the paused mentors alone and the counts say few of them
+    are listed (at most windows.FEW_PAUSED): the ids they are among, read from the active pauses
+    that can list them (windows.py), so that the page reads those rather than walk every paused
+    mentor in the sort's order. Else None."""
+    alone = shape.paused_only or shape.is_paused or sort.key in MENTOR_NULLABLE_SORT_KEYS
+    if halves is not None and shape.available and 0 < halves[0] <= windows.FEW_PAUSED and alone:
+        return windows.available_paused_candidates(free, now)
+    if (shape.overdue is False and halves is None and not shape.before and shape.status != "unpaused"
+            and shape.is_paused is not False and (alone or shape.split_by_pause(SortPlan(sort, False, False)))):
+        due, counts = totals.due_before(now)
+        if counts["pauses_active"] - due <= windows.FEW_PAUSED:
+            return windows.not_overdue_paused_candidates(now)
+    return None
+
+
 def _not_inactive(mentor):
     """The mentor is not inactive now: its base status is not, or it is paused (its own flag, which
     the database keeps: probing its pauses made PostgreSQL hash every active pause first)."""
@@ -251,13 +267,9 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
         # half alone, along its own indexes, rather than walking the other half's mentors in the
         # sort's order and probing the pauses of each one.
         shape = shape._replace(is_paused=bool(halves[0]))
-    if (halves is not None and shape.available and 0 < halves[0] <= windows.FEW_PAUSED
-            and (shape.paused_only or shape.is_paused or sort.key in MENTOR_NULLABLE_SORT_KEYS)):
-        # A statement reads the paused mentors alone, and they are few: from the pauses that
-        # can leave them available (windows.py), not by walking every paused mentor in its order.
-        among = windows.available_paused_candidates(free, now)
-        if among is not None:
-            shape, keys = shape._replace(paused_among=True), (*keys[:-1], json.dumps(among))
+    among = _few_paused_candidates(shape, halves, sort, now, free)
+    if among is not None:
+        shape, keys = shape._replace(paused_among=True), (*keys[:-1], json.dumps(among))
     offset = (page - 1) * limit
     names = mentor_totals.names(shape, keys) if (with_total and after is None and offset <= TOTAL_IN_PAGE_MAX_OFFSET
                                         and not copied and is_postgresql()) else None

@@ -145,6 +145,28 @@ def available_paused_candidates(window, now):
     return [row[0] for row in rows] if len(rows) <= _CANDIDATES_MAX else None
 
 
+def _not_overdue(now):
+    """A SELECT of the mentors whose active pause is not overdue at `now`: due back then or later,
+    or not due back at all; each range along the index of active pauses by return, cut after
+    `_CANDIDATES_MAX`."""
+    expected = _Active.expected_return_date
+    ranges = [[expected >= now], [expected.is_null()]]
+    selects = [Select([_Active.select(_Active.mentor).where(in_state(_Active, "active"), *conditions)
+                       .order_by(expected).limit(_CANDIDATES_MAX + 1).alias(f"range{number}")], [SQL("mentor_id")])
+               for number, conditions in enumerate(ranges)]
+    return selects[0] + selects[1]
+
+
+_NOT_OVERDUE = PreparedQuery(lambda db, now: _not_overdue(now).bind(db), keys=1)
+
+
+def not_overdue_paused_candidates(now):
+    """The ids of the paused mentors not overdue at `now`, or None when there are more than
+    `_CANDIDATES_MAX`: for `overdue=false` when the counts say they are few (queries.py)."""
+    rows = _NOT_OVERDUE.rows(now)
+    return [row[0] for row in rows] if len(rows) <= _CANDIDATES_MAX else None
+
+
 def among(column, ids):
     """A SQL condition: `column` is one of `ids`, a parameter holding a JSON array of them."""
     elements = fn.json_array_elements_text(Cast(ids, "json")) if is_postgresql() else fn.json_each(ids)

@@ -2,6 +2,7 @@
 cursor, against an order computed here from the rows themselves; cursors that are not this
 list's; and cursor walks while another thread writes."""
 import base64
+import itertools
 import random
 import threading
 
@@ -10,6 +11,7 @@ from factories import create_mentor, create_pause
 from servers import wait_until
 
 from mentor_status_service.db import database
+from mentor_status_service.pausing import windows
 from mentor_status_service.pausing.models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS
 from mentor_status_service.pausing.schemas import MentorStatusListArgsSchema, PauseRecordListArgsSchema, WindowField
 
@@ -154,6 +156,29 @@ def test_every_sort_with_every_filter_lists_in_the_computed_order_by_page_and_by
             assert by_page == expected, (sort, query)
             assert by_cursor == expected, (sort, query)
             assert total == len(expected) and totals == {len(expected)}, (sort, query)
+
+
+def test_the_few_paused_mentors_not_overdue_are_read_from_their_pauses_or_walked_alike(client, app, monkeypatch):
+    """`overdue=false` reads the paused mentors not overdue from the index of active pauses by return
+    when the counts say they are few (queries.py), and walks the paused mentors in the sort's order
+    otherwise: the same rows, in the same order, either way."""
+    seed(client, app)
+    rows = everything(client, MENTORS)
+    read = windows.not_overdue_paused_candidates
+    found = []
+    monkeypatch.setattr(windows, "not_overdue_paused_candidates", lambda now: found.append(read(now)) or found[-1])
+    for few in (windows.FEW_PAUSED, 0):
+        monkeypatch.setattr(windows, "FEW_PAUSED", few)
+        for sort, query in itertools.product((*MENTOR_SORT_KEYS, *(f"-{key}" for key in MENTOR_SORT_KEYS)),
+                                             ({"overdue": "false"}, {"status": "paused", "overdue": "false"})):
+            expected = expected_order([row for row in rows if mentor_picked(row, query)], sort, mentor_tie)
+            by_cursor, totals = read_by_cursor(client, MENTORS, {**query, "sort": sort})
+            assert (by_cursor, totals) == (expected, {len(expected)}), (sort, query, few)
+        paused_not_overdue = {"is_paused": "true", "overdue": "false"}
+        not_overdue = {row["mentor_id"] for row in rows if mentor_picked(row, paused_not_overdue)}
+        read_from_pauses = {mentor_id for ids in found for mentor_id in ids}
+        assert not_overdue and (read_from_pauses == not_overdue if few else not found)
+        found.clear()
 
 
 def test_mentors_sorted_by_expected_return_put_the_open_ended_last_in_both_directions(client):
