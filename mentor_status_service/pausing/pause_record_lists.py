@@ -54,6 +54,7 @@ class PauseRecordListShape(NamedTuple):
     reason: bool
     during: bool
     state: str | None = None
+    branches: tuple = ("ended", "open")  # of the overlap, with a window: those the page reads
 
     @classmethod
     def of(cls, mentor_id=None, is_active=None, reason=None, during=None, state=None):
@@ -78,7 +79,9 @@ class PauseRecordListShape(NamedTuple):
         # in the sort's order: in one walk of the sort's index the database would read every pause of
         # the other branch met before the page's rows (sorted by start, every ended pause of the past
         # before the active ones).
-        halves = [self.rows(plan, keys, value, tie, columns, branch) for branch in ("ended", "open")]
+        if len(self.branches) == 1:  # the other is empty: its index is not read at all
+            return self.rows(plan, keys, value, tie, columns, self.branches[0]).limit(limit).offset(offset)
+        halves = [self.rows(plan, keys, value, tie, columns, branch) for branch in self.branches]
         key = "id" if plan.sort.key == "pause_record_id" or plan.nulls else plan.sort.key
         return merged_halves(PauseRecord, halves, dict.fromkeys((key, "id")), plan.sort.descending, limit, offset)
 
@@ -113,7 +116,13 @@ def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None,
     elif with_total and shape == PauseRecordListShape.of(reason=reason):
         total = reason_totals.read(reason)
     elif with_total and shape == PauseRecordListShape.of(during=during):
-        total = span_days.overlapping(during, now)
+        # Counted by branch, exactly: a branch that holds none is not read. Its rows would be walked
+        # in the sort's order, which the planner takes when it misjudges how many overlap (it reads
+        # start and end as unrelated: docs/benchmarks.md, "Every combination after 350,000 writes").
+        counts = span_days.overlapping_by_branch(during, now)
+        total = sum(counts.values())
+        if total and not all(counts.values()):
+            shape = shape._replace(branches=tuple(branch for branch, count in counts.items() if count))
     elif with_total:
         branches = ("ended", "open") if shape.during else (None,)
         total = sum(_PAUSE_RECORD_TOTALS.get((shape, branch)).rows(*keys)[0][0] for branch in branches)

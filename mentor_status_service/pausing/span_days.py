@@ -68,10 +68,14 @@ def _before_params(moment):
 # Started before the window's end, less those ended by its start, less those back by it (returns
 # after now and by its start), plus the overdue ones of no length started before its end; the
 # parameters, in this order, are those of `overlapping_by_status`.
+_TERMS = (("ended_start", False, 1), ("open_start", False, 1), ("ended_end", True, -1), ("open_return", True, -1),
+          ("open_return", True, 1), ("open_no_span", True, 1))
 _OVERLAPPING = "SELECT status, CAST(SUM(pauses) AS BIGINT) AS pauses FROM ({}) AS signed GROUP BY status".format(
-    " UNION ALL ".join([
-        _before("ended_start", False, 1), _before("open_start", False, 1), _before("ended_end", True, -1),
-        _before("open_return", True, -1), _before("open_return", True, 1), _before("open_no_span", True, 1)]))
+    " UNION ALL ".join(_before(*term) for term in _TERMS))
+# The same terms summed by branch of windows.overlaps instead: those with an end date, and the open ones.
+_OVERLAPPING_BY_BRANCH = "SELECT branch, CAST(SUM(pauses) AS BIGINT) FROM ({}) AS signed GROUP BY branch".format(
+    " UNION ALL ".join(f"SELECT '{kind.split('_')[0]}' AS branch, pauses FROM ({_before(kind, *rest)}) AS term{number}"
+                       for number, (kind, *rest) in enumerate(_TERMS)))
 # Times are kept to the microsecond at most (PostgreSQL's precision): before a moment is at or before this much earlier.
 FINEST = dt.timedelta(microseconds=1)
 
@@ -80,10 +84,24 @@ def overlapping_statement(window, now):
     """The SQL and parameters of a SELECT of (status, how many pause records, in any state, of the
     mentors of that status, have a span that overlaps `window` as of `now`), in the database's
     parameter style."""
+    return _OVERLAPPING.replace("{p}", database.obj.param), _overlapping_params(window, now)
+
+
+def _overlapping_params(window, now):
+    """The parameters of `_TERMS`, in their order."""
     back_by = max(window.start, now)  # the returns in (now, back_by] end their spans before the window
-    params = (*_before_params(window.end), *_before_params(window.end), *_before_params(window.start),
-              *_before_params(back_by), *_before_params(now), *_before_params(min(now, window.end - FINEST)))
-    return _OVERLAPPING.replace("{p}", database.obj.param), params
+    return (*_before_params(window.end), *_before_params(window.end), *_before_params(window.start),
+            *_before_params(back_by), *_before_params(now), *_before_params(min(now, window.end - FINEST)))
+
+
+def overlapping_by_branch(window, now):
+    """How many pause records have a span that overlaps `window` as of `now`, of each branch of
+    `windows.overlaps` ({"ended": with an end date, "open": without}), in one statement's snapshot."""
+    counts = {"ended": 0, "open": 0}
+    sql = _OVERLAPPING_BY_BRANCH.replace("{p}", database.obj.param)
+    for branch, count in database.obj.execute_sql(sql, _overlapping_params(window, now)).fetchall():
+        counts[branch] = int(count)
+    return counts
 
 
 def by_status(rows):
