@@ -4,7 +4,7 @@ Every write inserts delta rows (the list totals', and the database's triggers in
 returns and the spans per day: a status change moves the spans of every pause of its mentor), and
 every fold deletes them and updates the kept rows: thousands of dead rows a second under a steady
 load of writes. Each total reads its deltas along their index, dead entries included, until VACUUM
-removes them. Autovacuum may be off (it was on the machine these figures come from: docs/benchmarks.md,
+removes them. Autovacuum may be off (it is off on the machine these figures come from: docs/benchmarks.md,
 "Dead deltas"), and when on it looks at a table once a minute at most (autovacuum_naptime). Here a
 fold wakes its process's vacuumer, which runs `VACUUM (SKIP_LOCKED, TRUNCATE FALSE)` on the tables
 it names from a connection of its own, opened for it and closed after, at most every
