@@ -27,8 +27,9 @@ def window_halves(shape, keys):
     return None
 
 
-def total(shape, keys, count):
-    """The number of mentors `shape` lists with `keys`; `count()` counts them where no total tells it."""
+def total(shape, keys, count, due_now=None):
+    """The number of mentors `shape` lists with `keys`; `count()` counts them where no total tells it;
+    `due_now()`, where given, is totals.due_before(now) (read once for the page: queries.py)."""
     status, before, now, *windows_, _among = keys
     summed = names(shape, keys)
     if shape.empty or summed == ():
@@ -45,11 +46,11 @@ def total(shape, keys, count):
         return totals.due_before(min(before, now) if shape.before and shape.overdue else before or now)[0]
     if shape.paused_only and not shape.before and shape.status != "unpaused":
         # Paused and not overdue: the active pauses less those due now.
-        due, counts = totals.due_before(now)
+        due, counts = due_now() if due_now else totals.due_before(now)
         return counts["pauses_active"] - due
     if not shape.paused_only:
         # Every mentor but the overdue ones.
-        due, counts = totals.due_before(now)
+        due, counts = due_now() if due_now else totals.due_before(now)
         return sum(counts.values()) - due
     # Paused, expected back before a date, and not overdue: no total tells it.
     return count()

@@ -3,13 +3,14 @@
 exact totals (mentor_totals.py). Pages are read by keyset
 (keyset.py); rows come back as the driver's tuples of `lookups.MENTOR_COLUMNS` (or, copied,
 as CSV lines: copy_pages.py). The pause records' list is pause_record_lists.py."""
+import functools
 import json
 from typing import NamedTuple
 
 from peewee import SQL, fn
 
 from ..db import PreparedByShape, is_postgresql
-from . import copy_pages, mentor_totals, totals, windows
+from . import copy_pages, few_paused, mentor_totals, totals, windows
 from .keyset import ListSort, SortPlan, keyset, keyset_page, merged_halves
 from .lookups import MENTOR_COLUMNS, ActivePause, in_state, join_active_pause, paused_is
 from .models import MENTOR_SORT_KEYS, MentorStatus, PauseRecord
@@ -78,7 +79,7 @@ class MentorListShape(NamedTuple):
                 conditions.append(SQL("1 = 0"))
             conditions += self.window_conditions(_Pause.mentor, None, windows_, now)  # paused: not inactive
             if self.paused_among:
-                conditions.append(windows.among(_Pause.mentor, among))
+                conditions.append(few_paused.among(_Pause.mentor, among))
             query = _Pause.select(_Pause.mentor.alias("mentor_id")).where(*conditions)
             column = _Pause.mentor
         else:
@@ -118,7 +119,7 @@ class MentorListShape(NamedTuple):
         if self.paused_only:
             conditions += [ActivePause.id.is_null(False), paused_is(MentorStatus, True)]
         if self.paused_among and (self.paused_only or paused_rows):
-            conditions.append(windows.among(MentorStatus.mentor_id, among))
+            conditions.append(few_paused.among(MentorStatus.mentor_id, among))
         if self.status == "unpaused":
             conditions += [MentorStatus.base_status == status, paused_is(MentorStatus, False)]
         if self.is_paused is False:
@@ -198,25 +199,9 @@ class MentorListShape(NamedTuple):
     def count(self, keys):
         return self.mentor_ids(keys).order_by().select_from(fn.COUNT(SQL("*")))
 
-    def total(self, keys):
+    def total(self, keys, due_now=None):
         """The exact number of mentors listed (mentor_totals.py)."""
-        return mentor_totals.total(self, keys, lambda: _MENTOR_TOTALS.get(self).rows(*keys)[0][0])
-
-
-def _few_paused_candidates(shape, halves, sort, now, free):
-    """When a statement of the page reads the paused mentors alone and the counts say few of them
-    are listed (at most windows.FEW_PAUSED): the ids they are among, read from the active pauses
-    that can list them (windows.py), so that the page reads those rather than walk every paused
-    mentor in the sort's order. Else None."""
-    alone = shape.paused_only or shape.is_paused or sort.key in MENTOR_NULLABLE_SORT_KEYS
-    if halves is not None and shape.available and 0 < halves[0] <= windows.FEW_PAUSED and alone:
-        return windows.available_paused_candidates(free, now)
-    if (shape.overdue is False and halves is None and not shape.before and shape.status != "unpaused"
-            and shape.is_paused is not False and (alone or shape.split_by_pause(SortPlan(sort, False, False)))):
-        due, counts = totals.due_before(now)
-        if counts["pauses_active"] - due <= windows.FEW_PAUSED:
-            return windows.not_overdue_paused_candidates(now)
-    return None
+        return mentor_totals.total(self, keys, lambda: _MENTOR_TOTALS.get(self).rows(*keys)[0][0], due_now)
 
 
 def _not_inactive(mentor):
@@ -267,13 +252,16 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
         # half alone, along its own indexes, rather than walking the other half's mentors in the
         # sort's order and probing the pauses of each one.
         shape = shape._replace(is_paused=bool(halves[0]))
-    among = _few_paused_candidates(shape, halves, sort, now, free)
+    due_now = functools.cache(lambda: totals.due_before(now))  # read once, if at all, for both uses below
+    paused_alone = (shape.paused_only or shape.is_paused or sort.key in MENTOR_NULLABLE_SORT_KEYS
+                    or shape.split_by_pause(SortPlan(sort, False, False)))
+    among = few_paused.for_page(shape, paused_alone, halves, free, now, due_now)
     if among is not None:
         shape, keys = shape._replace(paused_among=True), (*keys[:-1], json.dumps(among))
     offset = (page - 1) * limit
     names = mentor_totals.names(shape, keys) if (with_total and after is None and offset <= TOTAL_IN_PAGE_MAX_OFFSET
                                         and not copied and is_postgresql()) else None
-    total = (sum(halves) if halves is not None else shape.total(keys)) if with_total and not names else None
+    total = (sum(halves) if halves is not None else shape.total(keys, due_now)) if with_total and not names else None
     if after is None and total is not None and offset >= total:
         return [], total, None  # past the end, without asking the database to skip `total` rows
 
@@ -297,5 +285,5 @@ def mentor_page(limit, now, sort=MENTOR_DEFAULT_SORT, page=1, after=None, with_t
     rows, last = keyset_page(run, count_values, sort, sort.key in MENTOR_NULLABLE_SORT_KEYS, key_index, after, limit,
                              offset, copy_pages.position(str) if copied else None)
     if with_total and total is None:
-        total = shape.total(keys)  # the page's own statement found no row to carry it
+        total = shape.total(keys, due_now)  # the page's own statement found no row to carry it
     return rows, total, last

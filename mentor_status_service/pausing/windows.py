@@ -12,11 +12,10 @@ state the record is in.
 import datetime as dt
 from typing import NamedTuple
 
-from peewee import SQL, Cast, Entity, Select, Table, fn
+from peewee import SQL, Entity, Select, Table, fn
 
-from ..db import PreparedQuery, database, is_postgresql
+from ..db import PreparedQuery, database
 from . import span_days, totals
-from .lookups import in_state
 from .models import PauseRecord
 
 _SQL_TIME = "%Y-%m-%d %H:%M:%S"
@@ -103,74 +102,22 @@ def _pause_exists(mentor_column, window_start, window_end, now):
         (_WindowPause.mentor == mentor_column) & overlaps(_WindowPause, window_start, window_end, now)))
 
 
-# The paused mentors available in a window, when the counts say they are few (queries.py): each has
-# an active pause whose span does not overlap the window, which one of four ranges of the active
-# pauses' indexes holds. Read from those ranges they cost what the ranges hold, where a page walking
-# the active pauses in its sort's order would probe every mentor out in the window before them.
-FEW_PAUSED = 1000  # at most this many by the counts
-_CANDIDATES_MAX = 2 * FEW_PAUSED  # past it (mentors out for a pause of another state), the page walks
-_Active = PauseRecord.alias("a")
-
-
-def _not_overlapping(window_start, window_end, now):
-    """A SELECT of the mentors whose active pause's span does not overlap the window, from four
-    ranges each read along its index and cut after `_CANDIDATES_MAX`. Together they hold the
-    complement of `overlaps`, and no pause is in two, given the CHECKs that keep an end and an
-    expected return at or after the start: a pause starting at or after the window's end (its index
-    alone tells: the one range whose conditions would otherwise send the planner to every active
-    pause); one of no length without an end date, starting after now and within the window; one
-    with an end date before the window's end, by its start or of no length; one without, due back
-    after now and by the window's start."""
-    start, end, expected = _Active.start_date, _Active.end_date, _Active.expected_return_date
-    ranges = [
+def not_overlapping_ranges(pause, window_start, window_end, now):
+    """Four (column, conditions) on the pause-record alias `pause`, each a range of an index of
+    its own: together they hold the spans that do not overlap the window (the complement of
+    `overlaps`), and no pause is in two, given the CHECKs that keep an end and an expected return at
+    or after the start: a pause starting at or after the window's end (its index alone tells: with
+    other conditions beside it the planner misjudged the range and read every active pause); one of
+    no length without an end date, starting after now and within the window; one with an end date
+    before the window's end, by its start or of no length; one without, due back after now and by
+    the window's start. For few_paused.py, on the active pauses."""
+    start, end, expected = pause.start_date, pause.end_date, pause.expected_return_date
+    return [
         (start, [start >= window_end]),
         (start, [start > now, start > window_start, start < window_end, end.is_null(), expected == start]),
         (end, [end.is_null(False), end < window_end, (end <= window_start) | (end == start)]),
         (expected, [end.is_null(), expected > now, expected <= window_start]),
     ]
-    # Each range in a derived table of its own: SQLite takes no LIMIT on a member of a UNION.
-    selects = [Select([_Active.select(_Active.mentor).where(in_state(_Active, "active"), *conditions)
-                       .order_by(column).limit(_CANDIDATES_MAX + 1).alias(f"range{number}")], [SQL("mentor_id")])
-               for number, (column, conditions) in enumerate(ranges)]
-    return selects[0] + selects[1] + selects[2] + selects[3]
-
-
-_NOT_OVERLAPPING = PreparedQuery(lambda db, *keys: _not_overlapping(*keys).bind(db), keys=3)
-
-
-def available_paused_candidates(window, now):
-    """The ids of the paused mentors that may be available in `window` (every one that is, and
-    those out for a pause of another state), or None when there are more than `_CANDIDATES_MAX`."""
-    rows = _NOT_OVERLAPPING.rows(window.start, window.end, now)
-    return [row[0] for row in rows] if len(rows) <= _CANDIDATES_MAX else None
-
-
-def _not_overdue(now):
-    """A SELECT of the mentors whose active pause is not overdue at `now`: due back then or later,
-    or not due back at all; each range along the index of active pauses by return, cut after
-    `_CANDIDATES_MAX`."""
-    expected = _Active.expected_return_date
-    ranges = [[expected >= now], [expected.is_null()]]
-    selects = [Select([_Active.select(_Active.mentor).where(in_state(_Active, "active"), *conditions)
-                       .order_by(expected).limit(_CANDIDATES_MAX + 1).alias(f"range{number}")], [SQL("mentor_id")])
-               for number, conditions in enumerate(ranges)]
-    return selects[0] + selects[1]
-
-
-_NOT_OVERDUE = PreparedQuery(lambda db, now: _not_overdue(now).bind(db), keys=1)
-
-
-def not_overdue_paused_candidates(now):
-    """The ids of the paused mentors not overdue at `now`, or None when there are more than
-    `_CANDIDATES_MAX`: for `overdue=false` when the counts say they are few (queries.py)."""
-    rows = _NOT_OVERDUE.rows(now)
-    return [row[0] for row in rows] if len(rows) <= _CANDIDATES_MAX else None
-
-
-def among(column, ids):
-    """A SQL condition: `column` is one of `ids`, a parameter holding a JSON array of them."""
-    elements = fn.json_array_elements_text(Cast(ids, "json")) if is_postgresql() else fn.json_each(ids)
-    return column.in_(Select([elements], [SQL("value")]))
 
 
 def listed_by_pause(available, status, is_paused, windows_, now):

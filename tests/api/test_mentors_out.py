@@ -21,8 +21,7 @@ from windows_world import (
 )
 
 from mentor_status_service.db import database
-from mentor_status_service.pausing import totals
-from mentor_status_service.pausing import windows as window_sql
+from mentor_status_service.pausing import few_paused, totals
 
 
 @pytest.fixture
@@ -120,8 +119,8 @@ def test_few_paused_mentors_available_are_read_from_the_ranges_where_their_activ
             db.execute_sql(f"UPDATE pause_record SET end_date = {end_date} WHERE mentor_id = '{mentor_id}'")
             database.close()
     found = []
-    read = window_sql.available_paused_candidates
-    monkeypatch.setattr(window_sql, "available_paused_candidates", lambda *args: found.append(read(*args)) or found[-1])
+    read = few_paused.available_in
+    monkeypatch.setattr(few_paused, "available_in", lambda *args: found.append(read(*args)) or found[-1])
     points = sorted({*world["points"], base + 5 * DAY, base + 6 * DAY, base + 12 * DAY, base + 13 * DAY})
     queries = [{"sort": "expected_return_date"}, {"is_paused": "true", "sort": "-mentor_id"},
                {"status": "paused", "sort": "pause_start_date"}, {"is_paused": "true", "sort": "-last_updated"}]
@@ -129,7 +128,7 @@ def test_few_paused_mentors_available_are_read_from_the_ranges_where_their_activ
     ordered = {str(extra): [row["mentor_id"] for row in everything(client, MENTORS, **extra)] for extra in queries}
     for walks in (False, True):
         if walks:
-            monkeypatch.setattr(window_sql, "_CANDIDATES_MAX", 0)
+            monkeypatch.setattr(few_paused, "_CANDIDATES_MAX", 0)
         for (start, end), extra in itertools.product(available, queries):
             expected = [mentor_id for mentor_id in ordered[str(extra)] if mentor_id in available[start, end]]
             rows, totals_seen = walk(client, MENTORS, available_during=interval(start, end), **extra)

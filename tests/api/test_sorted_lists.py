@@ -11,7 +11,7 @@ from factories import create_mentor, create_pause
 from servers import wait_until
 
 from mentor_status_service.db import database
-from mentor_status_service.pausing import windows
+from mentor_status_service.pausing import few_paused
 from mentor_status_service.pausing.models import MENTOR_SORT_KEYS, PAUSE_RECORD_SORT_KEYS
 from mentor_status_service.pausing.schemas import MentorStatusListArgsSchema, PauseRecordListArgsSchema, WindowField
 
@@ -164,11 +164,11 @@ def test_the_few_paused_mentors_not_overdue_are_read_from_their_pauses_or_walked
     otherwise: the same rows, in the same order, either way."""
     seed(client, app)
     rows = everything(client, MENTORS)
-    read = windows.not_overdue_paused_candidates
+    read = few_paused.not_overdue
     found = []
-    monkeypatch.setattr(windows, "not_overdue_paused_candidates", lambda now: found.append(read(now)) or found[-1])
-    for few in (windows.FEW_PAUSED, 0):
-        monkeypatch.setattr(windows, "FEW_PAUSED", few)
+    monkeypatch.setattr(few_paused, "not_overdue", lambda now: found.append(read(now)) or found[-1])
+    for few in (few_paused.FEW_PAUSED, 0):
+        monkeypatch.setattr(few_paused, "FEW_PAUSED", few)
         for sort, query in itertools.product((*MENTOR_SORT_KEYS, *(f"-{key}" for key in MENTOR_SORT_KEYS)),
                                              ({"overdue": "false"}, {"status": "paused", "overdue": "false"})):
             expected = expected_order([row for row in rows if mentor_picked(row, query)], sort, mentor_tie)
