@@ -17,11 +17,11 @@ from .handle import (
     is_postgresql,
     open_database,
     release_connection,
-    vacuum_soon,
 )
 from .migrate import ensure_schema, migrate, migration_status
 from .models import BaseModel, utc_now
 from .sql_cache import PreparedByShape, PreparedQuery
+from .vacuums import vacuum_soon
 
 __all__ = ["DATABASE_ERRORS", "BaseModel", "CommitOutcomeUnknown", "PreparedByShape", "PreparedQuery",
            "ServicePostgresqlDatabase", "checkpoint_after_erasure", "connected",

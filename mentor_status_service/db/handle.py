@@ -6,7 +6,6 @@ import time
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
-import psycopg2
 from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_database_url
 from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
@@ -15,7 +14,7 @@ from .checkpoints import FALLBACK_AUTOCHECKPOINT, Checkpointer
 from .deferred import HoldsStatements
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, PoolExhausted, connection_lost
 from .turns import FairTurns, ProcessTurns
-from .vacuums import Vacuumer
+from .vacuums import VacuumsAfterFolds
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +186,8 @@ class ServiceSqliteDatabase(_BeginsAtFirstStatement, _Pooled, PooledSqliteDataba
             self._thread_turns.release()
 
 
-class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Pooled, PooledPostgresqlDatabase):
+class ServicePostgresqlDatabase(VacuumsAfterFolds, HoldsStatements, _BeginsAtFirstStatement, _Pooled,
+                                PooledPostgresqlDatabase):
     """Timeouts that hold directly and through a transaction-pooling PgBouncer, which refuses
     per-session startup options and may give each transaction another server connection: every
     transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
@@ -202,16 +202,6 @@ class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Poole
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._thread = threading.local()  # commits: how many; begin: the BEGIN not sent yet
-        self._vacuumer = Vacuumer(lambda: psycopg2.connect(database=self.database, **self.connect_params))
-
-    def vacuum_soon(self, tables):
-        """Have this process vacuum `tables` shortly, outside the transaction asking (vacuums.py)."""
-        self._vacuumer.soon(tables)
-
-    def close_all(self):
-        """Every connection closed, and this process's vacuums ended (a test's app, a job's end)."""
-        self._vacuumer.stop()
-        super().close_all()
 
     def bound_waits(self, statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms):
         settings = [f"SET LOCAL {name} = {int(value)}" for name, value in (
@@ -268,14 +258,6 @@ class ServicePostgresqlDatabase(HoldsStatements, _BeginsAtFirstStatement, _Poole
 
 def is_postgresql(db=database):
     return isinstance(getattr(db, "obj", db), PostgresqlDatabase)
-
-
-def vacuum_soon(db, tables):
-    """On the service's PostgreSQL database, `tables` vacuumed shortly by a thread of this process
-    (vacuums.py); elsewhere (SQLite, whose DELETE leaves no dead rows to read past; a job's plain
-    database) nothing."""
-    if isinstance(db, ServicePostgresqlDatabase):
-        db.vacuum_soon(tables)
 
 
 def discard_connection(all_idle=False):

@@ -98,3 +98,28 @@ class Vacuumer:
             logger.warning("vacuum of %s failed: %s", ", ".join(tables), first_line(error))
         finally:
             connection.close()
+
+
+class VacuumsAfterFolds:
+    """A mixin of the service's PostgreSQL database (handle.py): a Vacuumer of its own, ended with
+    its connections."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._vacuumer = Vacuumer(lambda: psycopg2.connect(database=self.database, **self.connect_params))
+
+    def vacuum_soon(self, tables):
+        """Have this process vacuum `tables` shortly, outside the transaction asking."""
+        self._vacuumer.soon(tables)
+
+    def close_all(self):
+        """Every connection closed, and this process's vacuums ended (a test's app, a job's end)."""
+        self._vacuumer.stop()
+        super().close_all()
+
+
+def vacuum_soon(db, tables):
+    """On the service's PostgreSQL database, `tables` vacuumed shortly by a thread of this process;
+    elsewhere (SQLite, whose DELETE leaves no dead rows to read past; a job's plain database) nothing."""
+    if isinstance(db, VacuumsAfterFolds):
+        db.vacuum_soon(tables)
