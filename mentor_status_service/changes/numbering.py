@@ -10,12 +10,16 @@ NUMBERING_BATCH = 5000
 LOCK_HEAD = f"SELECT last_change_id FROM change_log_head WHERE id = {ChangeLogHead.ROW_ID} FOR UPDATE"
 
 
+# The UPDATE finds each entry by its key, not again by `change_id IS NULL` (only numbering, which holds the
+# head's lock, sets it): with that filter, statistics taken when few entries waited (autovacuum's, most of
+# the time) made the planner scan the waiting entries once per entry to number, 5,615 x 5,000 in 8.4 s, past
+# the statement timeout every time, and the feed answered 503 until someone numbered by hand.
 _NUMBER_ENTRIES = f"""WITH unnumbered AS (
     SELECT position, row_number() OVER (ORDER BY position) AS n FROM change_entry
     WHERE change_id IS NULL ORDER BY position LIMIT {NUMBERING_BATCH}),
 numbered AS (
     UPDATE change_entry e SET change_id = %s + u.n FROM unnumbered u
-    WHERE e.position = u.position AND e.change_id IS NULL RETURNING e.change_id)
+    WHERE e.position = u.position RETURNING e.change_id)
 UPDATE change_log_head SET last_change_id = %s + (SELECT COUNT(*) FROM unnumbered)
 WHERE id = {ChangeLogHead.ROW_ID} AND EXISTS (SELECT 1 FROM numbered)"""
 
