@@ -223,6 +223,7 @@ class Config:
         self.DB_STATEMENT_TIMEOUT_MS = _positive_int(environ, "DB_STATEMENT_TIMEOUT_MS", 5000)
         self.DB_LOCK_TIMEOUT_MS = _positive_int(environ, "DB_LOCK_TIMEOUT_MS", 2000)
         self.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = _positive_int(environ, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10000)
+        self.DB_PREPARED_STATEMENTS = _boolean(environ, "DB_PREPARED_STATEMENTS", "true")
         # A request body not complete this long after its headers is a 408.
         self.REQUEST_BODY_TIMEOUT_S = _positive_int(environ, "REQUEST_BODY_TIMEOUT_S", 10)
         # A request line and headers not complete this long after their first byte are a 408 (gunicorn's worker).

@@ -13,6 +13,7 @@ from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, Poo
 from .checkpoints import FALLBACK_AUTOCHECKPOINT, Checkpointer
 from .deferred import HoldsStatements
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, PoolExhausted, connection_lost
+from .server_prepared import PreparesStatements
 from .turns import FairTurns, ProcessTurns
 from .vacuums import VacuumsAfterFolds
 
@@ -64,7 +65,7 @@ def open_database(url):
 
 
 def open_service_database(url, pool_size, pool_wait_ms, statement_timeout_ms=None, lock_timeout_ms=None,
-                          idle_in_transaction_timeout_ms=None):
+                          idle_in_transaction_timeout_ms=None, prepare_statements=True):
     """The app's database for `url`: a pool of at most `pool_size` connections for the process,
     shared by its threads; on PostgreSQL, every statement bounded by the timeouts."""
     kind, params = _check_url(url)
@@ -73,7 +74,7 @@ def open_service_database(url, pool_size, pool_wait_ms, statement_timeout_ms=Non
         # A pooled connection moves between threads, one at a time. Checkpoints are checkpoints.py's.
         return ServiceSqliteDatabase(params, pragmas={**SQLITE_PRAGMAS, "wal_autocheckpoint": FALLBACK_AUTOCHECKPOINT},
                                      lock_type="IMMEDIATE", check_same_thread=False, **pool)
-    db = ServicePostgresqlDatabase(**params, **pool)
+    db = ServicePostgresqlDatabase(**params, **pool, prepare_statements=prepare_statements)
     db.bound_waits(statement_timeout_ms, lock_timeout_ms, idle_in_transaction_timeout_ms)
     return db
 
@@ -186,8 +187,8 @@ class ServiceSqliteDatabase(_BeginsAtFirstStatement, _Pooled, PooledSqliteDataba
             self._thread_turns.release()
 
 
-class ServicePostgresqlDatabase(VacuumsAfterFolds, HoldsStatements, _BeginsAtFirstStatement, _Pooled,
-                                PooledPostgresqlDatabase):
+class ServicePostgresqlDatabase(PreparesStatements, VacuumsAfterFolds, HoldsStatements, _BeginsAtFirstStatement,
+                                _Pooled, PooledPostgresqlDatabase):
     """Timeouts that hold directly and through a transaction-pooling PgBouncer, which refuses
     per-session startup options and may give each transaction another server connection: every
     transaction starts with SET LOCAL, and every statement outside a transaction is sent with a
@@ -280,7 +281,8 @@ def init_app(app):
     config = app.config
     database.initialize(open_service_database(
         config["DATABASE_URL"], config["DB_POOL_SIZE"], config["DB_POOL_WAIT_MS"],
-        config["DB_STATEMENT_TIMEOUT_MS"], config["DB_LOCK_TIMEOUT_MS"], config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"]))
+        config["DB_STATEMENT_TIMEOUT_MS"], config["DB_LOCK_TIMEOUT_MS"], config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"],
+        config["DB_PREPARED_STATEMENTS"]))
     app.teardown_appcontext(release_connection)
 
 

@@ -12,6 +12,7 @@ from peewee import ForeignKeyField, Value
 
 from . import bulk_reads
 from .handle import database
+from .server_prepared import PreparesStatements
 
 
 class PreparedQuery:
@@ -50,7 +51,8 @@ class PreparedQuery:
 
     def _execute(self, keys, limit_one):
         db, (query, sql, values) = self._with_values(keys, limit_one)
-        return query, db.execute_sql(sql, values)
+        return query, (db.execute_prepared(sql, values) if isinstance(db, PreparesStatements) else
+                       db.execute_sql(sql, values))
 
     def _with_values(self, keys, limit_one):
         """The database, and the query, its SQL and its parameters with `keys` in their places."""

@@ -7,6 +7,7 @@ import logging
 from .faults import DATABASE_ERRORS, CommitOutcomeUnknown, connection_lost, first_line
 from .handle import ServicePostgresqlDatabase, database, discard_connection, release_connection
 from .migrate import ensure_schema
+from .server_prepared import PreparedStatementsLost
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def _run_retrying_once(view, args, kwargs):
         return view(*args, **kwargs)
     except DATABASE_ERRORS as error:
         committed = isinstance(db, ServicePostgresqlDatabase) and db.commits() != commits_before
+        if isinstance(error, PreparedStatementsLost) and not committed:
+            return view(*args, **kwargs)  # unprepared now (server_prepared.py); its transaction was rolled back
         if (not connection_lost(error) or isinstance(error, CommitOutcomeUnknown) or committed
                 or getattr(error, "while_connecting", False)):
             raise
