@@ -3,9 +3,11 @@ so that it plans them once per connection rather than at every request.
 
 PostgreSQL plans a statement sent as text each time, and with the indexes `pause_record` keeps
 (the sorted lists' and the windows'), planning the read of one mentor took 0.35 ms against 0.04 ms
-to run it, and a list page 0.7 ms against 0.2 (docs/benchmarks.md, "Planned once"). The first time
-a connection runs a statement, it sends `PREPARE` under a name made from the statement's SQL, then
-`EXECUTE name(...)` from then on: the same round trips, the driver still quoting the values.
+to run it (docs/benchmarks.md, "statements planned once"). The first time a connection runs a
+statement, it sends `PREPARE` under a name made from the statement's SQL, then `EXECUTE name(...)`
+from then on: the same round trips, the driver still quoting the values. PostgreSQL still plans a
+prepared statement afresh when its plan depends on the values (a page's LIMIT and OFFSET), so the
+lists gain little; a read by key, a write's INSERT and UPDATE are planned once.
 
 A statement PostgreSQL cannot prepare (a parameter whose type nothing around it tells) runs as
 text, in a savepoint within a transaction so that the transaction goes on. A pooler in transaction
