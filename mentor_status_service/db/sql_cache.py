@@ -28,6 +28,11 @@ class PreparedQuery:
         query, cursor = self._execute(keys, limit_one=True)
         return next(iter(query._get_cursor_wrapper(cursor)), None)
 
+    def models(self, *keys):
+        """Every row for `keys`, as `list(build(db, *keys))` would return them."""
+        query, cursor = self._execute(keys, limit_one=False)
+        return list(query._get_cursor_wrapper(cursor))
+
     def rows(self, *keys):
         """Every row for `keys`, as tuples of the driver's values."""
         return self.execute(*keys).fetchall()

@@ -104,16 +104,20 @@ def insert_mentor(mentor):
     _INSERT_MENTOR.execute(*(getattr(mentor, name) for name in INSERTED_MENTOR_FIELDS))
 
 
+_PENDING_PAUSES_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select().where(
+    (PauseRecord.mentor == mentor_id) & (PauseRecord.state != SQL("'ended'"))).order_by(PauseRecord.id))
+_PAUSE_STATES_OF = PreparedQuery(lambda db, mentor_id: PauseRecord.select(PauseRecord.state, fn.COUNT(SQL("*"))).where(
+    PauseRecord.mentor == mentor_id).group_by(PauseRecord.state))
+
+
 def pending_pauses_of(mentor_id):
     """The scheduled and active pauses of a mentor, as models (few: they never overlap)."""
-    return list(PauseRecord.select().where((PauseRecord.mentor == mentor_id) & (
-        PauseRecord.state != SQL("'ended'"))).order_by(PauseRecord.id))
+    return _PENDING_PAUSES_OF.models(mentor_id)
 
 
 def pause_states_of(mentor_id):
     """(state, how many) of a mentor's pause records."""
-    return PauseRecord.select(PauseRecord.state, fn.COUNT(SQL("*"))).where(
-        PauseRecord.mentor == mentor_id).group_by(PauseRecord.state).tuples()
+    return _PAUSE_STATES_OF.rows(mentor_id)
 
 
 # One pause record
