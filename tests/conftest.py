@@ -69,13 +69,22 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(database_url):
-    if database_url.startswith("postgresql"):
-        reset_postgresql(database_url)
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
-    migrate()
-    yield app
+def configured(database_url):
+    """Makes an app with extra settings, on freshly migrated tables: `configured(PAUSE_AUTO_RETURN=True)`."""
+    def make(**settings):
+        if database_url.startswith("postgresql"):
+            reset_postgresql(database_url)
+        made = create_app({"DATABASE_URL": database_url, "TESTING": True, **settings})
+        migrate()
+        return made
+
+    yield make
     database.close_all()  # the pool's idle connections too, not left for the garbage collector
+
+
+@pytest.fixture
+def app(configured):
+    return configured()
 
 
 @pytest.fixture

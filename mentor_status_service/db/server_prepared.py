@@ -15,6 +15,7 @@ mode (PgBouncer before 1.21, Heroku's) may run each transaction on another serve
 a name prepared before is unknown: the first such miss switches preparing off for the process, and
 the request runs again as text (`DB_PREPARED_STATEMENTS=false` spares it that miss).
 """
+import functools
 import hashlib
 import logging
 import re
@@ -47,10 +48,20 @@ def statement_name(sql):
     return "s_" + hashlib.blake2b(sql.encode(), digest_size=12).hexdigest()
 
 
-def numbered(sql):
-    """`sql` with psycopg2's `%s` placeholders as PREPARE's `$1`, `$2`, ... (its `%%` kept for psycopg2)."""
-    positions = iter(range(1, sql.count("%s") + 1))
-    return _PLACEHOLDER.sub(lambda match: f"${next(positions)}" if match.group() == "%s" else "%%", sql)
+@functools.cache  # per SQL built once (sql_cache.py): its str keeps its hash, so a hit costs no hashing
+def statement_texts(sql):
+    """The name, the PREPARE and the EXECUTE (its values as psycopg2's `%s`) of `sql`."""
+    name, count = statement_name(sql), 0
+
+    def number(match):  # psycopg2's `%s` becomes `$1`, `$2`, ...; its `%%` stays for psycopg2
+        nonlocal count
+        if match.group() == "%%":
+            return "%%"
+        count += 1
+        return f"${count}"
+
+    prepare = f"PREPARE {name} AS {_PLACEHOLDER.sub(number, sql)}"
+    return name, prepare, f"EXECUTE {name}({', '.join(['%s'] * count)})" if count else f"EXECUTE {name}"
 
 
 class PreparesStatements:
@@ -65,15 +76,14 @@ class PreparesStatements:
     def execute_prepared(self, sql, params):
         if not self.prepares or sql in self._unpreparable:
             return self.execute_sql(sql, params)
-        name = statement_name(sql)
+        name, prepare, execute = statement_texts(sql)
         prepared = self.connection().prepared
         if name not in prepared:
-            if not self._prepare(name, sql):
+            if not self._prepare(prepare, sql):
                 return self.execute_sql(sql, params)
             prepared.add(name)
         try:
-            return self.execute_sql(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else
-                                    f"EXECUTE {name}", params)
+            return self.execute_sql(execute, params)
         except DatabaseError as error:
             if sqlstate(error) != UNKNOWN_NAME:
                 raise
@@ -82,9 +92,8 @@ class PreparesStatements:
                 raise PreparedStatementsLost(str(error)) from error
             return self.execute_sql(sql, params)
 
-    def _prepare(self, name, sql):
-        """PREPARE `sql` as `name` on this connection; False if PostgreSQL cannot prepare it."""
-        statement = f"PREPARE {name} AS {numbered(sql)}"
+    def _prepare(self, statement, sql):
+        """Run `statement`, the PREPARE of `sql`, on this connection; False if PostgreSQL cannot prepare it."""
         within = self.in_transaction()
         try:
             self.execute_sql(f"SAVEPOINT prepare; {statement}; RELEASE SAVEPOINT prepare" if within else statement)

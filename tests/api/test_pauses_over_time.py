@@ -12,12 +12,12 @@ from types import SimpleNamespace
 
 import pytest
 from factories import assert_consistent, create_mentor, get_mentor
-from servers import invariant_violations, reset_postgresql
+from servers import invariant_violations
 
 from mentor_status_service import create_app
 from mentor_status_service.changes import log as change_log
 from mentor_status_service.config import ConfigurationError
-from mentor_status_service.db import database, migrate, open_database
+from mentor_status_service.db import database, open_database
 from mentor_status_service.pausing import moment_rules, schedule
 from mentor_status_service.webhooks import messages
 
@@ -85,24 +85,6 @@ def consistent(app):
     """The two resources agree and every list total is exact, read from the tables and through the API."""
     assert invariant_violations(app.config["DATABASE_URL"]) == []
     assert_consistent(app.test_client())
-
-
-@pytest.fixture
-def configured(database_url):
-    """An app made with extra settings: `configured(PAUSE_AUTO_RETURN=True)`."""
-    apps = []
-
-    def make(**settings):
-        if database_url.startswith("postgresql"):
-            reset_postgresql(database_url)
-        app = create_app({"DATABASE_URL": database_url, "TESTING": True, **settings})
-        with app.app_context():
-            migrate()
-        apps.append(app)
-        return app
-
-    yield make
-    database.close_all()
 
 
 # Creating

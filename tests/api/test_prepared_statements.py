@@ -6,10 +6,9 @@ import logging
 
 import psycopg2
 import pytest
-from conftest import postgresql_url
 from factories import create_mentor
 from pgbouncer import pgbouncer_or_skip
-from servers import reset_postgresql
+from servers import fresh_postgresql_url
 
 from mentor_status_service import create_app
 from mentor_status_service.db import database, migrate
@@ -56,9 +55,7 @@ def test_a_statement_postgresql_cannot_prepare_runs_as_text_and_its_transaction_
 @pytest.fixture
 def own_pgbouncer_url():
     """A PgBouncer of this test's own: no server connection has prepared anything yet."""
-    url = postgresql_url()
-    reset_postgresql(url)
-    bouncer = pgbouncer_or_skip(url)
+    bouncer = pgbouncer_or_skip(fresh_postgresql_url())
     yield bouncer.url
     database.close_all()
     bouncer.stop()
