@@ -134,6 +134,10 @@ def test_a_response_that_cannot_be_sent_for_send_timeout_s_is_abandoned_and_its_
         # Once nothing could be sent for 2 s, each stalled response is abandoned and its slot freed.
         wait_until(lambda: requests.get(server.base_url + EXPORT, timeout=30).status_code == 200, 20,
                    interval=0.5, message="a slot freed by an abandoned response")
+        # The two buffers fill at different moments: drain only once both have been abandoned, else
+        # draining the later one lets its response go on to the end.
+        wait_until(lambda: server.output().count("abandoned") >= 2, 20, interval=0.2,
+                   message="both stalled responses abandoned")
         received = [reader.drain() for reader in stalled]
         output = server.output()
         for reader in stalled:
