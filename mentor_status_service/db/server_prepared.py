@@ -6,8 +6,10 @@ PostgreSQL plans a statement sent as text each time, and with the indexes `pause
 to run it (docs/benchmarks.md, "statements planned once"). The first time a connection runs a
 statement, it sends `PREPARE` under a name made from the statement's SQL, then `EXECUTE name(...)`
 from then on: the same round trips, the driver still quoting the values. PostgreSQL still plans a
-prepared statement afresh when its plan depends on the values (a page's LIMIT and OFFSET), so the
-lists gain little; a read by key, a write's INSERT and UPDATE are planned once.
+prepared statement afresh when its plan depends on the values (a page's LIMIT and OFFSET); a list
+page whose only values are such is prepared with them written in (sql_cache.py `literal_keys`), and
+a connection keeps its `PREPARED_PER_CONNECTION` most recently prepared statements (each holds its
+plan, about 100 KB for a list page), deallocating the oldest outside a transaction.
 
 A statement PostgreSQL cannot prepare (a parameter whose type nothing around it tells) runs as
 text, in a savepoint within a transaction so that the transaction goes on. A pooler in transaction
@@ -19,6 +21,7 @@ import functools
 import hashlib
 import logging
 import re
+from collections import OrderedDict
 
 import psycopg2.extensions
 from peewee import DatabaseError, OperationalError
@@ -31,12 +34,16 @@ _PLACEHOLDER = re.compile(r"%[s%]")  # psycopg2's placeholder, and its escaped p
 UNKNOWN_NAME, DUPLICATE_NAME = "26000", "42P05"
 
 
+PREPARED_PER_CONNECTION = 200
+
+
 class PreparingConnection(psycopg2.extensions.connection):
-    """A psycopg2 connection that knows the names of the statements prepared on it."""
+    """A psycopg2 connection that knows the names of the statements prepared on it, the most
+    recently used last."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.prepared = set()
+        self.prepared = OrderedDict()
 
 
 class PreparedStatementsLost(OperationalError):
@@ -48,7 +55,9 @@ def statement_name(sql):
     return "s_" + hashlib.blake2b(sql.encode(), digest_size=12).hexdigest()
 
 
-@functools.cache  # per SQL built once (sql_cache.py): its str keeps its hash, so a hit costs no hashing
+# Per SQL built once (sql_cache.py), whose str keeps its hash (a hit costs no hashing), or with a
+# page's values written in: bounded, as those are many.
+@functools.lru_cache(maxsize=4096)
 def statement_texts(sql):
     """The name, the PREPARE and the EXECUTE (its values as psycopg2's `%s`) of `sql`."""
     name, count = statement_name(sql), 0
@@ -78,10 +87,14 @@ class PreparesStatements:
             return self.execute_sql(sql, params)
         name, prepare, execute = statement_texts(sql)
         prepared = self.connection().prepared
-        if name not in prepared:
+        if name in prepared:
+            prepared.move_to_end(name)
+        else:
+            if len(prepared) >= PREPARED_PER_CONNECTION and not self._deallocate_oldest(prepared):
+                return self.execute_sql(sql, params)
             if not self._prepare(prepare, sql):
                 return self.execute_sql(sql, params)
-            prepared.add(name)
+            prepared[name] = None
         try:
             return self.execute_sql(execute, params)
         except DatabaseError as error:
@@ -108,6 +121,22 @@ class PreparesStatements:
             logger.info("running a statement unprepared: %s", first_line(error))
             self._unpreparable.add(sql)
             return False
+
+    def _deallocate_oldest(self, prepared):
+        """Make room for one more statement on this connection; False within a transaction, where a
+        failed DEALLOCATE would abort it (the statement then runs as text)."""
+        if self.in_transaction():
+            return False
+        name = next(iter(prepared))
+        try:
+            self.execute_sql(f"DEALLOCATE {name}")
+        except DatabaseError as error:
+            if sqlstate(error) != UNKNOWN_NAME:
+                raise
+            self._stop_preparing(error)
+            return False
+        del prepared[name]
+        return True
 
     def _stop_preparing(self, error):
         if self.prepares:

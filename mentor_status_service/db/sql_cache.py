@@ -14,13 +14,23 @@ from . import bulk_reads
 from .handle import database
 from .server_prepared import PreparesStatements
 
+# A literal key's number above this (a deep page's OFFSET) stays a parameter: each such value would be
+# a statement of its own, prepared for a run or two.
+LITERAL_INT_MAX = 1000
+
 
 class PreparedQuery:
-    def __init__(self, build, keys=1):
+    def __init__(self, build, keys=1, literal_keys=()):
         """`build(db, *keys)` returns the query (a select, insert or update) for database `db`, with
-        each of `keys` a placeholder where its value goes."""
+        each of `keys` a placeholder where its value goes. `literal_keys`: the positions of keys
+        whose values decide the plan and take few values (a page's LIMIT and OFFSET, a filter by
+        one of a few values). Prepared on PostgreSQL (server_prepared.py), a statement whose every
+        value is one of these is prepared with them written in, as its text would send them: with
+        them as parameters PostgreSQL plans it afresh at each run (a LIMIT whose value it does not
+        know, it guesses a tenth of the rows), and that planning cost more than the run."""
         self._build = build
         self._placeholders = tuple(_Placeholder(position) for position in range(keys))
+        self._literal_keys = frozenset(literal_keys)
         self._by_database = WeakKeyDictionary()
 
     def first(self, *keys):
@@ -44,51 +54,62 @@ class PreparedQuery:
     def copy_csv(self, *keys):
         """PostgreSQL: every row for `keys` as COPY writes it in CSV, a list of one bytes a row, each
         ending in a line feed (db/bulk_reads.py `copy_csv`)."""
-        _, (_, sql, values) = self._with_values(keys, limit_one=False)
+        _, sql, values, _ = self._with_values(keys, limit_one=False)
         lines = []
         bulk_reads.copy_csv(sql, values, lines.append)
         return lines
 
     def statement(self, *keys):
         """The SQL and parameters for `keys`, unsent (for db/deferred.py)."""
-        _, (_, sql, values) = self._with_values(keys, limit_one=False)
+        _, sql, values, _ = self._with_values(keys, limit_one=False)
         return sql, values
 
     def _execute(self, keys, limit_one):
-        db, (query, sql, values) = self._with_values(keys, limit_one)
-        return query, (db.execute_prepared(sql, values) if isinstance(db, PreparesStatements) else
-                       db.execute_sql(sql, values))
+        query, sql, values, literal = self._with_values(keys, limit_one)
+        db = database.obj
+        if not isinstance(db, PreparesStatements):
+            return query, db.execute_sql(sql, values)
+        if literal and values and db.prepares and not any(
+                type(keys[position]) is int and keys[position] > LITERAL_INT_MAX for position in self._literal_keys):
+            # As psycopg2 would send it as text; its percent signs escaped again, as psycopg2 takes SQL.
+            sql, values = db.connection().cursor().mogrify(sql, values).decode().replace("%", "%%"), ()
+        return query, db.execute_prepared(sql, values)
 
     def _with_values(self, keys, limit_one):
-        """The database, and the query, its SQL and its parameters with `keys` in their places."""
+        """The query, its SQL, its parameters with `keys` in their places, and whether every key among
+        them is a literal key, for the current database."""
         db = database.obj
         prepared = self._by_database.get(db)
         if prepared is None:
             prepared = self._by_database[db] = {}
         if limit_one not in prepared:
             prepared[limit_one] = self._prepare(db, limit_one)
-        query, sql, params = prepared[limit_one]
-        return db, (query, sql, [keys[param.position] if isinstance(param, _Placeholder) else param
-                                 for param in params])
+        query, sql, params, literal = prepared[limit_one]
+        return query, sql, [keys[param.position] if isinstance(param, _Placeholder) else param
+                            for param in params], literal
 
     def _prepare(self, db, limit_one):
         query = self._build(db, *(Value(placeholder, converter=False) for placeholder in self._placeholders))
         if limit_one:
             query = query.limit(1)
-        return (query, *query.sql())
+        sql, params = query.sql()
+        literal = bool(self._literal_keys) and all(param.position in self._literal_keys for param in params
+                                                   if isinstance(param, _Placeholder))
+        return query, sql, params, literal
 
 
 class PreparedByShape:
     """A PreparedQuery for each shape of a query (which filters it has, which columns it sets),
     made when first asked for. `keys`: how many it takes, or a function of the shape that tells."""
 
-    def __init__(self, build, keys):
-        self._build, self._keys, self._prepared = build, keys, {}
+    def __init__(self, build, keys, literal_keys=()):
+        self._build, self._keys, self._literal_keys, self._prepared = build, keys, literal_keys, {}
 
     def get(self, shape):
         if shape not in self._prepared:
             keys = self._keys(shape) if callable(self._keys) else self._keys
-            self._prepared[shape] = PreparedQuery(lambda db, *keys: self._build(shape, *keys), keys=keys)
+            self._prepared[shape] = PreparedQuery(lambda db, *keys: self._build(shape, *keys), keys=keys,
+                                                  literal_keys=self._literal_keys)
         return self._prepared[shape]
 
 

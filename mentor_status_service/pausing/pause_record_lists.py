@@ -86,15 +86,20 @@ class PauseRecordListShape(NamedTuple):
         return merged_halves(PauseRecord, halves, dict.fromkeys((key, "id")), plan.sort.descending, limit, offset)
 
 
-# The keys of a pause-record list's statements: mentor_id, reason, window start and end, now.
+# The keys of a pause-record list's statements: mentor_id, reason, window start and end, now; a page's
+# also a position (value, tie), its LIMIT and OFFSET. Reason, LIMIT and OFFSET are written into a
+# statement that takes nothing else, so that it is planned once (sql_cache.py).
 _PAUSE_RECORD_KEYS = 5
+_PAGE_LITERALS = (1, _PAUSE_RECORD_KEYS + 2, _PAUSE_RECORD_KEYS + 3)
 _PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape, plan, columns
-    spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:], spec[2]), keys=_PAUSE_RECORD_KEYS + 4)
+    spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:], spec[2]), keys=_PAUSE_RECORD_KEYS + 4,
+    literal_keys=_PAGE_LITERALS)
 _PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].rows(
-    spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS)
+    spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS,
+    literal_keys=_PAGE_LITERALS)
 # By (shape, branch): with a window, each branch of the overlap is counted apart, along its own index.
 _PAUSE_RECORD_TOTALS = PreparedByShape(lambda spec, *keys: spec[0].listing(
-    *keys, (fn.COUNT(SQL("*")),), spec[1]).order_by(), keys=_PAUSE_RECORD_KEYS)
+    *keys, (fn.COUNT(SQL("*")),), spec[1]).order_by(), keys=_PAUSE_RECORD_KEYS, literal_keys=_PAGE_LITERALS)
 
 
 def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True, now=None,

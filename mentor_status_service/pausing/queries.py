@@ -219,16 +219,22 @@ def _active_pause_exists(condition=None, mentor=_Mentor):
 # What a mentor list's statements take: status, expected_return_before, now, the start and end of the
 # out_during and available_during windows, and the ids (a JSON array) the paused mentors are among.
 MENTOR_LIST_KEYS = 8
+# A page's statement also takes a position (value, tie), and its LIMIT and OFFSET. Status, LIMIT and
+# OFFSET are written into a statement that takes nothing else, so that it is planned once
+# (sql_cache.py).
+_PAGE_LITERALS = (0, MENTOR_LIST_KEYS + 2, MENTOR_LIST_KEYS + 3)
 _MENTOR_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape, plan, copied
     spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:], columns=copy_pages.columns(
         MENTOR_STATUS, MentorStatus.mentor_id, _MENTOR_SORT_COLUMNS.get(spec[1].sort.key)) if spec[2] else
-    MENTOR_COLUMNS), keys=MENTOR_LIST_KEYS + 4)
+    MENTOR_COLUMNS), keys=MENTOR_LIST_KEYS + 4, literal_keys=_PAGE_LITERALS)
 # A page's first statement with its total as a last column: (shape, plan, the totals it sums).
 _MENTOR_PAGES_WITH_TOTAL = PreparedByShape(lambda spec, *keys: spec[0].page(
     spec[1], keys[:MENTOR_LIST_KEYS], *keys[MENTOR_LIST_KEYS:], columns=MENTOR_COLUMNS).select_extend(
-    SQL(totals.sum_sql(spec[2]))), keys=MENTOR_LIST_KEYS + 4)
-_MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], keys), keys=MENTOR_LIST_KEYS)
-_MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(keys), keys=MENTOR_LIST_KEYS)
+    SQL(totals.sum_sql(spec[2]))), keys=MENTOR_LIST_KEYS + 4, literal_keys=_PAGE_LITERALS)
+_MENTOR_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].branch_count(spec[1], keys), keys=MENTOR_LIST_KEYS,
+                                        literal_keys=_PAGE_LITERALS)
+_MENTOR_TOTALS = PreparedByShape(lambda shape, *keys: shape.count(keys), keys=MENTOR_LIST_KEYS,
+                                 literal_keys=_PAGE_LITERALS)
 # On PostgreSQL (SQLite has no round trip to save), a page numbered up to this far in reads its total in
 # its own statement; one past the end then skips this many rows at most (a total read first would not).
 TOTAL_IN_PAGE_MAX_OFFSET = 1000

@@ -1,7 +1,9 @@
 """On PostgreSQL the statements the service builds once are prepared on each connection and run by
-name (mentor_status_service/db/server_prepared.py); one PostgreSQL cannot prepare runs as text, and
-behind a transaction-pooling PgBouncer the first miss switches preparing off and the request still
-answers, written once."""
+name (mentor_status_service/db/server_prepared.py); a list page whose only values are its page and
+a filter by one of a few values is prepared with them written in, and planned once; a connection
+keeps a bounded number of them; one PostgreSQL cannot prepare runs as text, and behind a
+transaction-pooling PgBouncer the first miss switches preparing off and the request still answers,
+written once."""
 import logging
 
 import psycopg2
@@ -11,8 +13,10 @@ from pgbouncer import pgbouncer_or_skip
 from servers import fresh_postgresql_url
 
 from mentor_status_service import create_app
-from mentor_status_service.db import database, migrate
+from mentor_status_service.db import database, migrate, server_prepared, sql_cache
 from mentor_status_service.db.server_prepared import statement_name
+from mentor_status_service.db.sql_cache import PreparedQuery
+from mentor_status_service.pausing.models import MentorStatus
 
 LOGGER = "mentor_status_service.db.server_prepared"
 
@@ -21,6 +25,14 @@ def prepared_on_this_connection():
     names = {name for (name,) in database.execute_sql("SELECT name FROM pg_prepared_statements").fetchall()}
     database.close()
     return names
+
+
+def plans_of_statements_with(text):
+    """(parameter types, generic plans, custom plans) of each statement prepared here whose SQL has `text`."""
+    rows = database.execute_sql("SELECT parameter_types::text, generic_plans, custom_plans FROM pg_prepared_statements "
+                                "WHERE strpos(statement, %s) > 0", [text]).fetchall()
+    database.close()
+    return rows
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -50,6 +62,74 @@ def test_a_statement_postgresql_cannot_prepare_runs_as_text_and_its_transaction_
     assert client.get("/api/v1/mentor-statuses/mentor-001").json["metadata"] == {"notes": "kept"}
     assert statement_name(unpreparable) not in prepared_on_this_connection()
     assert "running a statement unprepared" in caplog.text
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_list_page_is_prepared_with_its_page_and_status_written_in_and_planned_once(client):
+    for number in range(1, 6):
+        create_mentor(client, f"mentor-{number:03d}", status="inactive" if number % 2 else "active")
+    pages = [client.get("/api/v1/mentor-statuses", query_string={"limit": 2, "page": 2}) for _ in range(3)]
+    inactive = [client.get("/api/v1/mentor-statuses", query_string={"status": "inactive", "limit": 2, "page": 2})
+                for _ in range(3)]
+
+    assert all(page.status_code == 200 and page.json == pages[0].json for page in pages)
+    assert [row["mentor_id"] for row in pages[0].json["data"]] == ["mentor-003", "mentor-004"]
+    assert all(page.json == inactive[0].json for page in inactive)
+    assert [row["mentor_id"] for row in inactive[0].json["data"]] == ["mentor-005"]
+    assert inactive[0].json["pagination"]["total"] == 3
+    # Each page's statement takes no parameter, and PostgreSQL planned it once, at its first run.
+    assert plans_of_statements_with("LIMIT 3 OFFSET 2") == [("{}", 3, 0)] * 2
+    assert any("'inactive'" in sql for (sql,) in database.execute_sql(
+        "SELECT statement FROM pg_prepared_statements WHERE strpos(statement, 'LIMIT 3 OFFSET 2') > 0").fetchall())
+    database.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_deep_page_keeps_its_offset_a_parameter(client, monkeypatch):
+    for number in range(1, 6):
+        create_mentor(client, f"mentor-{number:03d}")
+    monkeypatch.setattr(sql_cache, "LITERAL_INT_MAX", 3)  # as if offset 4 were past 1,000
+    deep = client.get("/api/v1/mentor-statuses", query_string={"limit": 2, "page": 3})
+    shallow = client.get("/api/v1/mentor-statuses", query_string={"limit": 2, "page": 2})
+
+    assert [row["mentor_id"] for row in deep.json["data"]] == ["mentor-005"]
+    assert [row["mentor_id"] for row in shallow.json["data"]] == ["mentor-003", "mentor-004"]
+    assert [types for types, *_ in plans_of_statements_with(" OFFSET $")] == ["{bigint,bigint}"]
+    assert [types for types, *_ in plans_of_statements_with(" LIMIT 3 OFFSET 2")] == ["{}"]
+
+
+# Gives back its key, whatever it is: a value written into the SQL must come back unchanged.
+_ECHO = PreparedQuery(lambda db, text: MentorStatus.select(text.alias("echo")).limit(1), literal_keys=(0,))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_value_written_into_a_prepared_statement_is_quoted_as_the_driver_quotes_it(client):
+    create_mentor(client, "mentor-001")
+    awkward = "it's 100% \\ here; --\n$1 %s %%"
+    with database.connection_context():
+        assert _ECHO.rows(awkward) == [(awkward,)]
+        assert _ECHO.rows("plain") == [("plain",)]
+    assert [types for types, *_ in plans_of_statements_with('AS "echo"')] == ["{}", "{}"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_keeps_its_most_recent_prepared_statements_and_at_the_bound_runs_text_in_a_transaction(
+        client, monkeypatch):
+    for number in range(1, 9):
+        create_mentor(client, f"mentor-{number:03d}")
+    monkeypatch.setattr(server_prepared, "PREPARED_PER_CONNECTION", 3)
+    database.execute_sql("DEALLOCATE ALL")
+    database.connection().prepared.clear()
+    pages = [client.get("/api/v1/mentor-statuses", query_string={"limit": 1, "page": page}) for page in range(1, 9)]
+    kept = prepared_on_this_connection()
+    with database.atomic():  # at the bound within a transaction: nothing is deallocated, the page runs as text
+        within = client.get("/api/v1/mentor-statuses", query_string={"limit": 2, "page": 1})
+        kept_within = {name for (name,) in database.execute_sql("SELECT name FROM pg_prepared_statements")}
+
+    assert [page.json["data"][0]["mentor_id"] for page in pages] == [f"mentor-{n:03d}" for n in range(1, 9)]
+    assert len(kept) == 3 and kept_within == kept == set(database.connection().prepared)
+    assert within.status_code == 200
+    assert [row["mentor_id"] for row in within.json["data"]] == ["mentor-001", "mentor-002"]
 
 
 @pytest.fixture
