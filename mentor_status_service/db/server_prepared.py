@@ -57,7 +57,7 @@ def statement_name(sql):
 
 # Per SQL built once (sql_cache.py), whose str keeps its hash (a hit costs no hashing), or with a
 # page's values written in: bounded, as those are many.
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def statement_texts(sql):
     """The name, the PREPARE and the EXECUTE (its values as psycopg2's `%s`) of `sql`."""
     name, count = statement_name(sql), 0

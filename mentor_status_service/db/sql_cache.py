@@ -25,12 +25,12 @@ class PreparedQuery:
         each of `keys` a placeholder where its value goes. `literal_keys`: the positions of keys
         whose values decide the plan and take few values (a page's LIMIT and OFFSET, a filter by
         one of a few values). Prepared on PostgreSQL (server_prepared.py), a statement whose every
-        value is one of these is prepared with them written in, as its text would send them: with
+        key is one of these is prepared with its values written in, as its text would send them: with
         them as parameters PostgreSQL plans it afresh at each run (a LIMIT whose value it does not
         know, it guesses a tenth of the rows), and that planning cost more than the run."""
         self._build = build
         self._placeholders = tuple(_Placeholder(position) for position in range(keys))
-        self._literal_keys = frozenset(literal_keys)
+        self._literal_keys = frozenset(position for position in literal_keys if position < keys)
         self._by_database = WeakKeyDictionary()
 
     def first(self, *keys):
@@ -69,11 +69,15 @@ class PreparedQuery:
         db = database.obj
         if not isinstance(db, PreparesStatements):
             return query, db.execute_sql(sql, values)
-        if literal and values and db.prepares and not any(
-                type(keys[position]) is int and keys[position] > LITERAL_INT_MAX for position in self._literal_keys):
+        if literal and values and db.prepares and self._few(keys):
             # As psycopg2 would send it as text; its percent signs escaped again, as psycopg2 takes SQL.
             sql, values = db.connection().cursor().mogrify(sql, values).decode().replace("%", "%%"), ()
         return query, db.execute_prepared(sql, values)
+
+    def _few(self, keys):
+        """Whether the literal keys' values are among the few worth a statement each."""
+        return not any(type(keys[position]) is int and keys[position] > LITERAL_INT_MAX
+                       for position in self._literal_keys)
 
     def _with_values(self, keys, limit_one):
         """The query, its SQL, its parameters with `keys` in their places, and whether every key among
