@@ -8,8 +8,8 @@ statement, it sends `PREPARE` under a name made from the statement's SQL, then `
 from then on: the same round trips, the driver still quoting the values. PostgreSQL still plans a
 prepared statement afresh when its plan depends on the values (a page's LIMIT and OFFSET); a list
 page whose only values are such is prepared with them written in (sql_cache.py `literal_keys`), and
-a connection keeps its `PREPARED_PER_CONNECTION` most recently prepared statements (each holds its
-plan, about 100 KB for a list page), deallocating the oldest outside a transaction.
+a connection keeps its `PREPARED_PER_CONNECTION` most recently used statements (each holds its plan,
+about 100 KB for a list page): the least recently used is deallocated by the next PREPARE.
 
 A statement PostgreSQL cannot prepare (a parameter whose type nothing around it tells) runs as
 text, in a savepoint within a transaction so that the transaction goes on. A pooler in transaction
@@ -90,8 +90,9 @@ class PreparesStatements:
         if name in prepared:
             prepared.move_to_end(name)
         else:
-            if len(prepared) >= PREPARED_PER_CONNECTION and not self._deallocate_oldest(prepared):
-                return self.execute_sql(sql, params)
+            if len(prepared) >= PREPARED_PER_CONNECTION:
+                # PREPARE and DEALLOCATE are not undone by a rollback: gone, whatever follows.
+                prepare = f"DEALLOCATE {prepared.popitem(last=False)[0]}; {prepare}"
             if not self._prepare(prepare, sql):
                 return self.execute_sql(sql, params)
             prepared[name] = None
@@ -118,25 +119,12 @@ class PreparesStatements:
                 self.execute_sql("ROLLBACK TO SAVEPOINT prepare; RELEASE SAVEPOINT prepare")
             if sqlstate(error) == DUPLICATE_NAME:  # a pooler's server connection prepared it for another client
                 return True
+            if sqlstate(error) == UNKNOWN_NAME:  # the statement deallocated first: another server connection's
+                self._stop_preparing(error)
+                return False
             logger.info("running a statement unprepared: %s", first_line(error))
             self._unpreparable.add(sql)
             return False
-
-    def _deallocate_oldest(self, prepared):
-        """Make room for one more statement on this connection; False within a transaction, where a
-        failed DEALLOCATE would abort it (the statement then runs as text)."""
-        if self.in_transaction():
-            return False
-        name = next(iter(prepared))
-        try:
-            self.execute_sql(f"DEALLOCATE {name}")
-        except DatabaseError as error:
-            if sqlstate(error) != UNKNOWN_NAME:
-                raise
-            self._stop_preparing(error)
-            return False
-        del prepared[name]
-        return True
 
     def _stop_preparing(self, error):
         if self.prepares:

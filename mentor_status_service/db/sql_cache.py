@@ -24,7 +24,7 @@ class PreparedQuery:
         """`build(db, *keys)` returns the query (a select, insert or update) for database `db`, with
         each of `keys` a placeholder where its value goes. `literal_keys`: the positions of keys
         whose values decide the plan and take few values (a page's LIMIT and OFFSET, a filter by
-        one of a few values). Prepared on PostgreSQL (server_prepared.py), a statement whose every
+        one of a few fixed values). Prepared on PostgreSQL (server_prepared.py), a statement whose every
         key is one of these is prepared with its values written in, as its text would send them: with
         them as parameters PostgreSQL plans it afresh at each run (a LIMIT whose value it does not
         know, it guesses a tenth of the rows), and that planning cost more than the run."""

@@ -87,19 +87,18 @@ class PauseRecordListShape(NamedTuple):
 
 
 # The keys of a pause-record list's statements: mentor_id, reason, window start and end, now; a page's
-# also a position (value, tie), its LIMIT and OFFSET. Reason, LIMIT and OFFSET are written into a
-# statement that takes nothing else, so that it is planned once (sql_cache.py).
+# also a position (value, tie), its LIMIT and OFFSET. LIMIT and OFFSET are written into a statement
+# that takes nothing else, so that it is planned once (sql_cache.py); a reason may be any of many.
 _PAUSE_RECORD_KEYS = 5
-_PAGE_LITERALS = (1, _PAUSE_RECORD_KEYS + 2, _PAUSE_RECORD_KEYS + 3)
+_PAGE_LITERALS = (_PAUSE_RECORD_KEYS + 2, _PAUSE_RECORD_KEYS + 3)
 _PAUSE_RECORD_PAGES = PreparedByShape(lambda spec, *keys: spec[0].page(  # spec: shape, plan, columns
     spec[1], keys[:_PAUSE_RECORD_KEYS], *keys[_PAUSE_RECORD_KEYS:], spec[2]), keys=_PAUSE_RECORD_KEYS + 4,
     literal_keys=_PAGE_LITERALS)
 _PAUSE_RECORD_BRANCH_COUNTS = PreparedByShape(lambda spec, *keys: spec[0].rows(
-    spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS,
-    literal_keys=_PAGE_LITERALS)
+    spec[1], keys, None, None).order_by().select_from(fn.COUNT(SQL("*"))), keys=_PAUSE_RECORD_KEYS)
 # By (shape, branch): with a window, each branch of the overlap is counted apart, along its own index.
 _PAUSE_RECORD_TOTALS = PreparedByShape(lambda spec, *keys: spec[0].listing(
-    *keys, (fn.COUNT(SQL("*")),), spec[1]).order_by(), keys=_PAUSE_RECORD_KEYS, literal_keys=_PAGE_LITERALS)
+    *keys, (fn.COUNT(SQL("*")),), spec[1]).order_by(), keys=_PAUSE_RECORD_KEYS)
 
 
 def pause_record_page(limit, sort=PAUSE_RECORD_DEFAULT_SORT, page=1, after=None, with_total=True, now=None,

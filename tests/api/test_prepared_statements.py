@@ -1,7 +1,7 @@
 """On PostgreSQL the statements the service builds once are prepared on each connection and run by
 name (mentor_status_service/db/server_prepared.py); a list page whose only values are its page and
 a filter by one of a few values is prepared with them written in, and planned once; a connection
-keeps a bounded number of them; one PostgreSQL cannot prepare runs as text, and behind a
+keeps its most recently used ones, up to a bound; one PostgreSQL cannot prepare runs as text, and behind a
 transaction-pooling PgBouncer the first miss switches preparing off and the request still answers,
 written once."""
 import logging
@@ -112,24 +112,37 @@ def test_a_value_written_into_a_prepared_statement_is_quoted_as_the_driver_quote
     assert [types for types, *_ in plans_of_statements_with('AS "echo"')] == ["{}", "{}"]
 
 
+def pages_prepared_here():
+    """The OFFSET of each list page prepared on this connection (LIMIT 2: pages of one mentor)."""
+    return sorted(int(sql.rsplit("LIMIT 2 OFFSET ", 1)[1].split(")", 1)[0]) for (sql,) in database.execute_sql(
+        "SELECT statement FROM pg_prepared_statements WHERE strpos(statement, 'LIMIT 2 OFFSET ') > 0").fetchall())
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_connection_keeps_its_most_recent_prepared_statements_and_at_the_bound_runs_text_in_a_transaction(
+def test_a_connection_keeps_its_most_recently_used_statements_and_deallocates_the_others_within_transactions_too(
         client, monkeypatch):
     for number in range(1, 9):
         create_mentor(client, f"mentor-{number:03d}")
-    monkeypatch.setattr(server_prepared, "PREPARED_PER_CONNECTION", 3)
     database.execute_sql("DEALLOCATE ALL")
     database.connection().prepared.clear()
-    pages = [client.get("/api/v1/mentor-statuses", query_string={"limit": 1, "page": page}) for page in range(1, 9)]
-    kept = prepared_on_this_connection()
-    with database.atomic():  # at the bound within a transaction: nothing is deallocated, the page runs as text
-        within = client.get("/api/v1/mentor-statuses", query_string={"limit": 2, "page": 1})
-        kept_within = {name for (name,) in database.execute_sql("SELECT name FROM pg_prepared_statements")}
+    monkeypatch.setattr(server_prepared, "PREPARED_PER_CONNECTION", 3)
 
-    assert [page.json["data"][0]["mentor_id"] for page in pages] == [f"mentor-{n:03d}" for n in range(1, 9)]
-    assert len(kept) == 3 and kept_within == kept == set(database.connection().prepared)
-    assert within.status_code == 200
-    assert [row["mentor_id"] for row in within.json["data"]] == ["mentor-001", "mentor-002"]
+    def page(number):
+        response = client.get("/api/v1/mentor-statuses", query_string={"limit": 1, "page": number})
+        return response.json["data"][0]["mentor_id"]
+
+    firsts = [page(number) for number in range(1, 9)]
+    after_eight = pages_prepared_here()
+    assert page(6) == "mentor-006"  # used again: now the most recent
+    with database.atomic():  # a statement prepared within a transaction deallocates the least recently used
+        assert page(1) == "mentor-001"
+        within = pages_prepared_here()
+    assert database.obj.prepares  # nothing was unknown to the server: preparing goes on
+
+    assert firsts == [f"mentor-{number:03d}" for number in range(1, 9)]
+    assert after_eight == [5, 6, 7]  # pages 6 to 8 (OFFSET 5 to 7), the three used last
+    assert within == [0, 5, 7]  # page 7 (OFFSET 6), used least recently, gave its place to page 1
+    assert len(database.connection().prepared) == 3
 
 
 @pytest.fixture
