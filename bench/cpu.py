@@ -4,7 +4,9 @@
 For running services (each a gunicorn listening on 127.0.0.1:PORT, seeded by bench/seed.py), each
 case is driven with wrk (-t2 -c32) against each port in turn, round after round; the CPU time its
 worker processes and, on PostgreSQL, their server backends spent meanwhile is read from /proc and
-divided by the requests answered. On a shared machine a ratio of req/s moves with whatever else
+divided by the requests answered (errors counted apart). Backends are those of the workers' TCP
+connections to PostgreSQL on 127.0.0.1; a process that ends during a run (a worker recycled) is
+reported, as its CPU is lost. On a shared machine a ratio of req/s moves with whatever else
 runs; the CPU a request takes moves much less, and tells where it goes (the service's Python, or
 the database). Two checkouts side by side on one database (each served on its own port) compare a
 change with the code before it.
@@ -57,7 +59,7 @@ def backends_of(processes, pg_url):
 
 
 def measure(wrk, case, port, seconds, rows, tag, pg_url):
-    """(req/s, CPU µs per request, of which the database's) of `case` against the service on `port`."""
+    """(req/s, CPU µs per request, of which the database's, errors) of `case` against the service on `port`."""
     url = f"http://127.0.0.1:{port}"
     # A second of the case first, so that the pool's connections are open (and their backends counted).
     loadgen.run(wrk, case, url, seconds=1, threads=2, connections=32, rows=rows, tag=f"{tag}w")
@@ -66,9 +68,12 @@ def measure(wrk, case, port, seconds, rows, tag, pg_url):
     before = {pid: cpu_seconds(pid) for pid in processes | backends}
     result = loadgen.run(wrk, case, url, seconds=seconds, threads=2, connections=32, rows=rows, tag=tag)
     spent = {pid: cpu_seconds(pid) - seconds_before for pid, seconds_before in before.items()}
+    if gone := [pid for pid, seconds in spent.items() if seconds < 0]:
+        print(f"processes {gone} ended during the run: their CPU is not counted")
+        spent = {pid: max(seconds, 0.0) for pid, seconds in spent.items()}
     requests = max(result.requests, 1)
     return (result.rps, sum(spent.values()) / requests * 1e6,
-            sum(spent[pid] for pid in backends) / requests * 1e6)
+            sum(spent[pid] for pid in backends) / requests * 1e6, result.errors)
 
 
 def main(argv=None):
@@ -82,15 +87,15 @@ def main(argv=None):
     parser.add_argument("--pg-url", help="the PostgreSQL database the services use, to count its backends' CPU")
     args = parser.parse_args(argv)
     wrk = loadgen.find_wrk(print)
-    print("| case | port | round | req/s | CPU µs per request | of which the database's |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| case | port | round | req/s | CPU µs per request | of which the database's | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for name in args.cases.split(","):
         for round_number in range(1, args.rounds + 1):
             for port in args.ports:
-                rps, cpu_us, database_us = measure(wrk, CASES_BY_NAME[name], port, args.duration, args.rows,
-                                                   f"cpu{round_number}p{port}", args.pg_url)
-                print(f"| {name} | {port} | {round_number} | {rps:,.0f} | {cpu_us:,.0f} | {database_us:,.0f} |",
-                      flush=True)
+                rps, cpu_us, database_us, errors = measure(wrk, CASES_BY_NAME[name], port, args.duration,
+                                                           args.rows, f"cpu{round_number}p{port}", args.pg_url)
+                print(f"| {name} | {port} | {round_number} | {rps:,.0f} | {cpu_us:,.0f} | {database_us:,.0f} "
+                      f"| {errors} |", flush=True)
 
 
 if __name__ == "__main__":
