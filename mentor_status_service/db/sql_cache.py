@@ -54,19 +54,18 @@ class PreparedQuery:
     def copy_csv(self, *keys):
         """PostgreSQL: every row for `keys` as COPY writes it in CSV, a list of one bytes a row, each
         ending in a line feed (db/bulk_reads.py `copy_csv`)."""
-        _, sql, values, _ = self._with_values(keys, limit_one=False)
+        _, _, sql, values, _ = self._with_values(keys, limit_one=False)
         lines = []
         bulk_reads.copy_csv(sql, values, lines.append)
         return lines
 
     def statement(self, *keys):
         """The SQL and parameters for `keys`, unsent (for db/deferred.py)."""
-        _, sql, values, _ = self._with_values(keys, limit_one=False)
+        _, _, sql, values, _ = self._with_values(keys, limit_one=False)
         return sql, values
 
     def _execute(self, keys, limit_one):
-        query, sql, values, literal = self._with_values(keys, limit_one)
-        db = database.obj
+        db, query, sql, values, literal = self._with_values(keys, limit_one)
         if not isinstance(db, PreparesStatements):
             return query, db.execute_sql(sql, values)
         if literal and values and db.prepares and self._few(keys):
@@ -80,8 +79,8 @@ class PreparedQuery:
                        for position in self._literal_keys)
 
     def _with_values(self, keys, limit_one):
-        """The query, its SQL, its parameters with `keys` in their places, and whether every key among
-        them is a literal key, for the current database."""
+        """The current database; the query, its SQL and its parameters with `keys` in their places;
+        and whether every key among them is a literal key."""
         db = database.obj
         prepared = self._by_database.get(db)
         if prepared is None:
@@ -89,8 +88,8 @@ class PreparedQuery:
         if limit_one not in prepared:
             prepared[limit_one] = self._prepare(db, limit_one)
         query, sql, params, literal = prepared[limit_one]
-        return query, sql, [keys[param.position] if isinstance(param, _Placeholder) else param
-                            for param in params], literal
+        return db, query, sql, [keys[param.position] if isinstance(param, _Placeholder) else param
+                                for param in params], literal
 
     def _prepare(self, db, limit_one):
         query = self._build(db, *(Value(placeholder, converter=False) for placeholder in self._placeholders))
