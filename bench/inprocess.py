@@ -4,11 +4,11 @@
 
 Seeds a database (SQLite in a temporary file unless --pg-url), then times each case through Flask's
 test client, one request at a time: GET one mentor, a list page (one of the first 50, as
-bench/lua/list_page.lua asks), the same page by cursor, and a POST. Prints µs per request; with
---with SETTING=VALUE, each case also on a second app given those settings (a feature switched on),
-the two sent one request each in turn in this one process (medians, not the best run), and the
-difference; with --profile CASE, the cProfile functions that take the most time over that case's
-requests (of both apps, with --with).
+bench/lua/list_page.lua asks), the same page by cursor, a POST, and a pause and a resume in turn.
+Prints µs per request; with --with SETTING=VALUE, each case also on a second app given those
+settings (a feature switched on), the two sent one request each in turn in this one process
+(medians, not the best run), and the difference; with --profile CASE, the cProfile functions that
+take the most time over that case's requests (of both apps, with --with).
 """
 import argparse
 import cProfile
@@ -28,6 +28,10 @@ RUNS = 5
 def cases(rows, tag):
     pages = max(1, min(50, rows // 20))
     counter = iter(range(10**9))
+    # As bench/lua/pause_resume.lua: seeded mentors neither paused (i % 10 == 0) nor inactive
+    # (i % 20 == 5), each paused by one request and resumed by the next.
+    pool = [seed.mentor_id(i) for i in range(1, rows + 1) if i % 10 and i % 20 != 5]
+    turns = iter(range(10**9))
     return {
         "get_mentor": lambda client: client.get(f"/api/v1/mentor-statuses/{seed.mentor_id(random.randint(1, rows))}"),
         "list_page": lambda client: client.get(f"/api/v1/mentor-statuses?page={random.randint(1, pages)}&limit=20"),
@@ -35,7 +39,16 @@ def cases(rows, tag):
         "post_mentor": lambda client: client.post("/api/v1/mentor-statuses", json={
             "mentor_id": f"inproc-{tag}-{next(counter)}", "status": "active",
             "metadata": {"initiated_by": "coordinator-007", "notes": "created by bench"}}),
+        "pause_resume": lambda client: pause_or_resume(client, pool, next(turns)),
     }
+
+
+def pause_or_resume(client, pool, turn):
+    mentor_path = f"/api/v1/mentor-statuses/{pool[(turn // 2) % len(pool)]}"
+    if turn % 2:
+        return client.put(mentor_path, json={"status": "active"})
+    return client.put(mentor_path, json={"status": "paused", "expected_return_date": "2027-01-01T00:00:00Z",
+                                         "pause_reason": "personal_leave"})
 
 
 def settings(raw):

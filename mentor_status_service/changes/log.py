@@ -160,8 +160,11 @@ def _feed(after, resource, mentor_id):
     return query
 
 
+# The resource (one of two) and the LIMIT written in: the feed's plan, along its index from the
+# position, suits every position, so PostgreSQL plans it once (sql_cache.py).
 _FEED = PreparedByShape(lambda shape, after, resource, mentor_id, limit: _feed(
-    after, resource if shape[0] else None, mentor_id if shape[1] else None).limit(limit), keys=4)
+    after, resource if shape[0] else None, mentor_id if shape[1] else None).limit(limit), keys=4,
+    literal_keys=(1, 3), with_parameters=True)
 _HEAD = PreparedQuery(lambda db, row_id: ChangeLogHead.select().where(ChangeLogHead.id == row_id))
 
 

@@ -1,6 +1,7 @@
 """How committed entries get their change_id on PostgreSQL: numbered by the readers of the log, in the
 order they were written, above every id handed out before (log.py's docstring says why)."""
 from ..db import database, is_postgresql
+from ..db.server_prepared import PreparesStatements
 from .models import ChangeLogHead
 
 # At most this many entries are numbered at once; the rest by the next reader.
@@ -27,13 +28,19 @@ WHERE id = {ChangeLogHead.ROW_ID} AND EXISTS (SELECT 1 FROM numbered)"""
 _ANY_UNNUMBERED = "SELECT EXISTS (SELECT 1 FROM change_entry WHERE change_id IS NULL)"
 
 
+def _any_unnumbered(db):
+    """Asked before every read of the log: prepared, so that PostgreSQL plans it once per connection."""
+    run = db.execute_prepared if isinstance(db, PreparesStatements) else db.execute_sql
+    return run(_ANY_UNNUMBERED, None).fetchone()[0]
+
+
 def number_committed_entries():
     """On PostgreSQL: give change ids to the committed entries that have none, in the order they
     were written, above every id given before. Only readers take the head row's lock, one at a
     time; the statement that numbers runs after it is taken, so it sees what an earlier reader
     numbered. An entry deleted meanwhile (an erasure) leaves a gap, which the feed allows."""
     db = database.obj
-    if not is_postgresql(db) or not db.execute_sql(_ANY_UNNUMBERED).fetchone()[0]:
+    if not is_postgresql(db) or not _any_unnumbered(db):
         return
     with db.atomic():
         last_change_id = db.execute_sql(LOCK_HEAD).fetchone()[0]

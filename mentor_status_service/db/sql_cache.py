@@ -6,6 +6,7 @@ pages and the statements every write makes, that took longer than the database t
 wrapper, joins included (`_get_cursor_wrapper`: private to Peewee, listed in docs/upgrading.md).
 `rows` returns the driver's tuples, for code that renders them itself.
 """
+import re
 from weakref import WeakKeyDictionary
 
 from peewee import ForeignKeyField, Value
@@ -14,23 +15,29 @@ from . import bulk_reads
 from .handle import database
 from .server_prepared import PreparesStatements
 
+# psycopg2's placeholder and its escaped percent sign, kept by split().
+_PLACEHOLDERS = re.compile(r"(%[s%])")
 # A literal key's number above this (a deep page's OFFSET) stays a parameter: each such value would be
 # a statement of its own, prepared for a run or two.
 LITERAL_INT_MAX = 1000
 
 
 class PreparedQuery:
-    def __init__(self, build, keys=1, literal_keys=()):
+    def __init__(self, build, keys=1, literal_keys=(), with_parameters=False):
         """`build(db, *keys)` returns the query (a select, insert or update) for database `db`, with
         each of `keys` a placeholder where its value goes. `literal_keys`: the positions of keys
         whose values decide the plan and take few values (a page's LIMIT and OFFSET, a filter by
         one of a few fixed values). Prepared on PostgreSQL (server_prepared.py), a statement whose every
         key is one of these is prepared with its values written in, as its text would send them: with
         them as parameters PostgreSQL plans it afresh at each run (a LIMIT whose value it does not
-        know, it guesses a tenth of the rows), and that planning cost more than the run."""
+        know, it guesses a tenth of the rows), and that planning cost more than the run. With
+        `with_parameters`, they are written in even when other keys stay parameters: for a statement
+        whose plan suits any value of those (the feed's position, along its index), which PostgreSQL
+        then plans once for all of them."""
         self._build = build
         self._placeholders = tuple(_Placeholder(position) for position in range(keys))
         self._literal_keys = frozenset(position for position in literal_keys if position < keys)
+        self._with_parameters = with_parameters
         self._by_database = WeakKeyDictionary()
 
     def first(self, *keys):
@@ -68,9 +75,8 @@ class PreparedQuery:
         db, query, sql, values, literal = self._with_values(keys, limit_one)
         if not isinstance(db, PreparesStatements):
             return query, db.execute_sql(sql, values)
-        if literal and values and db.prepares and self._few(keys):
-            # As psycopg2 would send it as text; its percent signs escaped again, as psycopg2 takes SQL.
-            sql, values = db.connection().cursor().mogrify(sql, values).decode().replace("%", "%%"), ()
+        if literal and db.prepares and self._few(keys):
+            sql, values = _written_in(db, sql, values, literal)
         return query, db.execute_prepared(sql, values)
 
     def _few(self, keys):
@@ -80,7 +86,7 @@ class PreparedQuery:
 
     def _with_values(self, keys, limit_one):
         """The current database; the query, its SQL and its parameters with `keys` in their places;
-        and whether every key among them is a literal key."""
+        and the places among those of the values to write in when prepared (none: all stay parameters)."""
         db = database.obj
         prepared = self._by_database.get(db)
         if prepared is None:
@@ -96,23 +102,43 @@ class PreparedQuery:
         if limit_one:
             query = query.limit(1)
         sql, params = query.sql()
-        literal = bool(self._literal_keys) and all(param.position in self._literal_keys for param in params
-                                                   if isinstance(param, _Placeholder))
-        return query, sql, params, literal
+        # Written in: the literal keys' values, and the constants the query holds (Peewee's parameters too).
+        parameters = {place for place, param in enumerate(params)
+                      if isinstance(param, _Placeholder) and param.position not in self._literal_keys}
+        if not self._literal_keys or (parameters and not self._with_parameters):
+            return query, sql, params, frozenset()
+        return query, sql, params, frozenset(range(len(params))) - parameters
+
+
+def _written_in(db, sql, values, places):
+    """`sql` and `values` with the values at `places` written into the SQL as psycopg2 would send
+    them as text (their percent signs escaped again, as psycopg2 takes SQL); the others stay."""
+    cursor = db.connection().cursor()
+    pieces, kept, place = [], [], 0
+    for piece in _PLACEHOLDERS.split(sql):  # text, then a placeholder or an escaped percent sign, then text ...
+        if piece == "%s":
+            if place in places:
+                piece = cursor.mogrify(piece, (values[place],)).decode().replace("%", "%%")
+            else:
+                kept.append(values[place])
+            place += 1
+        pieces.append(piece)
+    return "".join(pieces), kept
 
 
 class PreparedByShape:
     """A PreparedQuery for each shape of a query (which filters it has, which columns it sets),
     made when first asked for. `keys`: how many it takes, or a function of the shape that tells."""
 
-    def __init__(self, build, keys, literal_keys=()):
-        self._build, self._keys, self._literal_keys, self._prepared = build, keys, literal_keys, {}
+    def __init__(self, build, keys, literal_keys=(), with_parameters=False):
+        self._build, self._keys, self._prepared = build, keys, {}
+        self._literal = {"literal_keys": literal_keys, "with_parameters": with_parameters}
 
     def get(self, shape):
         if shape not in self._prepared:
             keys = self._keys(shape) if callable(self._keys) else self._keys
             self._prepared[shape] = PreparedQuery(lambda db, *keys: self._build(shape, *keys), keys=keys,
-                                                  literal_keys=self._literal_keys)
+                                                  **self._literal)
         return self._prepared[shape]
 
 

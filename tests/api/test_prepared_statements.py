@@ -112,6 +112,49 @@ def test_a_value_written_into_a_prepared_statement_is_quoted_as_the_driver_quote
     assert [types for types, *_ in plans_of_statements_with('AS "echo"')] == ["{}", "{}"]
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_feed_is_prepared_with_its_limit_and_resource_written_in_and_planned_once_for_every_position(client):
+    for number in range(1, 7):
+        create_mentor(client, f"mentor-{number:03d}", status="paused" if number % 2 else "active")
+    positions = [0, 1, 2, 3] * 2
+    pages = [client.get("/api/v1/changes", query_string={"after": after, "limit": 2, "resource": "mentor_status"})
+             for after in positions]
+    mentor_changes = [entry["change_id"] for entry in client.get(
+        "/api/v1/changes", query_string={"resource": "mentor_status"}).json["data"]]
+
+    assert all(page.status_code == 200 for page in pages)
+    assert [[entry["change_id"] for entry in page.json["data"]] for page in pages] == [
+        [change for change in mentor_changes if change > after][:2] for after in positions]
+    [(sql,)] = database.execute_sql("SELECT statement FROM pg_prepared_statements WHERE "
+                                    "strpos(statement, 'LIMIT 2') > 0 AND strpos(statement, 'change_entry') > 0").fetchall()
+    assert "'mentor_status'" in sql and '"change_id" > $1' in sql
+    # The position stays a parameter, and from the sixth run on PostgreSQL keeps one plan for all of them.
+    [(types, generic, custom)] = plans_of_statements_with("LIMIT 2")
+    assert (types, generic, custom) == ("{bigint}", 3, 5)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_list_page_whose_position_stays_a_parameter_keeps_its_limit_and_status_parameters_too(client):
+    for number in range(1, 6):
+        create_mentor(client, f"mentor-{number:03d}")
+    query = {"status": "active", "limit": 2, "sort": "-created_at"}
+    first = client.get("/api/v1/mentor-statuses", query_string=query).json
+    following = client.get("/api/v1/mentor-statuses", query_string={
+        **query, "cursor": first["pagination"]["next_cursor"]}).json
+
+    assert [row["mentor_id"] for row in first["data"] + following["data"]] == [
+        "mentor-005", "mentor-004", "mentor-003", "mentor-002"]
+    # A list's plan may depend on its position: PostgreSQL plans such a page with all its values.
+    pages = [sql for (sql,) in database.execute_sql(
+        "SELECT statement FROM pg_prepared_statements WHERE strpos(statement, ' OFFSET ') > 0").fetchall()]
+    database.close()
+    assert len(pages) == 2
+    [written_in] = [sql for sql in pages if "LIMIT 3 OFFSET 0" in sql]  # the first page: one more row, to tell the next
+    [with_position] = [sql for sql in pages if sql is not written_in]
+    assert "'active'" in written_in and "$" not in written_in.split(" AS ", 1)[1]
+    assert '"base_status" = $1' in with_position and with_position.endswith("LIMIT $4 OFFSET $5")
+
+
 def pages_prepared_here():
     """The OFFSET of each list page prepared on this connection (LIMIT 2: pages of one mentor)."""
     return sorted(int(sql.rsplit("LIMIT 2 OFFSET ", 1)[1].split(")", 1)[0]) for (sql,) in database.execute_sql(
