@@ -15,7 +15,7 @@ from gunicorn.glogging import Logger
 from prometheus_client import multiprocess
 
 from mentor_status_service.config import Config, describe_database
-from mentor_status_service.server.worker import HeadDeadlineWorker
+from mentor_status_service.server.worker import DeadlineWorker
 from mentor_status_service.web.logs import logging_config
 from mentor_status_service.web.tracing import start_tracing, stop_tracing
 
@@ -24,15 +24,14 @@ CONFIG = Config()  # refuses to start, with its message, on a setting it cannot 
 # Heroku-style: the platform gives PORT and WEB_CONCURRENCY.
 bind = [f"0.0.0.0:{os.environ['PORT']}"] if "PORT" in os.environ else ["127.0.0.1:8000"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads, so that a client sending its body slowly holds one thread, not a whole worker; the body
-# has a deadline (REQUEST_BODY_TIMEOUT_S), and the database connections of a worker are a pool of
-# DB_POOL_SIZE whatever the number of threads. gunicorn may hand most connections to one worker,
-# so each has enough threads to keep serving while 16 of them wait on slow bodies.
-# gthread, with a deadline on request heads (a client trickling its headers holds no thread) and
-# JSON for the errors gunicorn answers itself.
-worker_class = "mentor_status_service.server.worker.HeadDeadlineWorker"
-HeadDeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S  # the class gunicorn loads by that name
-HeadDeadlineWorker.send_timeout_s = CONFIG.SEND_TIMEOUT_S
+# gthread, with deadlines on request heads and bodies, both gathered on the worker's selector (a
+# client trickling its headers or its body holds no thread), and JSON for the errors gunicorn
+# answers itself.
+worker_class = "mentor_status_service.server.worker.DeadlineWorker"
+DeadlineWorker.header_timeout_s = CONFIG.REQUEST_HEADER_TIMEOUT_S  # the class gunicorn loads by that name
+DeadlineWorker.body_timeout_s = CONFIG.REQUEST_BODY_TIMEOUT_S
+DeadlineWorker.body_buffer_bytes = CONFIG.MAX_CONTENT_LENGTH
+DeadlineWorker.send_timeout_s = CONFIG.SEND_TIMEOUT_S
 threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 # Longer than the platform router keeps idle connections to the app open (Heroku's: 90 s), so the
 # router never sends a request on a connection gunicorn is closing.

@@ -1,4 +1,4 @@
-"""gunicorn's gthread worker, with a deadline on request heads and JSON for the errors it answers itself.
+"""gunicorn's gthread worker, with deadlines on request heads and bodies and JSON for the errors it answers itself.
 
 Stock gthread hands a connection to a pool thread, which reads the request line and headers on a
 blocking socket with no deadline: a client that trickles a header line every few seconds holds the
@@ -9,6 +9,13 @@ worker's selector, holding no thread, until its deadline (`header_timeout_s` fro
 byte) passes: then it gets a 408 and is shut down at once, without gthread's graceful close, which
 would wait for the client. A connection that sends nothing waits on the selector as in stock
 gthread and is closed by the keep-alive timeout.
+
+Bodies the same way: a body announced by Content-Length, up to `body_buffer_bytes` (the app's own
+limit), is gathered on the selector too, within `body_timeout_s` of the head's end, and a pool
+thread runs the request only once all of it has arrived, so a client trickling its body holds no
+thread either (a 408 at the deadline, as the app's BodyDeadline answers). A chunked body, one
+larger than that, or one sent after `Expect: 100-continue` is read by the pool thread as in stock
+gthread, within the app's deadline (server/request_bodies.py).
 
 The errors gunicorn answers before the app runs (400 malformed request, 414 request line too long,
 431 headers too large or too many, ...) are written by `gunicorn.util.write_error`, which
@@ -46,18 +53,20 @@ from gunicorn.http.unreader import Unreader
 from gunicorn.workers import gthread
 
 # Results of `handle` besides gthread's own.
-_HEAD_PENDING = object()  # head incomplete: wait on the selector for more
+_PENDING = object()  # head or body incomplete: wait on the selector for more
 _CLOSED = object()  # the thread has closed the connection itself
 
 _RECV_SIZE = 65536
 
 
-class HeadDeadlineWorker(gthread.ThreadWorker):
+class DeadlineWorker(gthread.ThreadWorker):
     header_timeout_s = 10  # gunicorn.conf.py sets it from REQUEST_HEADER_TIMEOUT_S
+    body_timeout_s = 10  # gunicorn.conf.py sets it from REQUEST_BODY_TIMEOUT_S
+    body_buffer_bytes = 64 * 1024  # gunicorn.conf.py sets it from the app's MAX_CONTENT_LENGTH
     send_timeout_s = 30  # gunicorn.conf.py sets it from SEND_TIMEOUT_S
 
     def init_process(self):
-        self._head_deadlines = []  # heap of (deadline, n, conn) of connections waiting for their head
+        self._deadlines = []  # heap of (deadline, n, conn) of connections waiting for their head or body
         self._order = itertools.count()
         util.write_error = write_json_error  # this worker process only; see the module docstring
         wsgi.Response.default_headers = without_server_header(wsgi.Response.default_headers)
@@ -71,6 +80,8 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
             if conn.is_http2:
                 return super().handle(conn)
             state = self._gather_head(conn)
+            if state is None:
+                state = self._gather_body(conn)
         except Exception as error:  # noqa: BLE001  a head gunicorn's parser refuses: 400, 414, 431, ...
             if not isinstance(error, OSError):
                 self.handle_error(None, conn.sock, conn.client, error)
@@ -138,22 +149,71 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
         if getattr(conn, "head_deadline", None) is None:
             conn.head_deadline = time.monotonic() + self.header_timeout_s
         check_partial_head(self.cfg, data, conn.client, conn.parser.req_count + 1, self._max_head())
-        if time.monotonic() >= conn.head_deadline:
-            self.refuse_slow_head(conn)
+        return self._wait(conn, conn.head_deadline, "head")
+
+    def _gather_body(self, conn):
+        """With a whole head buffered: None once the body it announces is buffered too (or when this
+        body is left to the pool thread); else what `handle` should return."""
+        unreader = conn.parser.unreader
+        data = unreader.take_buffered()
+        ended = False
+        try:
+            head_end = data.index(b"\r\n\r\n") + 4
+            length = buffered_body_length(data[:head_end], self.body_buffer_bytes)
+            if length is None or len(data) >= head_end + length:
+                return self._body_done(conn)
+            conn.sock.setblocking(False)
+            try:
+                while len(data) < head_end + length:
+                    try:
+                        chunk = conn.sock.recv(_RECV_SIZE)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    if not chunk:
+                        ended = True
+                        break
+                    data += chunk
+            finally:
+                conn.sock.setblocking(True)
+        finally:
+            unreader.unread(data)
+        if len(data) >= head_end + length:
+            return self._body_done(conn)
+        if ended:  # the client gave up mid-body
+            close_now(conn.sock)
             return _CLOSED
-        return _HEAD_PENDING
+        if getattr(conn, "body_deadline", None) is None:
+            conn.body_deadline = time.monotonic() + self.body_timeout_s
+        return self._wait(conn, conn.body_deadline, "body")
+
+    @staticmethod
+    def _body_done(conn):
+        conn.body_deadline = None  # the next request's body gets a deadline of its own
+        return None
+
+    def _wait(self, conn, deadline, part):
+        """Wait on the selector for more of the request's `part` ("head" or "body"), or refuse it
+        with a 408 once `deadline` has passed."""
+        if time.monotonic() >= deadline:
+            self.refuse_slow(conn, part)
+            return _CLOSED
+        conn.deadline, conn.waiting_part = deadline, part
+        return _PENDING
 
     def _max_head(self):
         """The most a head may hold: gunicorn's own bounds on the request line and the header block."""
         cfg = self.cfg
         return cfg.limit_request_line + 2 + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
 
-    def refuse_slow_head(self, conn):
-        self.log.warning("request head from ip=%s not complete after %ss: 408",
-                         conn.client[0] if isinstance(conn.client, tuple) else conn.client, self.header_timeout_s)
+    def refuse_slow(self, conn, part):
+        """A 408 for a request whose `part` ("head" or "body") did not arrive in time, and the
+        connection closed at once."""
+        timeout_s = self.header_timeout_s if part == "head" else self.body_timeout_s
+        self.log.warning("request %s from ip=%s not complete after %ss: 408", part, _ip(conn.client), timeout_s)
         try:
             conn.sock.setblocking(False)
-            write_json_error(conn.sock, 408, "Request Timeout", "")
+            late = None if part == "head" else f"The request body did not arrive within {timeout_s} s."
+            write_json_error(conn.sock, 408, "Request Timeout", "", message=late)
         except OSError:
             pass
         close_now(conn.sock)
@@ -164,36 +224,36 @@ class HeadDeadlineWorker(gthread.ThreadWorker):
         result = fs.result() if not fs.cancelled() and fs.exception() is None else None
         if result is _CLOSED:
             self.nr_conns -= 1
-        elif result is _HEAD_PENDING and self.alive:
+        elif result is _PENDING and self.alive:
             conn.sock.setblocking(False)
-            conn.head_waiting = True
-            heapq.heappush(self._head_deadlines, (conn.head_deadline, next(self._order), conn))
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_head_readable, conn))
-        elif result is _HEAD_PENDING or (result is gthread._DEFER and not self.alive):
+            conn.waiting = True
+            heapq.heappush(self._deadlines, (conn.deadline, next(self._order), conn))
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_readable, conn))
+        elif result is _PENDING or (result is gthread._DEFER and not self.alive):
             self.nr_conns -= 1
             close_now(conn.sock)
         else:
             super().finish_request(conn, fs)
 
-    def on_head_readable(self, conn, _sock):
+    def on_readable(self, conn, _sock):
         self.poller.unregister(conn.sock)
-        conn.head_waiting = False
+        conn.waiting = False
         self.enqueue_req(conn)
 
     def murder_pending(self):
         super().murder_pending()
         now = time.monotonic()
-        while self._head_deadlines and self._head_deadlines[0][0] <= now:
-            deadline, _, conn = heapq.heappop(self._head_deadlines)
-            if not conn.head_waiting or conn.head_deadline != deadline:
-                continue  # a pool thread has it (and checks the deadline), or it is an earlier head's
-            conn.head_waiting = False
+        while self._deadlines and self._deadlines[0][0] <= now:
+            deadline, _, conn = heapq.heappop(self._deadlines)
+            if not conn.waiting or conn.deadline != deadline:
+                continue  # a pool thread has it (and checks the deadline), or it is an earlier wait's
+            conn.waiting = False
             try:
                 self.poller.unregister(conn.sock)
             except (OSError, KeyError, ValueError):
                 pass
             self.nr_conns -= 1
-            self.refuse_slow_head(conn)
+            self.refuse_slow(conn, conn.waiting_part)
 
 
 class SendTimeoutSocket:
@@ -244,6 +304,23 @@ def check_partial_head(cfg, data, peer_addr, req_number, max_head):
         pass
 
 
+def buffered_body_length(head, most):
+    """The length of the body that `head` (a whole request head, bytes) announces, if the worker
+    gathers it: one Content-Length of at most `most` bytes, and no Transfer-Encoding or Expect
+    (a client that asks to continue waits for an answer before it sends). Else None."""
+    lengths, others = [], False
+    for line in head.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        name = name.lower()  # no space may come before the colon: gunicorn refuses such a head
+        if colon and name == b"content-length":
+            lengths.append(value.strip())
+        elif colon and name in (b"transfer-encoding", b"expect"):
+            others = True
+    if others or len(lengths) != 1 or not lengths[0].isdigit() or len(lengths[0]) > 18 or int(lengths[0]) > most:
+        return None  # gunicorn's parser or the app answers these as before
+    return int(lengths[0])
+
+
 def close_now(sock):
     """Shut down and close, without waiting for the client: a FIN now, whatever it still sends."""
     try:
@@ -273,9 +350,9 @@ def without_server_header(default_headers):
     return headers
 
 
-def write_json_error(sock, status_int, reason, mesg):
+def write_json_error(sock, status_int, reason, mesg, message=None):
     """gunicorn's error page as the service's JSON error shape (`mesg` is for the log only)."""
-    message = _MESSAGES.get(status_int, "The server could not handle the request.")
+    message = message or _MESSAGES.get(status_int, "The server could not handle the request.")
     body = json.dumps({"code": status_int, "status": reason, "message": message}).encode()
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
             f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n").encode("latin-1")

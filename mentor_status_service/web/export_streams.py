@@ -9,7 +9,7 @@ clients that request one and stop reading cannot stop the instance:
 - each batch is read when the client has taken the one before, its connection given back to the
   pool before its rows are sent (`streamed_batches`, for every format);
 - a response none of whose bytes can be sent for SEND_TIMEOUT_S is abandoned: the gunicorn worker
-  puts that send timeout on the response's socket (server/worker.py HeadDeadlineWorker).
+  puts that send timeout on the response's socket (server/worker.py DeadlineWorker).
 """
 import logging
 import threading

@@ -125,8 +125,9 @@ def test_the_feed_is_prepared_with_its_limit_and_resource_written_in_and_planned
     assert all(page.status_code == 200 for page in pages)
     assert [[entry["change_id"] for entry in page.json["data"]] for page in pages] == [
         [change for change in mentor_changes if change > after][:2] for after in positions]
-    [(sql,)] = database.execute_sql("SELECT statement FROM pg_prepared_statements WHERE "
-                                    "strpos(statement, 'LIMIT 2') > 0 AND strpos(statement, 'change_entry') > 0").fetchall()
+    [(sql,)] = database.execute_sql(
+        "SELECT statement FROM pg_prepared_statements WHERE strpos(statement, 'LIMIT 2') > 0 "
+        "AND strpos(statement, 'change_entry') > 0").fetchall()
     assert "'mentor_status'" in sql and '"change_id" > $1' in sql
     # The position stays a parameter, and from the sixth run on PostgreSQL keeps one plan for all of them.
     [(types, generic, custom)] = plans_of_statements_with("LIMIT 2")

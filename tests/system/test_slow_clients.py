@@ -1,5 +1,7 @@
 """Clients that send their headers and then trickle their bodies, against an instance started with
-the defaults of gunicorn.conf.py: it keeps answering others, and ends each slow body with a 408."""
+the defaults of gunicorn.conf.py, and against one with fewer threads than slow clients: it keeps
+answering others (a body is gathered on the worker's selector, holding no thread), and ends each
+slow body with a 408. A body that arrives in pieces within its deadline is answered once whole."""
 import socket
 import threading
 import time
@@ -47,8 +49,9 @@ class SlowBodyClient:
         self.sock.close()
 
 
-def test_sixteen_slow_bodies_leave_health_and_reads_fast_and_each_ends_with_408_or_a_close(tmp_path):
-    with Gunicorn(f"sqlite:///{tmp_path}/slow.db", workers=None) as server:
+@pytest.mark.parametrize("threads", [None, 2], ids=["default threads", "2 threads a worker"])
+def test_sixteen_slow_bodies_leave_health_and_reads_fast_and_each_ends_with_408_or_a_close(tmp_path, threads):
+    with Gunicorn(f"sqlite:///{tmp_path}/slow.db", workers=None, threads=threads) as server:
         base = server.base_url
         assert requests.post(base + MENTORS, json={"mentor_id": "fast-1"}, timeout=5).status_code == 201
         clients = [SlowBodyClient(server.port, n) for n in range(SLOW_CLIENTS)]
@@ -73,5 +76,29 @@ def test_sixteen_slow_bodies_leave_health_and_reads_fast_and_each_ends_with_408_
         assert client.answer.startswith("HTTP/1.1 408") or client.answer.startswith("closed") or client.answer == ""
         assert BODY_DEADLINE_S - 1 < client.ended_after < BODY_DEADLINE_S + 5, client.ended_after
     assert [mentor["mentor_id"] for mentor in listed["data"]] == ["fast-1"]
+    assert any("The request body did not arrive within 10 s." in client.answer for client in clients)
     print(f"\nslow clients: {len(timings)} requests meanwhile, slowest {max(took for *_, took in timings):.3f} s; "
           f"answers {sorted({client.answer.split(chr(13))[0] for client in clients})}")
+
+
+def test_a_body_sent_in_pieces_within_its_deadline_is_answered_whole_and_the_next_request_too(tmp_path):
+    body = b'{"mentor_id": "mentor-pieces", "status": "paused", "expected_return_date": "2027-01-01T00:00:00Z"}'
+    head = (f"POST {MENTORS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with Gunicorn(f"sqlite:///{tmp_path}/pieces.db", workers=1, threads=1) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(head + body[:10])
+            time.sleep(0.5)
+            # Meanwhile the only thread serves others: the unfinished body holds none.
+            assert requests.get(server.base_url + "/healthz", timeout=2).status_code == 200
+            sock.sendall(body[10:40])
+            time.sleep(0.5)
+            # The rest, and a second request on the same connection right behind it.
+            sock.sendall(body[40:] + f"GET {MENTORS}/mentor-pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            answers = b""
+            while answers.count(b"HTTP/1.1 ") < 2 or not answers.rstrip().endswith(b"}"):
+                answers += sock.recv(65536)
+
+    created, read = answers.split(b"HTTP/1.1 ")[1:]
+    assert created.startswith(b"201 ") and read.startswith(b"200 ")
+    assert b'"mentor_id":"mentor-pieces"' in read.replace(b" ", b"") and b'"status":"paused"' in read.replace(b" ", b"")
