@@ -136,19 +136,24 @@ def _of_mentor(mentor_id, columns):
         ChangeEntry.change_id.desc())
 
 
+def _history_total(mentor_id):
+    return _of_mentor(mentor_id, (fn.COUNT(SQL("*")),)).order_by()
+
+
+# A page with its total as a last column, read in the page's own statement (one round trip, one snapshot).
 _HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: _of_mentor(
-    mentor_id, ENTRY_COLUMNS).limit(limit).offset(offset), keys=3)
-_HISTORY_TOTAL = PreparedQuery(lambda db, mentor_id: _of_mentor(mentor_id, (fn.COUNT(SQL("*")),)).order_by())
+    mentor_id, (*ENTRY_COLUMNS, _history_total(mentor_id).alias("total"))).limit(limit).offset(offset), keys=3)
+_HISTORY_TOTAL = PreparedQuery(lambda db, mentor_id: _history_total(mentor_id))
 
 
 def history(mentor_id, page, limit):
     """A page of a mentor's entries, both resources, newest first (rows of `ChangeEntry.READ_COLUMNS`),
     and their total."""
     number_committed_entries()
-    total = _HISTORY_TOTAL.rows(mentor_id)[0][0]
-    if (page - 1) * limit >= total:
-        return [], total
-    return _HISTORY_PAGE.rows(mentor_id, limit, (page - 1) * limit), total
+    rows = _HISTORY_PAGE.rows(mentor_id, limit, (page - 1) * limit)
+    if not rows:  # past the end, or no entry: the total alone (a mentor's entries bound the skip)
+        return [], _HISTORY_TOTAL.rows(mentor_id)[0][0]
+    return [row[:-1] for row in rows], rows[0][-1]
 
 
 def _feed(after, resource, mentor_id):

@@ -239,6 +239,19 @@ def test_history_is_newest_first_with_pages_and_links_in_both_path_forms(client)
                                             f'<{path}?limit=2&page=3>; rel="next"')
 
 
+def test_history_past_its_last_page_is_empty_and_still_tells_its_total(client):
+    create_mentor(client)
+    for number in range(2):
+        client.put(f"{MENTORS}/mentor-001", json={"metadata": {"n": number}})
+
+    last = client.get(f"{MENTORS}/mentor-001/history", query_string={"limit": 2, "page": 2}).json
+    past = client.get(f"{MENTORS}/mentor-001/history", query_string={"limit": 2, "page": 7}).json
+
+    assert [entry["after"]["metadata"] for entry in last["data"]] == [{}]
+    assert last["pagination"] == {"page": 2, "limit": 2, "total": 3}
+    assert past["data"] == [] and past["pagination"] == {"page": 7, "limit": 2, "total": 3}
+
+
 def test_history_of_an_unknown_mentor_is_404(client):
     response = client.get(f"{MENTORS}/nobody/history")
 
