@@ -32,7 +32,9 @@ tests/system/test_gunicorn_worker.py and tests/system/test_slow_headers.py fail 
 - `TConn`: `init()` (once it has run, gthread's `handle` no longer waits for a first byte),
   `is_http2`, `parser`, `sock`, `client`;
 - `conn.parser.unreader` (`take_buffered()`, `unread()`) and `parser.req_count`, and that
-  `gunicorn.http.message.Request(cfg, unreader, peer_addr, req_number)` parses a head from an unreader;
+  `gunicorn.http.message.Request(cfg, unreader, peer_addr, req_number)` parses a head from an unreader,
+  its `body.reader` a `gunicorn.http.body.LengthReader` (`length`) for a body of known length;
+- that gthread's graceful stop still polls and calls `murder_pending` while connections remain;
 - `gunicorn.util.write_error(sock, status_int, reason, mesg)`, called from `Worker.handle_error`;
 - `gunicorn.http.wsgi.Response.default_headers()`, a list of header lines one of which is `Server: gunicorn`
   (no setting turns it off): the worker process drops that line, so no response names the software.
@@ -47,6 +49,7 @@ from functools import partial
 
 from gunicorn import util
 from gunicorn.http import wsgi
+from gunicorn.http.body import LengthReader
 from gunicorn.http.errors import LimitRequestHeaders
 from gunicorn.http.message import Request
 from gunicorn.http.unreader import Unreader
@@ -183,6 +186,11 @@ class DeadlineWorker(gthread.ThreadWorker):
             close_now(conn.sock)
             return _CLOSED
         if getattr(conn, "body_deadline", None) is None:
+            # Before waiting, gunicorn's own parse of the head: a head it refuses gets its 400 now, not a
+            # 408 at the deadline, and the length waited for is the one it will read.
+            request = Request(self.cfg, _Arrived(data[:head_end]), conn.client, conn.parser.req_count + 1)
+            if not isinstance(request.body.reader, LengthReader) or request.body.reader.length != length:
+                return self._body_done(conn)  # left to the pool thread
             conn.body_deadline = time.monotonic() + self.body_timeout_s
         return self._wait(conn, conn.body_deadline, "body")
 
@@ -224,7 +232,9 @@ class DeadlineWorker(gthread.ThreadWorker):
         result = fs.result() if not fs.cancelled() and fs.exception() is None else None
         if result is _CLOSED:
             self.nr_conns -= 1
-        elif result is _PENDING and self.alive:
+        elif result is _PENDING and (self.alive or conn.waiting_part == "body"):
+            # While the worker stops, a body on its way is still awaited (gthread's graceful loop
+            # polls and runs murder_pending), as a pool thread reading it would have been.
             conn.sock.setblocking(False)
             conn.waiting = True
             heapq.heappush(self._deadlines, (conn.deadline, next(self._order), conn))

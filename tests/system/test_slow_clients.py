@@ -2,6 +2,8 @@
 the defaults of gunicorn.conf.py, and against one with fewer threads than slow clients: it keeps
 answering others (a body is gathered on the worker's selector, holding no thread), and ends each
 slow body with a 408. A body that arrives in pieces within its deadline is answered once whole."""
+import os
+import signal
 import socket
 import threading
 import time
@@ -95,10 +97,57 @@ def test_a_body_sent_in_pieces_within_its_deadline_is_answered_whole_and_the_nex
             time.sleep(0.5)
             # The rest, and a second request on the same connection right behind it.
             sock.sendall(body[40:] + f"GET {MENTORS}/mentor-pieces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
-            answers = b""
-            while answers.count(b"HTTP/1.1 ") < 2 or not answers.rstrip().endswith(b"}"):
-                answers += sock.recv(65536)
+            answers = received_until(sock, lambda answers: answers.count(b"HTTP/1.1 ") == 2
+                                     and answers.rstrip().endswith(b"}"))
 
     created, read = answers.split(b"HTTP/1.1 ")[1:]
     assert created.startswith(b"201 ") and read.startswith(b"200 ")
     assert b'"mentor_id":"mentor-pieces"' in read.replace(b" ", b"") and b'"status":"paused"' in read.replace(b" ", b"")
+
+
+def received_until(sock, done):
+    """What `sock` received until `done(everything so far)`, or until the server closed it."""
+    received = b""
+    while not done(received):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
+def body_head(body, *extra_headers):
+    return (f"POST {MENTORS} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n").encode() + b"".join(h + b"\r\n" for h in extra_headers) + b"\r\n"
+
+
+@pytest.mark.parametrize("bad_header", [b"Host: elsewhere", b"Content-Type: a\x0bb"],
+                         ids=["a second Host", "a control character"])
+def test_a_head_gunicorn_refuses_gets_its_400_at_once_though_its_body_is_still_coming(tmp_path, bad_header):
+    with Gunicorn(f"sqlite:///{tmp_path}/refused.db", workers=1, threads=1) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+            started = time.monotonic()
+            sock.sendall(body_head(b'{"mentor_id": "refused"}', bad_header) + b'{"mentor')
+            answer = received_until(sock, lambda answer: answer.rstrip().endswith(b"}"))
+            took = time.monotonic() - started
+
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert took < BODY_DEADLINE_S / 2, took  # not the body's 408 at its deadline
+
+
+def test_a_body_still_arriving_when_its_worker_stops_is_answered(tmp_path):
+    body = b'{"mentor_id": "mentor-at-stop"}'
+    with Gunicorn(f"sqlite:///{tmp_path}/stop.db", workers=1, threads=1) as server:
+        [worker] = server.worker_pids()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock:
+            sock.sendall(body_head(body) + body[:5])
+            time.sleep(0.3)
+            os.kill(worker, signal.SIGTERM)  # a graceful stop, as at a deploy
+            time.sleep(0.3)
+            sock.sendall(body[5:15])
+            time.sleep(0.3)
+            sock.sendall(body[15:])
+            answer = received_until(sock, lambda answer: answer.rstrip().endswith(b"}"))
+
+    assert answer.startswith(b"HTTP/1.1 201 "), answer
+    assert b"mentor-at-stop" in answer
