@@ -188,7 +188,10 @@ class DeadlineWorker(gthread.ThreadWorker):
         if getattr(conn, "body_deadline", None) is None:
             # Before waiting, gunicorn's own parse of the head: a head it refuses gets its 400 now, not a
             # 408 at the deadline, and the length waited for is the one it will read.
-            request = Request(self.cfg, _Arrived(data[:head_end]), conn.client, conn.parser.req_count + 1)
+            try:
+                request = Request(self.cfg, _Arrived(data[:head_end]), conn.client, conn.parser.req_count + 1)
+            except _Incomplete:  # it wanted more than the head: never seen, but then the thread reads as before
+                return self._body_done(conn)
             if not isinstance(request.body.reader, LengthReader) or request.body.reader.length != length:
                 return self._body_done(conn)  # left to the pool thread
             conn.body_deadline = time.monotonic() + self.body_timeout_s
