@@ -136,19 +136,18 @@ def _of_mentor(mentor_id, columns):
         ChangeEntry.change_id.desc())
 
 
-def _history_total(mentor_id):
+def _history_total(db, mentor_id):
     return _of_mentor(mentor_id, (fn.COUNT(SQL("*")),)).order_by()
 
 
-# A page with its total as a last column, read in the page's own statement (one round trip, one snapshot).
+_HISTORY_TOTAL = PreparedQuery(_history_total)
 _HISTORY_PAGE = PreparedQuery(lambda db, mentor_id, limit, offset: _of_mentor(
-    mentor_id, (*ENTRY_COLUMNS, _history_total(mentor_id).alias("total"))).limit(limit).offset(offset), keys=3)
-_HISTORY_TOTAL = PreparedQuery(lambda db, mentor_id: _history_total(mentor_id))
+    mentor_id, (*ENTRY_COLUMNS, _history_total(db, mentor_id).alias("total"))).limit(limit).offset(offset), keys=3)
 
 
 def history(mentor_id, page, limit):
     """A page of a mentor's entries, both resources, newest first (rows of `ChangeEntry.READ_COLUMNS`),
-    and their total."""
+    and their total, which the page's statement reads as its last column (one round trip, one snapshot)."""
     number_committed_entries()
     rows = _HISTORY_PAGE.rows(mentor_id, limit, (page - 1) * limit)
     if not rows:  # past the end, or no entry: the total alone (a mentor's entries bound the skip)

@@ -41,25 +41,27 @@ tests/system/test_gunicorn_worker.py and tests/system/test_slow_headers.py fail 
 """
 import heapq
 import itertools
-import json
 import selectors
-import socket
 import time
 from functools import partial
 
 from gunicorn import util
 from gunicorn.http import wsgi
-from gunicorn.http.body import LengthReader
-from gunicorn.http.errors import LimitRequestHeaders
-from gunicorn.http.message import Request
-from gunicorn.http.unreader import Unreader
 from gunicorn.workers import gthread
+
+from .raw_http import (
+    buffered_body_length,
+    check_partial_head,
+    close_now,
+    parsed_body_length,
+    receive,
+    without_server_header,
+    write_json_error,
+)
 
 # Results of `handle` besides gthread's own.
 _PENDING = object()  # head or body incomplete: wait on the selector for more
 _CLOSED = object()  # the thread has closed the connection itself
-
-_RECV_SIZE = 65536
 
 
 class DeadlineWorker(gthread.ThreadWorker):
@@ -122,21 +124,10 @@ class DeadlineWorker(gthread.ThreadWorker):
     def _gather_head(self, conn):
         """None once a whole head is buffered; else what `handle` should return."""
         unreader = conn.parser.unreader
-        data = unreader.take_buffered()
-        ended = False
-        conn.sock.setblocking(False)
+        data, ended = unreader.take_buffered(), False
         try:
-            while b"\r\n\r\n" not in data and len(data) <= self._max_head():
-                try:
-                    chunk = conn.sock.recv(_RECV_SIZE)
-                except (BlockingIOError, InterruptedError):
-                    break
-                if not chunk:
-                    ended = True
-                    break
-                data += chunk
+            data, ended = receive(conn.sock, data, lambda data: b"\r\n\r\n" in data or len(data) > self._max_head())
         finally:
-            conn.sock.setblocking(True)
             unreader.unread(data)
         if b"\r\n\r\n" in data:
             conn.head_deadline = None  # the next request on this connection gets a deadline of its own
@@ -158,26 +149,13 @@ class DeadlineWorker(gthread.ThreadWorker):
         """With a whole head buffered: None once the body it announces is buffered too (or when this
         body is left to the pool thread); else what `handle` should return."""
         unreader = conn.parser.unreader
-        data = unreader.take_buffered()
-        ended = False
+        data, ended = unreader.take_buffered(), False
         try:
             head_end = data.index(b"\r\n\r\n") + 4
             length = buffered_body_length(data[:head_end], self.body_buffer_bytes)
             if length is None or len(data) >= head_end + length:
                 return self._body_done(conn)
-            conn.sock.setblocking(False)
-            try:
-                while len(data) < head_end + length:
-                    try:
-                        chunk = conn.sock.recv(_RECV_SIZE)
-                    except (BlockingIOError, InterruptedError):
-                        break
-                    if not chunk:
-                        ended = True
-                        break
-                    data += chunk
-            finally:
-                conn.sock.setblocking(True)
+            data, ended = receive(conn.sock, data, lambda data: len(data) >= head_end + length)
         finally:
             unreader.unread(data)
         if len(data) >= head_end + length:
@@ -188,11 +166,7 @@ class DeadlineWorker(gthread.ThreadWorker):
         if getattr(conn, "body_deadline", None) is None:
             # Before waiting, gunicorn's own parse of the head: a head it refuses gets its 400 now, not a
             # 408 at the deadline, and the length waited for is the one it will read.
-            try:
-                request = Request(self.cfg, _Arrived(data[:head_end]), conn.client, conn.parser.req_count + 1)
-            except _Incomplete:  # it wanted more than the head: never seen, but then the thread reads as before
-                return self._body_done(conn)
-            if not isinstance(request.body.reader, LengthReader) or request.body.reader.length != length:
+            if parsed_body_length(self.cfg, data[:head_end], conn.client, conn.parser.req_count + 1) != length:
                 return self._body_done(conn)  # left to the pool thread
             conn.body_deadline = time.monotonic() + self.body_timeout_s
         return self._wait(conn, conn.body_deadline, "body")
@@ -288,85 +262,3 @@ class SendTimeoutSocket:
 
 def _ip(client):
     return client[0] if isinstance(client, tuple) else client
-
-
-class _Arrived(Unreader):
-    """The bytes that have arrived, and then `_Incomplete` rather than a read of the socket."""
-
-    def __init__(self, data):
-        super().__init__()
-        self.buf.write(data)
-
-    def chunk(self, size_hint=None):
-        raise _Incomplete()
-
-
-class _Incomplete(Exception):
-    pass
-
-
-def check_partial_head(cfg, data, peer_addr, req_number, max_head):
-    """Raise gunicorn's own parse error for what has arrived of a head (a request line that is
-    malformed or already too long, a header refused), so that it is answered without waiting for
-    the rest; return when nothing is wrong so far."""
-    if len(data) > max_head:
-        raise LimitRequestHeaders("max buffer headers")
-    try:
-        Request(cfg, _Arrived(data), peer_addr, req_number)
-    except _Incomplete:
-        pass
-
-
-def buffered_body_length(head, most):
-    """The length of the body that `head` (a whole request head, bytes) announces, if the worker
-    gathers it: one Content-Length of at most `most` bytes, and no Transfer-Encoding or Expect
-    (a client that asks to continue waits for an answer before it sends). Else None."""
-    lengths, others = [], False
-    for line in head.split(b"\r\n")[1:]:
-        name, colon, value = line.partition(b":")
-        name = name.lower()  # no space may come before the colon: gunicorn refuses such a head
-        if colon and name == b"content-length":
-            lengths.append(value.strip())
-        elif colon and name in (b"transfer-encoding", b"expect"):
-            others = True
-    if others or len(lengths) != 1 or not lengths[0].isdigit() or len(lengths[0]) > 18 or int(lengths[0]) > most:
-        return None  # gunicorn's parser or the app answers these as before
-    return int(lengths[0])
-
-
-def close_now(sock):
-    """Shut down and close, without waiting for the client: a FIN now, whatever it still sends."""
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    util.close(sock)
-
-
-# What the client is told, by status: gunicorn's own message would repeat what the client sent.
-_MESSAGES = {
-    400: "The request line or a header is malformed.",
-    403: "The request is forbidden.",
-    408: "The request headers did not arrive in time.",
-    414: "The request line is too long.",
-    417: "The Expect header asks for what this server does not do.",
-    431: "The request headers are too large or too many.",
-    501: "The request's Transfer-Encoding is not supported.",
-}
-
-
-def without_server_header(default_headers):
-    """gunicorn's status line and default headers, without `Server`: naming the software only helps
-    whoever looks for servers with a known flaw."""
-    def headers(response):
-        return [line for line in default_headers(response) if not line.lower().startswith("server:")]
-    return headers
-
-
-def write_json_error(sock, status_int, reason, mesg, message=None):
-    """gunicorn's error page as the service's JSON error shape (`mesg` is for the log only)."""
-    message = message or _MESSAGES.get(status_int, "The server could not handle the request.")
-    body = json.dumps({"code": status_int, "status": reason, "message": message}).encode()
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n").encode("latin-1")
-    util.write_nonblock(sock, head + body)

@@ -1,9 +1,9 @@
 """Which request bodies the gunicorn worker gathers on its selector before a thread runs the request
-(server/worker.py `buffered_body_length`): one plain Content-Length within the limit; anything else
+(server/raw_http.py `buffered_body_length`): one plain Content-Length within the limit; anything else
 is left to gunicorn's parser and the app, as before."""
 import pytest
 
-from mentor_status_service.server.worker import buffered_body_length
+from mentor_status_service.server.raw_http import buffered_body_length
 
 LIMIT = 64 * 1024
 
